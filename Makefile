@@ -1,0 +1,102 @@
+# Things - an email-driven programme engine.
+#
+#   make            build ./things (needs the -dev packages: see `make deps`)
+#   make demo       install what is missing, then run a simulated programme
+#   make test       install what is missing, then run every test under ASan+UBSan
+#   make asan       build with AddressSanitizer+UBSan and run the tests
+#   make valgrind   run the unit tests under valgrind (leak check)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+CC ?= cc
+CFLAGS ?= -O2 -g
+BUILD ?= build
+SAN ?=
+
+PKGS = libetpan libcurl libcmark sqlite3 libxml-2.0 inih gnutls
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+       -Wsign-compare -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
+# (snprintf truncation is deliberate for messages; where it matters the
+# return value is checked)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(SAN)
+
+MODULES = util store content mailer inbox
+LIB_SRC := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB = $(BUILD)/libthings.a
+CLI_SRC := $(wildcard cli/*.c)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+
+ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+.PHONY: all deps demo test check unit e2e asan valgrind install uninstall clean bench fuzz
+
+all: $(BUILD)/things
+	@if [ "$(BUILD)" = build ]; then ln -sf build/things things; fi
+
+$(BUILD)/things: $(CLI_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS)
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $(LIB_OBJ)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	@if [ -z "$(PKG_LIBS)" ]; then echo "missing -dev packages: run 'make deps' (as root)" >&2; exit 1; fi
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(TEST_LIBS)
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+deps:
+	@tools/deps.sh
+
+# The two commands of the README.  Each installs what it needs first, then
+# calls make again so that pkg-config is asked after the install.
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tools/demo.sh ./build/things
+
+test: deps
+	@$(MAKE) --no-print-directory asan
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN="$(ASAN)" CFLAGS="-O1 -g" check
+
+# The whole suite against the binary in $(BUILD).
+check: $(BUILD)/things $(UNIT_BIN)
+	@tests/run-unit.sh $(UNIT_BIN)
+	@THINGS=$(abspath $(BUILD)/things) tests/e2e/run.sh
+
+unit: $(UNIT_BIN)
+	@tests/run-unit.sh $(UNIT_BIN)
+
+e2e: $(BUILD)/things
+	@THINGS=$(abspath $(BUILD)/things) tests/e2e/run.sh
+
+valgrind: $(UNIT_BIN)
+	@VALGRIND=1 tests/run-unit.sh $(UNIT_BIN)
+
+install: $(BUILD)/things
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(BUILD)/things $(DESTDIR)$(BINDIR)/things
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/things
+
+clean:
+	rm -rf build things

@@ -1,0 +1,292 @@
+/*
+ * store.h - everything Things knows, in one SQLite database.
+ *
+ * The store is the only shared state between the inbox (which writes what
+ * arrived), the content/scheduler (which decides what is due) and the mailer
+ * (which sends what is queued).  It is safe under overlapping cron runs
+ * (WAL, busy_timeout, BEGIN IMMEDIATE, a run lock) and under crashes (every
+ * state change is one transaction; a delivery is "sending" from before the
+ * SMTP transaction until after it).
+ *
+ * Conventions: functions return 0 on success and -1 on error with a reason
+ * in *e; "lookup" functions return 1 for "not found", "add" functions return
+ * 1 for "already there" (and fill in the existing row where they take an out
+ * parameter).  Strings passed in are copied; structs handed out are plain
+ * values owned by the caller (fixed-size fields, nothing to free) unless a
+ * _free function is named.
+ */
+#ifndef THINGS_STORE_H
+#define THINGS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/util.h"
+
+struct store;
+
+#define STORE_NAME_MAX 128     /* display names, bytes of UTF-8 */
+#define STORE_URL_MAX 1024
+#define STORE_KIND_MAX 32
+#define STORE_KEY_MAX 96
+#define STORE_MSGID_MAX 256    /* without angle brackets */
+#define STORE_REASON_MAX 300
+
+/* --- opening, transactions, the run lock ------------------------------- */
+
+/* Opens (creating if needed) the database at path and brings its schema up
+ * to date (migrations keyed on PRAGMA user_version, each in one
+ * BEGIN IMMEDIATE).  Refuses a database written by a newer Things. */
+int store_open(const char *path, struct store **out, struct err *e);
+void store_close(struct store *st);
+
+/* Explicit transactions (BEGIN IMMEDIATE).  Functions below that change
+ * several rows take care of their own transaction when none is open, and
+ * join the caller's otherwise. */
+int store_begin(struct store *st, struct err *e);
+int store_commit(struct store *st, struct err *e);
+void store_rollback(struct store *st);
+
+/* Fast mode trades power-loss durability of the following commits for speed
+ * (synchronous=NORMAL; a crashed process still loses nothing in WAL mode).
+ * The mailer uses it for "sent" marks: a mark lost to a power cut means at
+ * most a duplicate, never a lost message.  Off by default. */
+int store_set_fast(struct store *st, int fast, struct err *e);
+
+/* Takes an exclusive, non-blocking lock on "<path>.lock" so that two cron
+ * runs never work at once.  Returns 0 with *fd set, 1 if another run holds
+ * it, -1 on error.  store_run_unlock(fd) releases it; so does exiting. */
+int store_run_lock(const char *path, int *fd, struct err *e);
+void store_run_unlock(int fd);
+
+/* --- participants ------------------------------------------------------ */
+
+enum participant_status {
+	PS_PENDING,      /* asked to join, has not confirmed */
+	PS_ACTIVE,
+	PS_UNSUBSCRIBED,
+	PS_SUSPENDED,    /* too many bounces */
+};
+
+struct participant {
+	int64_t id;
+	char address[ADDR_MAX + 1];          /* normalized, lowercase */
+	char name[STORE_NAME_MAX + 1];       /* may be "" */
+	enum participant_status status;
+	char token[TOKEN_HEX_LEN + 1];       /* secret: unsubscribe links, VERP */
+	char confirm_token[TOKEN_HEX_LEN + 1]; /* "" unless pending */
+	char blog_url[STORE_URL_MAX + 1];    /* "" if none */
+	char feed_url[STORE_URL_MAX + 1];    /* "" if none found yet */
+	int64_t created_at;
+	int64_t confirmed_at;                /* 0 unless active at some point */
+	double bounce_score;
+};
+
+const char *participant_status_name(enum participant_status s);
+
+/* Adds a participant.  address must be normalized (addr_normalize); name is
+ * squashed to one line and truncated to STORE_NAME_MAX bytes at a UTF-8
+ * boundary.  New participants get a fresh token, and a confirm_token when
+ * status is PS_PENDING.  Returns 0 if added, 1 if the address was already
+ * there (out then holds the existing row, unchanged). */
+int store_participant_add(struct store *st, const char *address, const char *name,
+    enum participant_status status, int64_t now, struct participant *out, struct err *e);
+
+/* Lookups: 0 found, 1 not found, -1 error. */
+int store_participant_by_id(struct store *st, int64_t id, struct participant *out, struct err *e);
+int store_participant_by_address(struct store *st, const char *address,
+    struct participant *out, struct err *e);
+int store_participant_by_token(struct store *st, const char *token,
+    struct participant *out, struct err *e);
+int store_participant_by_confirm_token(struct store *st, const char *token,
+    struct participant *out, struct err *e);
+
+/* Makes a participant active (confirming a pending one, or re-subscribing),
+ * clears the confirm token, sets confirmed_at to now if it was 0. */
+int store_participant_activate(struct store *st, int64_t id, int64_t now, struct err *e);
+/* Gives a participant (pending, or one re-subscribing) a new confirm token,
+ * written into token_out (TOKEN_HEX_LEN + 1 bytes). */
+int store_participant_new_confirm_token(struct store *st, int64_t id, char *token_out,
+    struct err *e);
+int store_participant_set_status(struct store *st, int64_t id, enum participant_status s,
+    int64_t now, struct err *e);
+int store_participant_set_name(struct store *st, int64_t id, const char *name, struct err *e);
+/* Records a blog URL (and its feed, "" if not known yet). */
+int store_participant_set_blog(struct store *st, int64_t id, const char *blog_url,
+    const char *feed_url, struct err *e);
+
+/* Calls fn for each participant with the given status (or every
+ * participant when status is -1), in id order.  fn returns 0 to go on, or
+ * non-zero to stop (that value is returned). */
+typedef int (*participant_fn)(void *arg, const struct participant *p);
+int store_participant_each(struct store *st, int status, participant_fn fn, void *arg,
+    struct err *e);
+int store_participant_count(struct store *st, int status, int64_t *n, struct err *e);
+
+/* --- the outbox: every message Things sends ---------------------------- */
+
+/* Kinds of message, stored as text.  The mailer composes each kind from the
+ * template of the same name. */
+#define DK_THING "thing"                 /* key: the Thing number */
+#define DK_CONFIRM "confirm"             /* double opt-in request; key: token */
+#define DK_WELCOME "welcome"             /* after confirmation; key: "1" */
+#define DK_REFLECTION_ACK "reflection-ack" /* key: inbound id */
+#define DK_HELP_ACK "help-ack"           /* key: inbound id */
+#define DK_HELP_FORWARD "help-forward"   /* to organisers; key: inbound id */
+#define DK_UNKNOWN_FORWARD "unknown-forward" /* to organisers; key: inbound id */
+#define DK_UNSUB_CONFIRM "unsubscribe-confirm" /* key: token */
+#define DK_GOODBYE "goodbye"             /* unsubscribed; key: inbound id */
+#define DK_BLOG_ACK "blog-ack"           /* key: inbound id */
+
+enum delivery_state {
+	DS_QUEUED,
+	DS_SENDING,   /* claimed by a run: SMTP may be under way */
+	DS_SENT,
+	DS_DEFERRED,  /* temporary failure; retried at due_at */
+	DS_FAILED,    /* permanent failure */
+	DS_HELD,      /* too late to send blindly; waits for an organiser */
+};
+
+const char *delivery_state_name(enum delivery_state s);
+
+struct delivery_request {
+	int64_t participant_id;   /* 0 for mail to non-participants (organisers) */
+	const char *recipient;    /* normalized address */
+	const char *kind;         /* DK_* */
+	const char *key;          /* unique per recipient and kind */
+	int64_t due_at;
+	int64_t inbound_id;       /* the message this answers or forwards, or 0 */
+	const char *msgid_domain; /* the domain of the Message-ID to mint */
+};
+
+struct delivery {
+	int64_t id;
+	int64_t participant_id;
+	int64_t inbound_id;
+	char recipient[ADDR_MAX + 1];
+	char kind[STORE_KIND_MAX + 1];
+	char key[STORE_KEY_MAX + 1];
+	char message_id[STORE_MSGID_MAX + 1]; /* fixed at enqueue: stable across retries */
+	enum delivery_state state;
+	int attempts;                          /* including the current claim */
+	int64_t due_at;
+	int64_t sent_at;
+	char last_error[STORE_REASON_MAX + 1];
+};
+
+/* Queues a message.  Unique per (recipient, kind, key): a second enqueue is
+ * a no-op that returns 1 (with *id set to the existing row).  The
+ * Message-ID is minted here, once, so that a resend carries the same one. */
+int store_delivery_enqueue(struct store *st, const struct delivery_request *r, int64_t now,
+    int64_t *id, struct err *e);
+
+/* Moves up to max queued or deferred deliveries whose due_at <= now to
+ * "sending" (attempts + 1) and copies them into out[]; *n is how many.
+ * Oldest due first.  One transaction. */
+int store_delivery_claim(struct store *st, int64_t now, size_t max, struct delivery *out,
+    size_t *n, struct err *e);
+int store_delivery_mark_sent(struct store *st, int64_t id, int64_t now, struct err *e);
+int store_delivery_mark_deferred(struct store *st, int64_t id, int64_t retry_at,
+    const char *reason, struct err *e);
+int store_delivery_mark_failed(struct store *st, int64_t id, const char *reason, struct err *e);
+
+/* After a crash, deliveries may be left in "sending".  Call this only while
+ * holding the run lock: no other run can be sending them, so they go back
+ * to "queued" (they may have reached the server: at most those in flight at
+ * the crash are sent twice).  *n: how many were recovered. */
+int store_delivery_recover(struct store *st, int64_t *n, struct err *e);
+
+/* Lookups: 0 found, 1 not found. */
+int store_delivery_by_message_id(struct store *st, const char *message_id,
+    struct delivery *out, struct err *e);
+int store_delivery_get(struct store *st, int64_t id, struct delivery *out, struct err *e);
+
+/* Counts deliveries of a kind (NULL: all kinds) in a state (-1: any). */
+int store_delivery_count(struct store *st, const char *kind, int state, int64_t *n,
+    struct err *e);
+
+/* --- inbound messages -------------------------------------------------- */
+
+/* Where a message came from: source is the mailbox ("imap://user@host/INBOX"
+ * or "maildir:/path"), source_key names it there ("UIDVALIDITY:UID" for
+ * IMAP, the unique file name for Maildir). */
+struct inbound_record {
+	const char *source;
+	const char *source_key;
+	const char *message_id;   /* without brackets; never NULL (synthesize one) */
+	const char *sender;       /* normalized From address, "" if none */
+	const char *subject;      /* decoded, one line */
+	const char *intent;       /* what the classifier decided, as text */
+	int64_t participant_id;   /* 0 if not from a participant */
+	int thing;                /* 0 if none */
+	const char *detail;       /* a URL, a reason; may be NULL */
+	const char *body_text;    /* the readable text, for forwarding; may be NULL */
+	int64_t received_at;
+};
+
+/* 1 if a message with this source_key in this source, or with this
+ * Message-ID, was already recorded; else 0.  (-1 on error.) */
+int store_inbound_known(struct store *st, const char *source, const char *source_key,
+    const char *message_id, struct err *e);
+/* Records a processed message.  0 added (*id set), 1 already known. */
+int store_inbound_add(struct store *st, const struct inbound_record *r, int64_t *id,
+    struct err *e);
+
+/* A recorded message, for composing answers and forwards.  Strings are
+ * owned by the struct: release with store_inbound_free. */
+struct inbound {
+	int64_t id;
+	char *message_id;
+	char *sender;
+	char *subject;
+	char *intent;
+	int64_t participant_id;
+	int thing;
+	char *detail;
+	char *body_text;
+	int64_t received_at;
+};
+int store_inbound_get(struct store *st, int64_t id, struct inbound *out, struct err *e);
+void store_inbound_free(struct inbound *in);
+int store_inbound_count(struct store *st, const char *intent, int64_t *n, struct err *e);
+
+/* IMAP bookkeeping: the UIDVALIDITY seen last and the highest UID done.
+ * 0 found, 1 never seen. */
+int store_mailbox_get(struct store *st, const char *source, uint32_t *uidvalidity,
+    uint32_t *last_uid, struct err *e);
+int store_mailbox_set(struct store *st, const char *source, uint32_t uidvalidity,
+    uint32_t last_uid, struct err *e);
+
+/* --- reflections ------------------------------------------------------- */
+
+/* Records that a participant reflected on a Thing at url.  0 added, 1 the
+ * same (participant, thing, url) was there already. */
+int store_reflection_add(struct store *st, int64_t participant_id, int thing,
+    const char *url, int64_t inbound_id, int64_t now, struct err *e);
+/* How many distinct Things the participant has reflected on. */
+int store_reflection_things(struct store *st, int64_t participant_id, int *n, struct err *e);
+int store_reflection_count(struct store *st, int64_t *n, struct err *e);
+
+/* --- reports ----------------------------------------------------------- */
+
+struct thing_stats {
+	int thing;
+	int64_t queued;    /* queued, sending or deferred */
+	int64_t sent;
+	int64_t failed;
+	int64_t held;
+	int64_t reflections; /* participants who reflected on it */
+};
+
+/* Fills stats[0 .. nthings-1] for Things 1..nthings. */
+int store_thing_stats(struct store *st, int nthings, struct thing_stats *stats, struct err *e);
+
+struct participant_progress {
+	struct participant p;
+	int things_sent;
+	int reflections;     /* distinct Things reflected on */
+};
+typedef int (*progress_fn)(void *arg, const struct participant_progress *pp);
+int store_progress_each(struct store *st, progress_fn fn, void *arg, struct err *e);
+
+#endif

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs the Debian packages Things needs to build, test and demo, when
+# they are missing.  Needs root (or sudo) only if something is missing.
+set -eu
+
+PKGS="build-essential pkg-config dpkg-dev
+libetpan-dev libcurl4-gnutls-dev libcmark-dev libsqlite3-dev libxml2-dev libinih-dev
+libgnutls28-dev libcmocka-dev
+dovecot-imapd dovecot-lmtpd postfix swaks openssl python3 curl
+valgrind clang"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing" >&2
+if [ "$(id -u)" = 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "deps: not root and no sudo; install these packages:$missing" >&2
+	exit 1
+fi
+# Postfix asks questions on install; answer them so the install never waits.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing
