@@ -16,6 +16,7 @@
  * server: the connection is dropped and every later call fails.
  */
 #include <arpa/inet.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,7 @@ struct imap_source {
 	size_t nbodies;
 	size_t batch_bytes;           /* received in the current UID FETCH */
 	size_t body_max;              /* cap per message in the current UID FETCH */
+	struct sigaction old_sigpipe; /* restored at close */
 };
 
 /* --- errors ------------------------------------------------------------- */
@@ -354,7 +356,8 @@ imap_list(struct source *s, uint32_t uidvalidity, uint32_t last_uid, struct err 
 	if (last_uid > 0 && is->imap->imap_selection_info->sel_exists > nnew &&
 	    imap_search(is, 1, last_uid, uids, &n, IMAP_SEARCH_MAX, e) == -1)
 		goto out;
-	qsort(uids, n, sizeof(*uids), uid_cmp);
+	if (n > 1)
+		qsort(uids, n, sizeof(*uids), uid_cmp);
 	if (n > SOURCE_MAX_ITEMS)
 		n = SOURCE_MAX_ITEMS;
 	if (n > 0 && (s->items = calloc(n, sizeof(*s->items))) == NULL) {
@@ -678,6 +681,7 @@ imap_close(struct source *s)
 		mailimap_logout(is->imap);
 		mailimap_free(is->imap);
 	}
+	sigaction(SIGPIPE, &is->old_sigpipe, NULL);
 	explicit_bzero(is->url.password, sizeof(is->url.password));
 	free(is->ca_file);
 	free(s->items);
@@ -694,9 +698,18 @@ imap_source_open(const char *url, const struct source_options *o, struct source 
 {
 	struct imap_source *is;
 
+	struct sigaction ignore;
+
 	*out = NULL;
 	if ((is = calloc(1, sizeof(*is))) == NULL)
 		return err_set(e, "out of memory");
+	/* libetpan writes to its socket without MSG_NOSIGNAL: a server that
+	 * hangs up would kill the whole run with SIGPIPE.  Ignored while the
+	 * source is open; the caller's disposition comes back at close. */
+	memset(&ignore, 0, sizeof(ignore));
+	ignore.sa_handler = SIG_IGN;
+	sigemptyset(&ignore.sa_mask);
+	sigaction(SIGPIPE, &ignore, &is->old_sigpipe);
 	is->base.ops = &imap_ops;
 	is->base.max_size = o && o->max_size ? o->max_size : SOURCE_MAX_SIZE_DEFAULT;
 	is->base.timeout = o && o->timeout ? o->timeout : SOURCE_TIMEOUT_DEFAULT;

@@ -139,7 +139,8 @@ maildir_list(struct source *s, uint32_t uidvalidity, uint32_t last_uid, struct e
 		goto out;
 	/* Unique names start with the delivery time: name order is arrival
 	 * order, near enough, and the same on every run. */
-	qsort(v, n, sizeof(*v), entry_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), entry_cmp);
 	keep = n < SOURCE_MAX_ITEMS ? n : SOURCE_MAX_ITEMS;
 	if (keep > 0 && (s->items = calloc(keep, sizeof(*s->items))) == NULL) {
 		err_set(e, "out of memory");

@@ -12,6 +12,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,22 +254,92 @@ th_dovecot_deliver(const struct th_dovecot *d, const char *mailbox, const char *
 	return rc == 0 ? 0 : -1;
 }
 
-/* How many messages a mailbox of the test user holds (-1 on error). */
+/* Runs a command and returns its first line of output (without the
+ * newline) in out; -1 if it failed or printed nothing. */
+static TH_UNUSED int
+th_sh_line(char *out, size_t n, const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	FILE *p;
+	int ok;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if ((p = popen(cmd, "r")) == NULL)
+		return -1;
+	ok = fgets(out, (int)n, p) != NULL;
+	if (pclose(p) != 0 || !ok)
+		return -1;
+	out[strcspn(out, "\n")] = '\0';
+	return 0;
+}
+
+/* How many messages a mailbox of the test user holds (-1: no mailbox). */
 static TH_UNUSED int
 th_dovecot_count(const struct th_dovecot *d, const char *mailbox)
 {
-	char cmd[PATH_MAX * 2];
-	FILE *p;
-	int n = -1;
+	char line[512];
+	const char *m;
 
-	snprintf(cmd, sizeof(cmd), "doveadm -c '%s/etc/dovecot.conf' -f flow mailbox status "
-	    "-u things messages '%s' 2>/dev/null", d->dir, mailbox);
-	if ((p = popen(cmd, "r")) == NULL)
+	if (th_sh_line(line, sizeof(line), "doveadm -c '%s/etc/dovecot.conf' -f flow mailbox "
+	    "status -u things messages '%s' 2>/dev/null", d->dir, mailbox) == -1 ||
+	    (m = strstr(line, "messages=")) == NULL)
 		return -1;
-	if (fscanf(p, " messages=%d", &n) != 1)
-		n = -1;
-	pclose(p);
+	return atoi(m + 9);
+}
+
+/* The UIDVALIDITY of a mailbox of the test user (0 on error). */
+static TH_UNUSED uint32_t
+th_dovecot_uidvalidity(const struct th_dovecot *d, const char *mailbox)
+{
+	char line[512];
+	const char *m;
+
+	if (th_sh_line(line, sizeof(line), "doveadm -c '%s/etc/dovecot.conf' -f flow mailbox "
+	    "status -u things uidvalidity '%s' 2>/dev/null", d->dir, mailbox) == -1 ||
+	    (m = strstr(line, "uidvalidity=")) == NULL)
+		return 0;
+	return (uint32_t)strtoul(m + 12, NULL, 10);
+}
+
+/* 1 if some message of the mailbox carries the \Seen flag. */
+static TH_UNUSED int
+th_dovecot_any_seen(const struct th_dovecot *d, const char *mailbox)
+{
+	return th_sh("doveadm -c '%s/etc/dovecot.conf' fetch -u things flags mailbox '%s' "
+	    "| grep -q 'Seen'", d->dir, mailbox) == 0;
+}
+
+/* How many lines of the Dovecot log hold both a and b (b may be NULL). */
+static TH_UNUSED int
+th_log_count(const char *log, const char *a, const char *b)
+{
+	char *text = th_read_file(log, NULL), *line, *save = NULL;
+	int n = 0;
+
+	if (text == NULL)
+		return 0;
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, a) != NULL && (b == NULL || strstr(line, b) != NULL))
+			n++;
+	free(text);
 	return n;
+}
+
+/* Waits (up to 3 s) for a log line holding both a and b: Dovecot logs
+ * through a separate process. */
+static TH_UNUSED int
+th_log_wait(const char *log, const char *a, const char *b)
+{
+	for (int i = 0; i < 60; i++) {
+		if (th_log_count(log, a, b) > 0)
+			return 1;
+		usleep(50000);
+	}
+	return 0;
 }
 
 #endif
