@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <libetpan/libetpan.h>
 
@@ -49,6 +50,7 @@ struct imap_source {
 	size_t batch_bytes;           /* received in the current UID FETCH */
 	size_t body_max;              /* cap per message in the current UID FETCH */
 	struct sigaction old_sigpipe; /* restored at close */
+	long drop_after_moves;        /* test switch: -1, or hang up after that many moves */
 };
 
 /* --- errors ------------------------------------------------------------- */
@@ -628,6 +630,17 @@ imap_make_folder(struct imap_source *is, const char *folder, struct err *e)
 	return 0;
 }
 
+/* THINGS_TEST_IMAP_DROP_AFTER_MOVES=N makes the connection hang up (a
+ * real shutdown of the socket) after N moves, so that tests can prove that
+ * a run interrupted between commit and move recovers; like isync's JLimit. */
+static void
+imap_test_drop(struct imap_source *is)
+{
+	if (is->drop_after_moves < 0 || is->drop_after_moves-- > 0)
+		return;
+	shutdown(mailstream_low_get_fd(mailstream_get_low(is->imap->imap_stream)), SHUT_RDWR);
+}
+
 static int
 imap_move(struct source *s, size_t i, const char *folder, struct err *e)
 {
@@ -635,7 +648,11 @@ imap_move(struct source *s, size_t i, const char *folder, struct err *e)
 	struct mailimap_set *set;
 	int r;
 
-	if (imap_alive(is, e) == -1 || imap_make_folder(is, folder, e) == -1)
+	if (imap_alive(is, e) == -1)
+		return -1;
+	imap_test_drop(is);
+
+	if (imap_make_folder(is, folder, e) == -1)
 		return -1;
 	if ((set = mailimap_set_new_single(s->items[i].uid)) == NULL)
 		return err_set(e, "out of memory");
@@ -699,6 +716,7 @@ imap_source_open(const char *url, const struct source_options *o, struct source 
 	struct imap_source *is;
 
 	struct sigaction ignore;
+	const char *test;
 
 	*out = NULL;
 	if ((is = calloc(1, sizeof(*is))) == NULL)
@@ -710,6 +728,9 @@ imap_source_open(const char *url, const struct source_options *o, struct source 
 	ignore.sa_handler = SIG_IGN;
 	sigemptyset(&ignore.sa_mask);
 	sigaction(SIGPIPE, &ignore, &is->old_sigpipe);
+	is->drop_after_moves = -1;
+	if ((test = getenv("THINGS_TEST_IMAP_DROP_AFTER_MOVES")) != NULL)
+		is->drop_after_moves = strtol(test, NULL, 10);
 	is->base.ops = &imap_ops;
 	is->base.max_size = o && o->max_size ? o->max_size : SOURCE_MAX_SIZE_DEFAULT;
 	is->base.timeout = o && o->timeout ? o->timeout : SOURCE_TIMEOUT_DEFAULT;

@@ -357,6 +357,102 @@ test_tls_refused_for_unknown_ca(void **state)
 	expect_refused("imaps", "localhost", dc.imaps_port, NULL, "127.0.0.1", "unknown CA");
 }
 
+/* Starts tests/unit/fake_imap.py with a scenario; returns its port. */
+static int
+fake_server(const char *scenario)
+{
+	char portfile[PATH_MAX], line[32];
+	FILE *f;
+
+	snprintf(portfile, sizeof(portfile), "/tmp/things-fake-imap-%d-%s", (int)getpid(),
+	    scenario);
+	unlink(portfile);
+	assert_int_equal(th_sh("python3 '%s/tests/unit/fake_imap.py' %s '%s' </dev/null "
+	    ">/dev/null 2>&1 &", getenv("THINGS_SRCDIR") ? getenv("THINGS_SRCDIR") : ".",
+	    scenario, portfile), 0);
+	for (int i = 0; i < 100 && !th_exists(portfile); i++)
+		usleep(50000);
+	assert_non_null(f = fopen(portfile, "r"));
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	unlink(portfile);
+	return atoi(line);
+}
+
+static struct source *
+open_fake(const char *scenario, size_t max_size)
+{
+	struct source_options o = { NULL, max_size, 10 };
+	struct source *s = NULL;
+	char url[128];
+	struct err e;
+
+	snprintf(url, sizeof(url), "imap://u:p@127.0.0.1:%d/INBOX", fake_server(scenario));
+	if (source_open(url, &o, &s, &e) == -1)
+		fail_msg("open %s: %s", url, e.msg);
+	assert_int_equal(s->uidvalidity, 42);
+	assert_int_equal(source_list(s, 0, 0, &e), 0);
+	assert_int_equal(s->nitems, 1);
+	assert_int_equal(s->items[0].size, 100);
+	return s;
+}
+
+static void
+test_server_sending_more_than_announced(void **state)
+{
+	struct source *s;
+	struct buf raw;
+	struct err e;
+
+	(void)state;
+	s = open_fake("liar", (size_t)1 << 20);
+	buf_init(&raw, 0);
+	/* announced 100 bytes, sent 5 MiB: kept at most 1 MiB, then refused */
+	assert_int_equal(source_fetch(s, 0, 0, &raw, &e), SOURCE_TOO_BIG);
+	assert_int_equal(raw.len, 0);
+	assert_null(raw.data);
+	buf_free(&raw);
+	source_close(s);
+}
+
+static void
+test_server_flooding_is_cut_off(void **state)
+{
+	struct source *s;
+	struct buf raw;
+	struct err e;
+
+	(void)state;
+	s = open_fake("flood", (size_t)1 << 20);
+	buf_init(&raw, 0);
+	/* a 2 GiB literal: the read stops past the batch budget, the session
+	 * is dropped, nothing more is asked of it */
+	assert_int_equal(source_fetch(s, 0, 0, &raw, &e), -1);
+	assert_non_null(strstr(e.msg, "too large"));
+	assert_int_equal(source_move(s, 0, SOURCE_FOLDER_PROCESSED, &e), -1);
+	assert_non_null(strstr(e.msg, "connection lost"));
+	buf_free(&raw);
+	source_close(s);
+}
+
+static void
+test_unparseable_answer_drops_the_session(void **state)
+{
+	struct source *s;
+	struct buf raw;
+	struct err e;
+
+	(void)state;
+	s = open_fake("garbage", 0);
+	buf_init(&raw, 0);
+	assert_int_equal(source_fetch(s, 0, 0, &raw, &e), -1);
+	assert_non_null(strstr(e.msg, "unparseable"));
+	assert_int_equal(source_fetch(s, 0, 0, &raw, &e), -1);
+	assert_non_null(strstr(e.msg, "connection lost"));
+	buf_free(&raw);
+	source_close(s);
+}
+
 int
 main(void)
 {
@@ -371,6 +467,9 @@ main(void)
 		cmocka_unit_test(test_tls_accepted_with_test_ca),
 		cmocka_unit_test(test_tls_refused_for_wrong_host),
 		cmocka_unit_test(test_tls_refused_for_unknown_ca),
+		cmocka_unit_test(test_server_sending_more_than_announced),
+		cmocka_unit_test(test_server_flooding_is_cut_off),
+		cmocka_unit_test(test_unparseable_answer_drops_the_session),
 	};
 	return cmocka_run_group_tests_name("inbox_imap", tests, group_setup, group_teardown);
 }
