@@ -15,7 +15,6 @@
  * After a stream or parse error libetpan's state is out of step with the
  * server: the connection is dropped and every later call fails.
  */
-#include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +84,8 @@ imap_fail(struct imap_source *is, const char *what, int r, struct err *e)
 		text = is->imap->imap_response;
 	if (r == MAILIMAP_ERROR_STREAM || r == MAILIMAP_ERROR_PARSE ||
 	    r == MAILIMAP_ERROR_MEMORY || r == MAILIMAP_ERROR_FATAL ||
-	    r == MAILIMAP_ERROR_BAD_STATE || r == MAILIMAP_ERROR_CONNECTION_REFUSED) {
+	    r == MAILIMAP_ERROR_BAD_STATE || r == MAILIMAP_ERROR_CONNECTION_REFUSED ||
+	    r == MAILIMAP_ERROR_SSL || r == MAILIMAP_ERROR_STARTTLS) {
 		if (is->imap != NULL) {
 			mailimap_free(is->imap);
 			is->imap = NULL;
@@ -106,42 +106,6 @@ imap_alive(struct imap_source *is, struct err *e)
 
 /* --- connecting ---------------------------------------------------------- */
 
-static void
-imap_tls_setup(struct mailstream_ssl_context *ctx, void *data)
-{
-	const char *host = data;
-	unsigned char ip[16];
-
-	/* SNI carries names only, never addresses (RFC 6066). */
-	if (inet_pton(AF_INET, host, ip) != 1 && inet_pton(AF_INET6, host, ip) != 1)
-		mailstream_ssl_set_server_name(ctx, (char *)host);
-}
-
-static int
-imap_verify_peer(struct imap_source *is, struct err *e)
-{
-	struct tls_der der[TLS_CHAIN_MAX];
-	carray *chain;
-	size_t n = 0;
-	int rc;
-
-	chain = mailstream_get_certificate_chain(is->imap->imap_stream);
-	if (chain == NULL)
-		return err_set(e, "imap %s: no certificate from the server", is->url.host);
-	for (unsigned i = 0; i < carray_count(chain) && n < TLS_CHAIN_MAX; i++) {
-		MMAPString *s = carray_get(chain, i);
-
-		der[n].data = (const unsigned char *)s->str;
-		der[n].len = s->len;
-		n++;
-	}
-	rc = tls_verify_chain(der, n, is->url.host, is->ca_file, e);
-	mailstream_certificate_chain_free(chain);
-	if (rc == -1)
-		return err_prefix(e, "imap %s: refusing to log in", is->url.host);
-	return 0;
-}
-
 static int
 imap_connect(struct imap_source *is, struct err *e)
 {
@@ -152,7 +116,7 @@ imap_connect(struct imap_source *is, struct err *e)
 		return err_set(e, "out of memory");
 	mailimap_set_timeout(is->imap, is->base.timeout);
 	if (u->tls == IMAP_TLS_IMPLICIT)
-		r = mailimap_ssl_connect_with_callback(is->imap, u->host, u->port, imap_tls_setup,
+		r = mailimap_ssl_connect_with_callback(is->imap, u->host, u->port, tls_set_sni,
 		    u->host);
 	else
 		r = mailimap_socket_connect(is->imap, u->host, u->port);
@@ -160,12 +124,13 @@ imap_connect(struct imap_source *is, struct err *e)
 		return imap_fail(is, "connect", r == MAILIMAP_NO_ERROR ? MAILIMAP_ERROR_FATAL : r,
 		    e);
 	if (u->tls == IMAP_TLS_STARTTLS) {
-		r = mailimap_socket_starttls_with_callback(is->imap, imap_tls_setup, u->host);
+		r = mailimap_socket_starttls_with_callback(is->imap, tls_set_sni, u->host);
 		if (r != MAILIMAP_NO_ERROR)
 			return imap_fail(is, "STARTTLS", r, e);
 	}
-	if (u->tls != IMAP_TLS_NONE && imap_verify_peer(is, e) == -1)
-		return -1;
+	if (u->tls != IMAP_TLS_NONE &&
+	    tls_verify_stream(is->imap->imap_stream, u->host, is->ca_file, e) == -1)
+		return err_prefix(e, "imap %s: refusing to log in", u->host);
 	if (u->tls == IMAP_TLS_NONE && strcmp(u->host, "127.0.0.1") != 0 &&
 	    strcmp(u->host, "localhost") != 0 && strcmp(u->host, "::1") != 0)
 		log_warn("imap %s: no TLS: the password travels in clear text", u->host);
@@ -282,32 +247,64 @@ set_of(const uint32_t *uids, size_t n)
 	return set;
 }
 
-/* Fills items[from .. from+n) with the sizes of uids[0..n). */
+static void imap_bodies_clear(struct imap_source *is);
+static bool imap_body_chunk(int type, struct mailimap_msg_att_body_section *section,
+    const char *bytes, size_t len, void *ctx);
+
+/* UID FETCH set (UID att), taking set and att.  With body_max > 0 the
+ * bodies go through imap_body_chunk into is->bodies (at most body_max
+ * bytes each) instead of into memory libetpan allocates. */
+static int
+imap_uid_fetch(struct imap_source *is, struct mailimap_set *set, struct mailimap_fetch_att *att,
+    size_t body_max, clist **result, const char *what, struct err *e)
+{
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	struct mailimap_fetch_att *uid = mailimap_fetch_att_new_uid();
+	int r;
+
+	*result = NULL;
+	if (ft == NULL || set == NULL || att == NULL || uid == NULL ||
+	    mailimap_fetch_type_new_fetch_att_list_add(ft, uid) != 0) {
+		if (uid != NULL)
+			mailimap_fetch_att_free(uid);
+		goto nomem;
+	}
+	if (mailimap_fetch_type_new_fetch_att_list_add(ft, att) != 0)
+		goto nomem;
+	if (body_max > 0) {
+		imap_bodies_clear(is);
+		is->body_max = body_max;
+		mailimap_set_msg_body_handler(is->imap, imap_body_chunk, is);
+	}
+	r = mailimap_uid_fetch(is->imap, set, ft, result);
+	if (body_max > 0 && is->imap != NULL)
+		mailimap_set_msg_body_handler(is->imap, NULL, NULL);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR) {
+		imap_bodies_clear(is);
+		return imap_fail(is, what, r, e);
+	}
+	return 0;
+nomem:
+	if (ft != NULL)
+		mailimap_fetch_type_free(ft);
+	if (att != NULL)
+		mailimap_fetch_att_free(att);
+	if (set != NULL)
+		mailimap_set_free(set);
+	return err_set(e, "out of memory");
+}
+
+/* Fills in the sizes of the listed items among uids[0..n). */
 static int
 imap_fetch_sizes(struct imap_source *is, const uint32_t *uids, size_t n, struct err *e)
 {
-	struct mailimap_fetch_type *ft;
-	struct mailimap_set *set;
-	clist *result = NULL;
-	int r;
+	clist *result;
 
-	ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	set = set_of(uids, n);
-	if (ft == NULL || set == NULL ||
-	    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid()) != 0 ||
-	    mailimap_fetch_type_new_fetch_att_list_add(ft,
-	    mailimap_fetch_att_new_rfc822_size()) != 0) {
-		if (ft != NULL)
-			mailimap_fetch_type_free(ft);
-		if (set != NULL)
-			mailimap_set_free(set);
-		return err_set(e, "out of memory");
-	}
-	r = mailimap_uid_fetch(is->imap, set, ft, &result);
-	mailimap_fetch_type_free(ft);
-	mailimap_set_free(set);
-	if (r != MAILIMAP_NO_ERROR)
-		return imap_fail(is, "UID FETCH sizes", r, e);
+	if (imap_uid_fetch(is, set_of(uids, n), mailimap_fetch_att_new_rfc822_size(), 0, &result,
+	    "UID FETCH sizes", e) == -1)
+		return -1;
 	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
 		const struct mailimap_msg_att *att = clist_content(it);
 		const struct mailimap_msg_att_static *sz;
@@ -387,7 +384,7 @@ out:
 /* --- fetching ------------------------------------------------------------- */
 
 static void
-bodies_clear(struct imap_source *is)
+imap_bodies_clear(struct imap_source *is)
 {
 	for (size_t i = 0; i < is->nbodies; i++)
 		buf_free(&is->bodies[i].data);
@@ -431,57 +428,16 @@ imap_body_chunk(int type, struct mailimap_msg_att_body_section *section, const c
 	return true;
 }
 
-static int
-section_is_whole(const struct mailimap_msg_att_body_section *sec)
+/* Ties each received body to its UID through libetpan's section pointer,
+ * then frees the result (the sections with it). */
+static void
+imap_bind_bodies(struct imap_source *is, clist *result)
 {
-	return sec->sec_section == NULL || sec->sec_section->sec_spec == NULL;
-}
-
-/* Fetches the bodies of items [i, i+n) in one UID FETCH. */
-static int
-imap_fetch_batch(struct imap_source *is, size_t i, size_t n, size_t max, struct err *e)
-{
-	struct mailimap_fetch_type *ft;
-	struct mailimap_set *set;
-	struct mailimap_section *sec;
-	clist *result = NULL;
-	uint32_t uids[IMAP_BODY_BATCH];
-	int r;
-
-	bodies_clear(is);
-	for (size_t k = 0; k < n; k++)
-		uids[k] = is->base.items[i + k].uid;
-	ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	set = set_of(uids, n);
-	sec = mailimap_section_new(NULL);
-	if (ft == NULL || set == NULL || sec == NULL ||
-	    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid()) != 0 ||
-	    mailimap_fetch_type_new_fetch_att_list_add(ft,
-	    mailimap_fetch_att_new_body_peek_section_partial(sec, 0, (uint32_t)max + 1)) != 0) {
-		if (ft != NULL)
-			mailimap_fetch_type_free(ft);
-		if (set != NULL)
-			mailimap_set_free(set);
-		return err_set(e, "out of memory");
-	}
-	is->body_max = max;
-	mailimap_set_msg_body_handler(is->imap, imap_body_chunk, is);
-	r = mailimap_uid_fetch(is->imap, set, ft, &result);
-	if (is->imap != NULL)
-		mailimap_set_msg_body_handler(is->imap, NULL, NULL);
-	mailimap_fetch_type_free(ft);
-	mailimap_set_free(set);
-	if (r != MAILIMAP_NO_ERROR) {
-		bodies_clear(is);
-		return imap_fail(is, "UID FETCH", r, e);
-	}
-	/* Tie each body to its UID through libetpan's section pointer. */
 	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
 		const struct mailimap_msg_att *att = clist_content(it);
 		const struct mailimap_msg_att_static *body;
 
-		body = att_find(att, MAILIMAP_MSG_ATT_BODY_SECTION);
-		if (body == NULL || !section_is_whole(body->att_data.att_body_section))
+		if ((body = att_find(att, MAILIMAP_MSG_ATT_BODY_SECTION)) == NULL)
 			continue;
 		for (size_t k = 0; k < is->nbodies; k++)
 			if (is->bodies[k].section == body->att_data.att_body_section)
@@ -489,8 +445,7 @@ imap_fetch_batch(struct imap_source *is, size_t i, size_t n, size_t max, struct 
 	}
 	mailimap_fetch_list_free(result);
 	for (size_t k = 0; k < is->nbodies; k++)
-		is->bodies[k].section = NULL; /* freed with the result */
-	return 0;
+		is->bodies[k].section = NULL;
 }
 
 static struct imap_body *
@@ -500,6 +455,23 @@ body_of(struct imap_source *is, uint32_t uid)
 		if (is->bodies[k].uid == uid)
 			return &is->bodies[k];
 	return NULL;
+}
+
+/* Fetches the bodies of items [i, i+n): BODY.PEEK[]<0.max+1>, so that a
+ * well-behaved server stops right after the limit. */
+static int
+imap_fetch_batch(struct imap_source *is, size_t i, size_t n, size_t max, struct err *e)
+{
+	uint32_t uids[IMAP_BODY_BATCH];
+	clist *result;
+
+	for (size_t k = 0; k < n; k++)
+		uids[k] = is->base.items[i + k].uid;
+	if (imap_uid_fetch(is, set_of(uids, n), mailimap_fetch_att_new_body_peek_section_partial(
+	    mailimap_section_new(NULL), 0, (uint32_t)max + 1), max, &result, "UID FETCH", e) == -1)
+		return -1;
+	imap_bind_bodies(is, result);
+	return 0;
 }
 
 static int
@@ -535,7 +507,6 @@ imap_fetch(struct source *s, size_t i, size_t max, struct buf *raw, struct err *
 	}
 	buf_free(raw);
 	*raw = b->data;
-	raw->max = raw->max > max ? raw->max : max;
 	buf_init(&b->data, max);
 	return 0;
 }
@@ -544,59 +515,27 @@ static int
 imap_fetch_header(struct source *s, size_t i, struct buf *raw, struct err *e)
 {
 	struct imap_source *is = (struct imap_source *)s;
-	struct mailimap_fetch_type *ft;
-	struct mailimap_set *set;
-	struct mailimap_section *sec;
-	clist *result = NULL;
-	int r, found = 0;
+	struct imap_body *b;
+	clist *result;
+	int rc = SOURCE_GONE;
 
 	if (imap_alive(is, e) == -1)
 		return -1;
-	ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	set = mailimap_set_new_single(s->items[i].uid);
-	sec = mailimap_section_new_header();
-	if (ft == NULL || set == NULL || sec == NULL ||
-	    mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid()) != 0 ||
-	    mailimap_fetch_type_new_fetch_att_list_add(ft,
-	    mailimap_fetch_att_new_body_peek_section_partial(sec, 0,
-	    (uint32_t)SOURCE_HEADER_MAX)) != 0) {
-		if (ft != NULL)
-			mailimap_fetch_type_free(ft);
-		if (set != NULL)
-			mailimap_set_free(set);
-		return err_set(e, "out of memory");
+	if (imap_uid_fetch(is, mailimap_set_new_single(s->items[i].uid),
+	    mailimap_fetch_att_new_body_peek_section_partial(mailimap_section_new_header(), 0,
+	    (uint32_t)SOURCE_HEADER_MAX), SOURCE_HEADER_MAX, &result, "UID FETCH header",
+	    e) == -1)
+		return -1;
+	imap_bind_bodies(is, result);
+	if ((b = body_of(is, s->items[i].uid)) != NULL && !b->too_big) {
+		if (buf_append(raw, b->data.data, b->data.len) == -1)
+			rc = err_set(e, "out of memory");
+		else
+			rc = 0;
 	}
-	bodies_clear(is);
-	is->body_max = SOURCE_HEADER_MAX;
-	mailimap_set_msg_body_handler(is->imap, imap_body_chunk, is);
-	r = mailimap_uid_fetch(is->imap, set, ft, &result);
-	if (is->imap != NULL)
-		mailimap_set_msg_body_handler(is->imap, NULL, NULL);
-	mailimap_fetch_type_free(ft);
-	mailimap_set_free(set);
-	if (r != MAILIMAP_NO_ERROR) {
-		bodies_clear(is);
-		return imap_fail(is, "UID FETCH header", r, e);
-	}
-	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
-		const struct mailimap_msg_att *att = clist_content(it);
-		const struct mailimap_msg_att_static *body;
-
-		if (att_uid(att) != s->items[i].uid ||
-		    (body = att_find(att, MAILIMAP_MSG_ATT_BODY_SECTION)) == NULL)
-			continue;
-		for (size_t k = 0; k < is->nbodies; k++) {
-			if (is->bodies[k].section == body->att_data.att_body_section &&
-			    !is->bodies[k].too_big) {
-				buf_append(raw, is->bodies[k].data.data, is->bodies[k].data.len);
-				found = 1;
-			}
-		}
-	}
-	mailimap_fetch_list_free(result);
-	bodies_clear(is);
+	imap_bodies_clear(is);
 	is->body_max = 0;
-	return found ? 0 : SOURCE_GONE;
+	return rc;
 }
 
 /* --- moving ---------------------------------------------------------------- */
@@ -693,7 +632,7 @@ imap_close(struct source *s)
 {
 	struct imap_source *is = (struct imap_source *)s;
 
-	bodies_clear(is);
+	imap_bodies_clear(is);
 	if (is->imap != NULL) {
 		mailimap_logout(is->imap);
 		mailimap_free(is->imap);

@@ -162,4 +162,16 @@ struct tls_der {
 int tls_verify_chain(const struct tls_der *chain, size_t n, const char *host,
     const char *ca_file, struct err *e);
 
+/* libetpan's types, for the two calls below (no libetpan header here). */
+struct _mailstream;
+struct mailstream_ssl_context;
+
+/* The TLS set-up callback for libetpan's connect calls: sets SNI to host
+ * (a NUL-terminated name; addresses are not sent). */
+void tls_set_sni(struct mailstream_ssl_context *ctx, void *host);
+
+/* tls_verify_chain on the certificates a libetpan TLS stream received. */
+int tls_verify_stream(struct _mailstream *stream, const char *host, const char *ca_file,
+    struct err *e);
+
 #endif

@@ -3,8 +3,8 @@
  *
  * libetpan's GnuTLS build completes the handshake with any certificate
  * (mailstream_ssl_set_server_certicate is not implemented there), so the
- * IMAP code hands us the peer's chain before it sends the password, and
- * we decide.  The check is GnuTLS's own: trust list (system store plus the
+ * IMAP code hands us the stream before it sends the password, and we
+ * decide.  The check is GnuTLS's own: trust list (system store plus the
  * configured CA file), chain, validity dates, key purpose, host name.
  */
 #include <arpa/inet.h>
@@ -13,6 +13,7 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <libetpan/libetpan.h>
 
 #include "source.h"
 
@@ -181,5 +182,46 @@ out:
 		gnutls_x509_trust_list_deinit(tl, 1);
 	for (size_t i = 0; i < ncrt; i++)
 		gnutls_x509_crt_deinit(crts[i]);
+	return rc;
+}
+
+static int
+is_address(const char *host)
+{
+	unsigned char ip[16];
+
+	return inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1;
+}
+
+void
+tls_set_sni(struct mailstream_ssl_context *ctx, void *host)
+{
+	/* SNI carries names only, never addresses (RFC 6066). */
+	if (!is_address(host))
+		mailstream_ssl_set_server_name(ctx, host);
+}
+
+int
+tls_verify_stream(struct _mailstream *stream, const char *host, const char *ca_file,
+    struct err *e)
+{
+	struct tls_der der[TLS_CHAIN_MAX];
+	carray *chain;
+	size_t n = 0;
+	int rc;
+
+	/* NULL for a stream without TLS; libetpan's GnuTLS code may also
+	 * return NULL when a certificate cannot be exported. */
+	if ((chain = mailstream_get_certificate_chain(stream)) == NULL)
+		return err_set(e, "no certificate from the server");
+	for (unsigned i = 0; i < carray_count(chain) && n < TLS_CHAIN_MAX; i++) {
+		MMAPString *s = carray_get(chain, i);
+
+		der[n].data = (const unsigned char *)s->str;
+		der[n].len = s->len;
+		n++;
+	}
+	rc = tls_verify_chain(der, n, host, ca_file, e);
+	mailstream_certificate_chain_free(chain);
 	return rc;
 }
