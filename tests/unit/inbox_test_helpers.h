@@ -20,6 +20,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
+#include "../../content/content.h"
+#include "../../store/store.h"
+
 #define TH_UNUSED __attribute__((unused))
 
 static int
@@ -276,33 +281,24 @@ th_sh_line(char *out, size_t n, const char *fmt, ...)
 	return 0;
 }
 
-/* How many messages a mailbox of the test user holds (-1: no mailbox). */
-static TH_UNUSED int
-th_dovecot_count(const struct th_dovecot *d, const char *mailbox)
+/* A status field of a mailbox of the test user ("messages",
+ * "uidvalidity"); -1 if the mailbox does not exist. */
+static TH_UNUSED int64_t
+th_dovecot_status(const struct th_dovecot *d, const char *mailbox, const char *field)
 {
-	char line[512];
+	char line[512], want[64];
 	const char *m;
 
+	snprintf(want, sizeof(want), "%s=", field);
 	if (th_sh_line(line, sizeof(line), "doveadm -c '%s/etc/dovecot.conf' -f flow mailbox "
-	    "status -u things messages '%s' 2>/dev/null", d->dir, mailbox) == -1 ||
-	    (m = strstr(line, "messages=")) == NULL)
+	    "status -u things %s '%s' 2>/dev/null", d->dir, field, mailbox) == -1 ||
+	    (m = strstr(line, want)) == NULL)
 		return -1;
-	return atoi(m + 9);
+	return strtoll(m + strlen(want), NULL, 10);
 }
 
-/* The UIDVALIDITY of a mailbox of the test user (0 on error). */
-static TH_UNUSED uint32_t
-th_dovecot_uidvalidity(const struct th_dovecot *d, const char *mailbox)
-{
-	char line[512];
-	const char *m;
-
-	if (th_sh_line(line, sizeof(line), "doveadm -c '%s/etc/dovecot.conf' -f flow mailbox "
-	    "status -u things uidvalidity '%s' 2>/dev/null", d->dir, mailbox) == -1 ||
-	    (m = strstr(line, "uidvalidity=")) == NULL)
-		return 0;
-	return (uint32_t)strtoul(m + 12, NULL, 10);
-}
+#define th_dovecot_count(d, mb) ((int)th_dovecot_status((d), (mb), "messages"))
+#define th_dovecot_uidvalidity(d, mb) ((uint32_t)th_dovecot_status((d), (mb), "uidvalidity"))
 
 /* 1 if some message of the mailbox carries the \Seen flag. */
 static TH_UNUSED int
@@ -339,6 +335,111 @@ th_log_wait(const char *log, const char *a, const char *b)
 			return 1;
 		usleep(50000);
 	}
+	return 0;
+}
+
+/* One integer from an SQL query (printf-style) on the database at path,
+ * opened read-only beside the store's own connection; -1 on any error. */
+static TH_UNUSED int64_t
+th_sql_int(const char *path, const char *fmt, ...)
+{
+	char sql[2048];
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int64_t v = -1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return -1;
+	}
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
+	else if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* What the store-backed inbox tests share: a temp directory with a store
+ * (db) and an empty Maildir (maildir), and a programme as content/ would
+ * load it: address things@example.org, '+' tags, 12 Things, two
+ * organisers, inbox url (maildir:MAILDIR; tests may point it elsewhere). */
+struct th_fixture {
+	char *dir;
+	char db[PATH_MAX];
+	char maildir[PATH_MAX];
+	char url[PATH_MAX + 16];
+	struct store *st;
+	struct programme prog;
+};
+
+static TH_UNUSED char *th_organisers[] = { "org1@example.org", "org2@example.org" };
+
+static TH_UNUSED int
+th_fixture_setup(void **state)
+{
+	struct th_fixture *f = calloc(1, sizeof(*f));
+	struct err e;
+
+	if (f == NULL || (f->dir = th_tmpdir("inbox")) == NULL)
+		return -1;
+	snprintf(f->db, sizeof(f->db), "%s/things.db", f->dir);
+	snprintf(f->maildir, sizeof(f->maildir), "%s/inbox", f->dir);
+	snprintf(f->url, sizeof(f->url), "maildir:%s", f->maildir);
+	if (th_make_maildir(f->maildir) == -1)
+		return -1;
+	if (store_open(f->db, &f->st, &e) == -1) {
+		fprintf(stderr, "%s\n", e.msg);
+		return -1;
+	}
+	f->prog.cfg.address = "things@example.org";
+	f->prog.cfg.delimiter = '+';
+	f->prog.cfg.organisers = th_organisers;
+	f->prog.cfg.norganisers = 2;
+	f->prog.cfg.imap_url = f->url;
+	f->prog.nthings = 12;
+	*state = f;
+	return 0;
+}
+
+static TH_UNUSED int
+th_fixture_teardown(void **state)
+{
+	struct th_fixture *f = *state;
+
+	store_close(f->st);
+	th_rm_rf(f->dir);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+/* q(f, "SELECT ...", ...): one integer from the fixture's database. */
+#define q(f, ...) th_sql_int((f)->db, __VA_ARGS__)
+
+/* One Dovecot per test program, started by the group set-up. */
+static TH_UNUSED struct th_dovecot th_dc;
+static TH_UNUSED int th_no_dovecot;
+
+static TH_UNUSED int
+th_dovecot_group_setup(void **state)
+{
+	(void)state;
+	if (th_dovecot_start(&th_dc, &th_no_dovecot) == -1 && !th_no_dovecot)
+		return -1;
+	return 0;
+}
+
+static TH_UNUSED int
+th_dovecot_group_teardown(void **state)
+{
+	(void)state;
+	th_dovecot_stop(&th_dc);
 	return 0;
 }
 

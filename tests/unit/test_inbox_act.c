@@ -7,56 +7,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <sqlite3.h>
-
 #include "../../inbox/act.h"
 #include "inbox_test_helpers.h"
 
 #define NOW 1800000000
-
-static char *organisers[] = { "org1@example.org", "org2@example.org" };
-
-struct fixture {
-	char *dir;
-	struct store *st;
-	struct programme prog;
-	int seq;                 /* makes source keys and Message-IDs unique */
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	char path[PATH_MAX];
-	struct err e;
-
-	if (f == NULL || (f->dir = th_tmpdir("act")) == NULL)
-		return -1;
-	snprintf(path, sizeof(path), "%s/things.db", f->dir);
-	if (store_open(path, &f->st, &e) == -1) {
-		fprintf(stderr, "%s\n", e.msg);
-		return -1;
-	}
-	f->prog.cfg.address = "things@example.org";
-	f->prog.cfg.delimiter = '+';
-	f->prog.cfg.organisers = organisers;
-	f->prog.cfg.norganisers = 2;
-	f->prog.nthings = 12;
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	store_close(f->st);
-	th_rm_rf(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
-}
 
 static const char *
 kind_name(enum inbox_intent_kind k)
@@ -67,45 +21,21 @@ kind_name(enum inbox_intent_kind k)
 	return (unsigned)k < II_COUNT ? names[k] : "?";
 }
 
-/* One integer from an SQL query on the store's database (printf-style). */
 static int64_t
-q(struct fixture *f, const char *fmt, ...)
-{
-	char path[PATH_MAX], sql[1024];
-	sqlite3 *db;
-	sqlite3_stmt *s;
-	int64_t v = -1;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	snprintf(path, sizeof(path), "%s/things.db", f->dir);
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
-
-static int64_t
-deliveries(struct fixture *f, const char *kind, const char *to)
+deliveries(struct th_fixture *f, const char *kind, const char *to)
 {
 	return q(f, "SELECT count(*) FROM deliveries WHERE kind = '%s' AND recipient = '%s'",
 	    kind, to);
 }
 
 static int64_t
-all_deliveries(struct fixture *f)
+all_deliveries(struct th_fixture *f)
 {
 	return q(f, "SELECT count(*) FROM deliveries");
 }
 
 static void
-detail_is(struct fixture *f, int64_t id, const char *want)
+detail_is(struct th_fixture *f, int64_t id, const char *want)
 {
 	struct inbound in;
 	struct err e;
@@ -118,7 +48,7 @@ detail_is(struct fixture *f, int64_t id, const char *want)
 }
 
 static struct participant
-participant(struct fixture *f, const char *addr)
+participant(struct th_fixture *f, const char *addr)
 {
 	struct participant p;
 	struct err e;
@@ -128,7 +58,7 @@ participant(struct fixture *f, const char *addr)
 }
 
 static int64_t
-add_participant(struct fixture *f, const char *addr, enum participant_status s)
+add_participant(struct th_fixture *f, const char *addr, enum participant_status s)
 {
 	struct participant p;
 	struct err e;
@@ -166,19 +96,20 @@ intent(enum inbox_intent_kind k)
 /* Runs the handler in a transaction as inbox_poll does; returns its
  * result and the inbound id. */
 static int
-act(struct fixture *f, const struct inbox_message *m, const struct inbox_intent *in,
+act(struct th_fixture *f, const struct inbox_message *m, const struct inbox_intent *in,
     int64_t now, int64_t *id)
 {
+	static int seq;
 	struct act_request r;
 	char key[32], msgid[64];
 	struct err e;
 	int rc;
 
-	f->seq++;
-	snprintf(key, sizeof(key), "k%d", f->seq);
+	seq++;
+	snprintf(key, sizeof(key), "k%d", seq);
 	snprintf(msgid, sizeof(msgid), "%s", m->message_id[0] ? m->message_id : "");
 	if (msgid[0] == '\0')
-		snprintf(msgid, sizeof(msgid), "m%d@example.net", f->seq);
+		snprintf(msgid, sizeof(msgid), "m%d@example.net", seq);
 	memset(&r, 0, sizeof(r));
 	r.st = f->st;
 	r.p = &f->prog;
@@ -206,7 +137,7 @@ act(struct fixture *f, const struct inbox_message *m, const struct inbox_intent 
 static void
 test_subscribe_new_address_gets_confirmation(void **state)
 {
-	struct fixture *f = *state;
+	struct th_fixture *f = *state;
 	struct inbox_message m = message("ann@example.net");
 	struct inbox_intent in = intent(II_SUBSCRIBE);
 	struct participant p;
@@ -229,7 +160,7 @@ test_subscribe_new_address_gets_confirmation(void **state)
 static void
 test_subscribe_again_is_rate_limited(void **state)
 {
-	struct fixture *f = *state;
+	struct th_fixture *f = *state;
 	struct inbox_message m = message("ann@example.net");
 	struct inbox_intent in = intent(II_SUBSCRIBE);
 	char first[TOKEN_HEX_LEN + 1];
@@ -252,7 +183,7 @@ test_subscribe_again_is_rate_limited(void **state)
 static void
 test_subscribe_active_and_blog_url(void **state)
 {
-	struct fixture *f = *state;
+	struct th_fixture *f = *state;
 	struct inbox_message m = message("bob@example.net");
 	struct inbox_intent in = intent(II_SUBSCRIBE);
 	char *links[] = { "https://bob.example.net/blog" };
@@ -271,7 +202,7 @@ test_subscribe_active_and_blog_url(void **state)
 static void
 test_subscribe_after_unsubscribing_asks_to_confirm(void **state)
 {
-	struct fixture *f = *state;
+	struct th_fixture *f = *state;
 	struct inbox_message m = message("cy@example.net");
 	struct inbox_intent in = intent(II_SUBSCRIBE);
 	struct participant p;
@@ -288,7 +219,7 @@ test_subscribe_after_unsubscribing_asks_to_confirm(void **state)
 static void
 test_confirm_only_from_the_same_address(void **state)
 {
-	struct fixture *f = *state;
+	struct th_fixture *f = *state;
 	struct inbox_message sub = message("ann@example.net");
 	struct inbox_message forged = message("mallory@example.net");
 	struct inbox_intent in = intent(II_SUBSCRIBE);
@@ -320,7 +251,7 @@ test_confirm_only_from_the_same_address(void **state)
 static void
 test_reflection_from_participant_and_stranger(void **state)
 {
-	struct fixture *f = *state;
+	struct th_fixture *f = *state;
 	struct inbox_message m = message("dee@example.net");
 	struct inbox_message stranger = message("eve@example.net");
 	struct inbox_intent in = intent(II_REFLECTION);
@@ -359,7 +290,7 @@ test_reflection_from_participant_and_stranger(void **state)
 static void
 test_blog_and_help(void **state)
 {
-	struct fixture *f = *state;
+	struct th_fixture *f = *state;
 	struct inbox_message m = message("fay@example.net");
 	struct inbox_intent blog = intent(II_BLOG), help = intent(II_HELP);
 	int64_t id;
@@ -380,7 +311,7 @@ test_blog_and_help(void **state)
 static void
 test_unsubscribe_needs_token_or_confirmation(void **state)
 {
-	struct fixture *f = *state;
+	struct th_fixture *f = *state;
 	struct inbox_message own = message("gus@example.net");
 	struct inbox_message forged = message("mallory@example.net");
 	struct inbox_intent in = intent(II_UNSUBSCRIBE);
@@ -411,7 +342,7 @@ test_unsubscribe_needs_token_or_confirmation(void **state)
 static void
 test_automatic_mail_is_never_answered(void **state)
 {
-	struct fixture *f = *state;
+	struct th_fixture *f = *state;
 	struct inbox_message m;
 	struct inbox_intent kinds[] = { intent(II_SUBSCRIBE), intent(II_HELP),
 		intent(II_UNKNOWN), intent(II_UNSUBSCRIBE) };
@@ -442,7 +373,7 @@ test_automatic_mail_is_never_answered(void **state)
 static void
 test_bounce_and_autoreply_recorded_only(void **state)
 {
-	struct fixture *f = *state;
+	struct th_fixture *f = *state;
 	struct inbox_message m = message("");
 	struct inbox_intent bounce = intent(II_BOUNCE), auto_reply = intent(II_AUTOREPLY);
 	struct participant p;
@@ -469,7 +400,7 @@ test_bounce_and_autoreply_recorded_only(void **state)
 static void
 test_unknown_forwarded_and_duplicate_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct th_fixture *f = *state;
 	struct inbox_message m = message("ivy@example.net");
 	struct inbox_intent in = intent(II_UNKNOWN);
 	int64_t id;
@@ -487,7 +418,7 @@ test_unknown_forwarded_and_duplicate_refused(void **state)
 static void
 test_unreadable_recorded_forwarded_answered(void **state)
 {
-	struct fixture *f = *state;
+	struct th_fixture *f = *state;
 	struct act_request r;
 	struct err e;
 	int64_t id;
@@ -518,7 +449,8 @@ test_unreadable_recorded_forwarded_answered(void **state)
 int
 main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) \
+	cmocka_unit_test_setup_teardown(name, th_fixture_setup, th_fixture_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_subscribe_new_address_gets_confirmation),
 		T(test_subscribe_again_is_rate_limited),

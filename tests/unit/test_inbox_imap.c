@@ -12,27 +12,9 @@
 #include "../../inbox/source.h"
 #include "inbox_test_helpers.h"
 
-static struct th_dovecot dc;
-static int skip_all;
+#define dc th_dc
 
-static int
-group_setup(void **state)
-{
-	(void)state;
-	if (th_dovecot_start(&dc, &skip_all) == -1 && !skip_all)
-		return -1;
-	return 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	th_dovecot_stop(&dc);
-	return 0;
-}
-
-#define NEED_DOVECOT() do { if (skip_all) skip(); } while (0)
+#define NEED_DOVECOT() do { if (th_no_dovecot) skip(); } while (0)
 
 /* "imap://things:s3cret%20pw@HOST:PORT/MAILBOX" with the given scheme. */
 static void
@@ -471,5 +453,6 @@ main(void)
 		cmocka_unit_test(test_server_flooding_is_cut_off),
 		cmocka_unit_test(test_unparseable_answer_drops_the_session),
 	};
-	return cmocka_run_group_tests_name("inbox_imap", tests, group_setup, group_teardown);
+	return cmocka_run_group_tests_name("inbox_imap", tests,
+	    th_dovecot_group_setup, th_dovecot_group_teardown);
 }
