@@ -19,6 +19,12 @@
 
 #include "../util/util.h"
 
+struct schedule_override {
+	int number;            /* the Thing */
+	int64_t release_at;
+	int line;              /* in things.conf, for diagnostics */
+};
+
 struct programme_config {
 	char *path;            /* the config file, absolute */
 	char *dir;             /* its directory: relative paths are relative to it */
@@ -46,7 +52,12 @@ struct programme_config {
 
 	/* [store] */
 	char *store_path;      /* absolute */
+
+	/* [schedule]: "thing3 = 2027-03-01" replaces start + 2 * interval */
+	struct schedule_override *overrides;
+	size_t noverrides;
 };
+
 
 struct thing {
 	int number;            /* 1-based, from the file name's NN */
@@ -57,10 +68,16 @@ struct thing {
 	int64_t release_at;    /* start + (number-1) * interval, or an override */
 };
 
+struct content_template;  /* internal to content/ */
+
 struct programme {
 	struct programme_config cfg;
 	struct thing *things;  /* sorted by number, numbers 1..nthings without gaps */
 	size_t nthings;
+	/* Overrides read from DIR/templates/KIND.md and checked by programme_load;
+	 * NULL/0 means "built-in defaults only" (a hand-built programme works). */
+	struct content_template *templates;
+	size_t ntemplates;
 };
 
 /* Called once per problem found: file and 1-based line (0 if unknown). */
