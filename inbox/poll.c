@@ -180,9 +180,8 @@ poll_oversize(struct poll *pl, size_t i)
 		snprintf(msgid, sizeof(msgid), "%s", m.message_id);
 	} else {
 		/* no Message-ID: the message is named by where it is */
-		snprintf(keyed, sizeof(keyed), "%s%c%s", pl->src->name, '\0', it->key);
-		if (synth_message_id(keyed, strlen(pl->src->name) + 1 + strlen(it->key), msgid,
-		    sizeof(msgid), pl->e) == -1) {
+		snprintf(keyed, sizeof(keyed), "%s\n%s", pl->src->name, it->key);
+		if (synth_message_id(keyed, strlen(keyed), msgid, sizeof(msgid), pl->e) == -1) {
 			if (parsed)
 				inbox_message_free(&m);
 			return -1;
