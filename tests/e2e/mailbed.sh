@@ -9,8 +9,8 @@
 #   stop    stops the bed (or the named services) and checks that no process of it is left.
 #   status  one line per service and per port; exit 0 only if everything is up.
 #   env     prints shell exports (eval "$(mailbed.sh env DIR)"), see below.
-#   ps      lists the live processes of the bed (pid, name).
-#   logs    prints the tail of every log of the bed.
+#   ps      lists the live processes of the bed: PID SERVICE NAME per line.
+#   logs    prints the tail of every log of the bed (MAILBED_LOG_LINES, default 40).
 # Must run as root (Postfix's master).  DIR must not contain white space.
 #
 # What runs (all state in DIR: config, TLS, queue, mail, logs):
@@ -19,7 +19,7 @@
 #             passwd-file users, Maildir in DIR/mail/USER/Maildir, recipient_delimiter +,
 #             no anvil login penalty, 1000 connections per user.
 #   Postfix   SMTP $MAILBED_SMTP_PORT: open to 127.0.0.0/8, no AUTH, STARTTLS offered; mail
-#             for the test domain goes to Dovecot's LMTP, any other domain bounces.
+#             for the test domain goes to Dovecot's LMTP; other domains get 550 5.1.2 at RCPT.
 #             Submission $MAILBED_SUBMISSION_PORT: STARTTLS required, then AUTH (Dovecot SASL).
 #             SMTPS $MAILBED_SMTPS_PORT: implicit TLS, AUTH required.
 #   smtp-sink $MAILBED_SINK_PORT: accepts and discards (a speed ceiling for benchmarks).
@@ -47,9 +47,10 @@
 #   MAILBED_SINK           1: run smtp-sink; 0: do not
 #   MAILBED_MAIL_UID/GID   owner of the mail (65534)
 #
-# Every process of a bed carries MAILBED_BED=DIR in its environment (Dovecot and Postfix pass
-# it on through import_environment), so stop/ps/status find all of them, children and
-# orphans included, and never touch another bed's processes.
+# Every process of a bed is found by a tag, not by pid files: Postfix's and smtp-sink's carry
+# MAILBED_BED=DIR in their environment (Postfix passes it on through import_environment),
+# Dovecot's carry the bed's instance name in their process titles.  So stop/ps/status see
+# children and orphans too, never touch another bed, and do not count zombies as running.
 set -u -o pipefail
 
 PROG=mailbed
@@ -66,52 +67,50 @@ mark() { [ "${MAILBED_TIMING:-0}" = 1 ] && echo "$PROG: +$(($(now_ms) - T0)) ms 
 # --- processes -----------------------------------------------------------------------------
 
 # alive PID: exists and is not a zombie (an orphan's zombie can wait 1-3 s for its reaper).
+# Builtins only: this runs for every process of the bed, many times per command.
 alive() {
 	local st
-	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
-	[ -n "$st" ] && [ "${st%% *}" != Z ] && [ "${st%% *}" != X ]
+	read -r st < "/proc/$1/stat" 2>/dev/null || return 1
+	st=${st##*) }
+	[ "${st%% *}" != Z ] && [ "${st%% *}" != X ]
 }
 
-# bed_pids [SERVICE...]: live processes of this bed, optionally of these services only.
-# Postfix and smtp-sink keep the MAILBED_BED=DIR tag in /proc/PID/environ; Dovecot wipes its
-# environ, but every Dovecot process title carries the instance name (mailbed-HASH) and the
-# master's command line the config path.  Only processes whose executable is Dovecot's,
-# Postfix's or smtp-sink's count (grep itself matches the patterns).
-bed_pids() {
-	local f pid svc
-	for f in $({ grep -lzxF "MAILBED_BED=$DIR" /proc/[0-9]*/environ
-		grep -laF -e "$INSTANCE/" -e "$DIR/etc/dovecot.conf" /proc/[0-9]*/cmdline; } 2>/dev/null); do
+# bed_procs [SERVICE...]: "PID SERVICE COMM" for each live process of this bed, optionally
+# of these services only.  Postfix and smtp-sink keep the MAILBED_BED=DIR tag in
+# /proc/PID/environ; Dovecot wipes its environ, but every Dovecot process title carries the
+# instance name (mailbed-HASH/...) and the master's command line the config path.  (A
+# zombie's environ and cmdline are empty, so it is never found; grep finds itself, though.)
+bed_procs() {
+	local f pid comm svc
+	{
+		grep -lzxF "MAILBED_BED=$DIR" /proc/[0-9]*/environ
+		grep -laF -e "$INSTANCE/" -e "$DIR/etc/dovecot.conf" /proc/[0-9]*/cmdline
+	} 2>/dev/null | while read -r f; do
 		pid=${f#/proc/}; pid=${pid%/*}
+		read -r comm < "/proc/$pid/comm" 2>/dev/null || continue
 		alive "$pid" || continue
-		svc=$(service_of "$pid")
-		[ "$svc" = other ] && continue
+		case $f:$comm in
+			*:grep) continue ;;
+			*/cmdline:*) svc=dovecot ;;
+			*:smtp-sink) svc=sink ;;
+			*) svc=postfix ;;
+		esac
 		if [ $# -gt 0 ]; then
 			case " $* " in *" $svc "*) ;; *) continue ;; esac
 		fi
-		echo "$pid"
-	done | sort -un
+		echo "$pid $svc $comm"
+	done
 }
 
-# service_of PID: dovecot, postfix, sink or other, from the executable's path.
-service_of() {
-	local exe
-	exe=$(readlink "/proc/$1/exe" 2>/dev/null) || exe=
-	case $exe in
-		*/dovecot|*/dovecot/*) echo dovecot ;;
-		*/postfix/*|*/postfix) echo postfix ;;
-		*/smtp-sink) echo sink ;;
-		*) echo other ;;
-	esac
-}
+bed_pids() { bed_procs "$@" | while read -r pid _; do echo "$pid"; done; }
 
 # master_of SERVICE: pid of the service's master process, if it runs.
 master_of() {
-	local pid comm want
+	local pid svc comm want
 	case $1 in dovecot) want=dovecot ;; postfix) want=master ;; sink) want=smtp-sink ;; esac
-	for pid in $(bed_pids "$1"); do
-		comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
+	while read -r pid svc comm; do
 		[ "$comm" = "$want" ] && { echo "$pid"; return 0; }
-	done
+	done < <(bed_procs "$1")
 	return 1
 }
 
@@ -590,7 +589,7 @@ do_stop() {
 	return 0
 }
 
-ps_line() { local p; for p in "$@"; do printf '%s(%s) ' "$p" "$(cat "/proc/$p/comm" 2>/dev/null)"; done; }
+ps_line() { local p c; for p in "$@"; do read -r c < "/proc/$p/comm" 2>/dev/null; printf '%s(%s) ' "$p" "${c:-?}"; done; }
 
 do_status() {
 	local rc=0 svc pid p e name l
@@ -655,7 +654,7 @@ case $CMD in
 	restart) load_settings stop; do_stop && do_start ;;
 	status) [ -f "$DIR/mailbed.conf" ] || die "no bed in $DIR"; load_settings status; do_status ;;
 	env) [ -f "$DIR/mailbed.conf" ] || die "no bed in $DIR"; load_settings env; do_env ;;
-	ps) for p in $(bed_pids $SERVICES); do echo "$p $(service_of "$p") $(cat "/proc/$p/comm" 2>/dev/null)"; done ;;
-	logs) log_tails "${LINES_:-40}" ;;
+	ps) bed_procs $SERVICES ;;
+	logs) log_tails "${MAILBED_LOG_LINES:-40}" ;;
 	*) sed -n '2,14p' "$0" >&2; exit 2 ;;
 esac

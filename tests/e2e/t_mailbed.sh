@@ -123,6 +123,18 @@ assert_contains "$status" "Final-Recipient: rfc822; nobody@example.test" "DSN na
 assert_contains "$status" "Status: 5.1.1" "DSN says 5.1.1"
 assert_contains "$(mail_structure "$T/dsn.eml")" $'\n  message/rfc822' "DSN carries the original"
 
+# --- Dovecot down: Postfix keeps the mail queued, and delivers it once Dovecot is back ------
+n_carol=$(imap_count carol)
+must bed_stop dovecot
+assert_ok send_mail --from bob --to carol --subject "queued $tok"
+assert_fails bed_wait_queue_empty 1
+assert_eq 1 "$(bed_queue_count)" "the message waits in Postfix's queue while LMTP is down"
+must bed_start
+assert_ok bed_flush
+assert_ok bed_wait_queue_empty 10
+assert_ok imap_wait carol $((n_carol + 1))
+assert_ok imap_wait_search carol "HEADER Subject \"queued $tok\""
+
 # --- MAILBED_REJECT_UNKNOWN=1: restart on the same ports, 550 at RCPT ----------------------
 ports="$MAILBED_IMAP_PORT $MAILBED_SMTP_PORT"
 n_alice=$(imap_count alice)
