@@ -109,7 +109,8 @@ THINGS_OUT=
 THINGS_ERR=
 THINGS=${THINGS:-}
 
-T=$(mktemp -d "${E2E_TMPDIR:-${TMPDIR:-/tmp}}/$TEST_NAME.XXXXXX") || { echo "lib.sh: mktemp failed" >&2; exit 1; }
+# short: the bed inside must stay within the length of a unix socket path
+T=$(mktemp -d "${E2E_TMPDIR:-${TMPDIR:-/tmp}}/${TEST_NAME:0:16}.XXXXXX") || { echo "lib.sh: mktemp failed" >&2; exit 1; }
 chmod 755 "$T"   # the bed's daemons (dovenull, postfix, the mail uid) must reach $T/bed
 export E2E_TAG=$T  # every helper and $THINGS run carries it: run.sh finds leftovers by it
 

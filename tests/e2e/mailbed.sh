@@ -526,6 +526,8 @@ start_sink() {
 
 do_start() {
 	local svc
+	# Dovecot's sockets live under DIR/run/dovecot; a unix socket path has at most 107 bytes
+	[ ${#DIR} -le 60 ] || die "DIR is too long (${#DIR} > 60 characters) for Dovecot's socket paths: $DIR"
 	mkdir -p "$DIR" || die "cannot create $DIR"
 	load_settings start
 	# One bed at a time chooses ports and binds them, machine-wide.
