@@ -11,6 +11,7 @@
  * first syntax error), lines too long for inih's fixed 200-byte buffer,
  * and lines that are not UTF-8.
  */
+#include <errno.h>
 #include <ini.h>
 #include <libgen.h>
 #include <limits.h>
@@ -534,7 +535,7 @@ config_load(const char *path, struct programme_config *cfg, struct diag *d)
 
 	cp.key_line = key_lines;
 	if (config_dir(path, cfg) == -1) {
-		diag_report(d, path, 0, "cannot open the configuration file");
+		diag_report(d, path, 0, "cannot open the configuration file: %s", strerror(errno));
 		return -1;
 	}
 	if (file_read_all(cfg->path, CONFIG_MAX_BYTES, &data, &cp.len, &why) == -1) {
