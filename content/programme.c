@@ -213,7 +213,7 @@ thing_read(struct thing *t, int *line, struct err *e)
 	/* render once now, so that a problem shows at load and not at sending */
 	struct buf scratch;
 	buf_init(&scratch, (size_t)4 << 20);
-	rc = render_text(t->markdown, strlen(t->markdown), 0, &scratch, e);
+	rc = render_text(t->markdown, strlen(t->markdown), &scratch, e);
 	buf_free(&scratch);
 out:
 	free(data);

@@ -16,7 +16,7 @@ text_of(const char *md)
 	struct err e;
 
 	buf_init(&b, 1 << 20);
-	if (render_text(md, strlen(md), 0, &b, &e) == -1)
+	if (render_text(md, strlen(md), &b, &e) == -1)
 		fail_msg("render_text: %s", e.msg);
 	return buf_steal(&b);
 }
@@ -138,7 +138,7 @@ test_nesting_is_bounded(void **state)
 		strcat(md, "> ");
 	strcat(md, "deep\n");
 	buf_init(&b, 1 << 20);
-	assert_int_equal(render_text(md, strlen(md), 0, &b, &e), -1);
+	assert_int_equal(render_text(md, strlen(md), &b, &e), -1);
 	assert_string_equal(e.msg, "the Markdown is nested more than 32 levels deep");
 	buf_free(&b);
 	/* deep emphasis goes through the iterator, not the stack */
@@ -149,7 +149,7 @@ test_nesting_is_bounded(void **state)
 	for (int i = 0; i < 60; i++)
 		strcat(md, "*");
 	buf_init(&b, 1 << 20);
-	assert_int_equal(render_text(md, strlen(md), 0, &b, &e), 0);
+	assert_int_equal(render_text(md, strlen(md), &b, &e), 0);
 	assert_string_equal(buf_str(&b), "x\n");
 	buf_free(&b);
 }

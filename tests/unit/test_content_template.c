@@ -394,6 +394,60 @@ test_markdown_escape(void **state)
 	}
 }
 
+/* A digest built from untrusted feed entries: titles and URLs cannot
+ * break out of their link, nor pose as placeholders. */
+static void
+test_digest_from_hostile_feed(void **state)
+{
+	struct buf digest;
+	struct content_message m;
+	const char *html;
+
+	(void)state;
+	buf_init(&digest, 1 << 16);
+	assert_int_equal(buf_puts(&digest, "- "), 0);
+	assert_int_equal(content_markdown_link(&digest, "{{nosuch}} *x* ](evil)",
+	    "https://blog.example/{{address}}?a=<b>&c=d e\n"), 0);
+	assert_int_equal(buf_puts(&digest, "\n- "), 0);
+	assert_int_equal(content_markdown_link(&digest, "click", "javascript:alert(1)"), 0);
+	assert_int_equal(buf_puts(&digest, "\n- "), 0);
+	assert_int_equal(content_markdown_link(&digest, "", "https://plain.example/"), 0);
+	{
+		const struct tvar vars[] = { { "programme", "P", 0 },
+			{ "digest_body", buf_str(&digest), 1 } };
+
+		render(NULL, "digest", vars, 2, &m); /* fails on a missing value */
+	}
+	html = buf_str(&m.html);
+	assert_non_null(strstr(html, "<li><a href=\"https://blog.example/%7B%7Baddress%7D%7D"
+	    "?a=%3Cb%3E&amp;c=d%20e%0A\">{{nosuch}} *x* ](evil)</a></li>"));
+	assert_non_null(strstr(html, "<li><a href=\"\">click</a></li>"));
+	assert_non_null(strstr(html, "<li><a href=\"https://plain.example/\">https://plain.example/</a>"));
+	assert_non_null(strstr(buf_str(&m.text), "- {{nosuch}} *x* ](evil) [1]\n- click\n"
+	    "- https://plain.example/\n"));
+	content_message_free(&m);
+	buf_free(&digest);
+}
+
+/* A Thing's body may greet the participant: its placeholders are filled
+ * in per recipient, its literal braces left alone. */
+static void
+test_thing_body_placeholders(void **state)
+{
+	const struct tvar vars[] = {
+		{ "programme", "P", 0 }, { "thing_number", "2", 0 }, { "thing_title", "T", 0 },
+		{ "thing_body", "Welcome back, {{name}}: this is Thing {{thing_number}}. "
+		  "Literal: \\{{x}}\n", 1 },
+	};
+	struct content_message m;
+
+	(void)state;
+	render(NULL, "thing", vars, 4, &m);
+	assert_non_null(strstr(buf_str(&m.text), "Welcome back, Ann: this is Thing 2. Literal: {{x}}"));
+	assert_non_null(strstr(buf_str(&m.html), "Welcome back, Ann: this is Thing 2. Literal: {{x}}"));
+	content_message_free(&m);
+}
+
 int
 main(void)
 {
@@ -407,6 +461,8 @@ main(void)
 		cmocka_unit_test(test_missing_value_is_an_error),
 		cmocka_unit_test(test_personalise_reuses_and_rewraps),
 		cmocka_unit_test(test_markdown_escape),
+		cmocka_unit_test(test_digest_from_hostile_feed),
+		cmocka_unit_test(test_thing_body_placeholders),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

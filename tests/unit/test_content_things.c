@@ -113,11 +113,11 @@ test_three_digit_numbers(void **state)
 	struct fixture *f = *state;
 
 	put_text(f->dir, "things/001-one.md", "# One\n");
-	put_text(f->dir, "things/002-two.md", "# Two\n");
+	put_text(f->dir, "things/002-two.md", "# Two\n\nHi {{name}}, literally \\{{x}}.\n");
 	assert_int_equal(load(f), 0);
 	assert_int_equal(f->p->nthings, 2);
 	assert_string_equal(f->p->things[1].slug, "two");
-	assert_string_equal(f->p->things[1].markdown, "");
+	assert_string_equal(f->p->things[0].markdown, "");
 }
 
 static void
