@@ -9,7 +9,10 @@
  * so the reader's count is the handler's line.  The reader also notices
  * lines that should have produced a key but did not (inih only tells the
  * first syntax error), lines too long for inih's fixed 200-byte buffer,
- * and lines that are not UTF-8.
+ * and lines that are not UTF-8.  Debian's build also turns some compile-time
+ * options into process-wide globals (ini_allow_multiline, ...); they are
+ * left at their defaults: an indented line continues the previous value,
+ * which we accept for organisers only.
  */
 #include <errno.h>
 #include <ini.h>
