@@ -9,8 +9,12 @@
  * so the reader's count is the handler's line.  The reader also notices
  * lines that should have produced a key but did not (inih only tells the
  * first syntax error), lines too long for inih's fixed 200-byte buffer,
- * and lines that are not UTF-8.
+ * and lines that are not UTF-8.  Debian's build also turns some compile-time
+ * options into process-wide globals (ini_allow_multiline, ...); they are
+ * left at their defaults: an indented line continues the previous value,
+ * which we accept for organisers only.
  */
+#include <errno.h>
 #include <ini.h>
 #include <libgen.h>
 #include <limits.h>
@@ -534,7 +538,7 @@ config_load(const char *path, struct programme_config *cfg, struct diag *d)
 
 	cp.key_line = key_lines;
 	if (config_dir(path, cfg) == -1) {
-		diag_report(d, path, 0, "cannot open the configuration file");
+		diag_report(d, path, 0, "cannot open the configuration file: %s", strerror(errno));
 		return -1;
 	}
 	if (file_read_all(cfg->path, CONFIG_MAX_BYTES, &data, &cp.len, &why) == -1) {

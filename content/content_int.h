@@ -64,6 +64,8 @@ int template_kind_has_var(const struct template_kind *k, const char *name, size_
  * U+E000 name U+E001 (see template.c for why not "{{name}}"). */
 #define PH_OPEN "\xee\x80\x80"
 #define PH_CLOSE "\xee\x80\x81"
+/* What a marker found in an input becomes: U+FFFD. */
+#define REPLACEMENT "\xef\xbf\xbd"
 
 /* The template and its overrides, as loaded. */
 struct content_template {
@@ -75,7 +77,10 @@ struct content_template {
 /* If s starts a placeholder "{{name}}" with name [a-z]([a-z0-9_]*[a-z0-9])?,
  * returns its total length and sets *name and *namelen; else 0. */
 size_t placeholder_at(const char *s, size_t avail, const char **name, size_t *namelen);
-/* The same for a marker PH_OPEN name PH_CLOSE. */
+/* 1 if s[i] is preceded by an odd number of backslashes: "\{{x}}" in
+ * Markdown is the literal text "{{x}}". */
+int backslashed(const char *s, size_t i);
+/* The same as placeholder_at for a marker PH_OPEN name PH_CLOSE. */
 size_t marker_at(const char *s, size_t avail, const char **name, size_t *namelen);
 
 /* The same for a section marker "{{#name}}", "{{^name}}", "{{/name}}";
@@ -127,9 +132,9 @@ int render_html_document(const char *markdown, size_t len, const char *subject,
     int allow_raw_html, struct buf *out, struct err *e);
 
 /* Appends the Markdown as plain text wrapped at CONTENT_TEXT_WIDTH columns,
- * links collected into a numbered "Links:" list at the end. */
-int render_text(const char *markdown, size_t len, int allow_raw_html, struct buf *out,
-    struct err *e);
+ * links collected into a numbered "Links:" list at the end.  Raw HTML has
+ * no plain-text form and is left out, whatever allow_raw_html says. */
+int render_text(const char *markdown, size_t len, struct buf *out, struct err *e);
 
 /* In the text renderer's intermediate text: a space where no line may
  * break, and a hard line break.  Control characters never come from the

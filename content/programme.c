@@ -86,7 +86,7 @@ is_setext_underline(const char *p, size_t n)
 	if (run > n - i)
 		run = n - i;
 	for (i += run; i < n; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
 			return 0;
 	return 1;
 }
@@ -213,7 +213,7 @@ thing_read(struct thing *t, int *line, struct err *e)
 	/* render once now, so that a problem shows at load and not at sending */
 	struct buf scratch;
 	buf_init(&scratch, (size_t)4 << 20);
-	rc = render_text(t->markdown, strlen(t->markdown), 0, &scratch, e);
+	rc = render_text(t->markdown, strlen(t->markdown), &scratch, e);
 	buf_free(&scratch);
 out:
 	free(data);
@@ -297,7 +297,8 @@ things_list(struct programme *p, const char *dir, struct diag *d)
 		diag_report(d, dir, 0, "no Things: add files named 01-first-thing.md, 02-...");
 		problems++;
 	}
-	qsort(p->things, p->nthings, sizeof(*p->things), thing_cmp);
+	if (p->nthings > 1)
+		qsort(p->things, p->nthings, sizeof(*p->things), thing_cmp);
 	return problems ? -1 : 0;
 }
 

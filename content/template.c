@@ -22,7 +22,6 @@
 #define SUBJECT_MAX 4096
 #define TEXT_MAX ((size_t)4 << 20)
 #define HTML_MAX ((size_t)8 << 20)
-#define REPLACEMENT "\xef\xbf\xbd" /* U+FFFD */
 
 /* --- placeholders -------------------------------------------------------- */
 
@@ -52,6 +51,16 @@ placeholder_at(const char *s, size_t avail, const char **name, size_t *namelen)
 	*name = s + 2;
 	*namelen = n;
 	return n + 4;
+}
+
+int
+backslashed(const char *s, size_t i)
+{
+	size_t n = 0;
+
+	while (n < i && s[i - n - 1] == '\\')
+		n++;
+	return n % 2;
 }
 
 size_t
@@ -104,49 +113,6 @@ append_clean(struct buf *out, const char *s, size_t n, enum clean ctl)
 			rc = 0;
 		} else {
 			rc = buf_putc(out, ' ');
-		}
-		if (rc == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* --- Markdown escaping --------------------------------------------------- */
-
-int
-content_markdown_escape(struct buf *out, const char *text)
-{
-	size_t n = strlen(text), newlines = 0;
-	int line_start = 1, seen_text = 0;
-
-	while (n > 0 && strchr("\n\r \t", text[n - 1]))
-		n--;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)text[i];
-		int rc = 0;
-
-		if (c == '\n') {
-			newlines++;
-			line_start = 1;
-			continue;
-		}
-		/* leading blanks would make an indented code block; control
-		 * characters have no literal rendering */
-		if ((line_start && (c == ' ' || c == '\t')) || (c < 0x20 && c != '\t') || c == 0x7f)
-			continue;
-		for (; seen_text && newlines > 0 && rc == 0; newlines--)
-			rc = buf_puts(out, "\\\n"); /* a hard line break */
-		newlines = 0;
-		line_start = 0;
-		seen_text = 1;
-		if (c == 0xee && n - i >= 3 && (memcmp(text + i, PH_OPEN, 3) == 0 ||
-		    memcmp(text + i, PH_CLOSE, 3) == 0)) {
-			rc |= buf_puts(out, REPLACEMENT);
-			i += 2;
-		} else {
-			if (c < 0x80 && strchr("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", c))
-				rc |= buf_putc(out, '\\');
-			rc |= buf_putc(out, c == '\t' ? ' ' : (char)c);
 		}
 		if (rc == -1)
 			return -1;
@@ -297,7 +263,7 @@ substitute_markdown(struct buf *out, const char *src, size_t len, const struct t
 		const struct tvar *v;
 		int rc;
 
-		if (m == 0) {
+		if (m == 0 || backslashed(src, i)) {
 			i++;
 			continue;
 		}
@@ -409,7 +375,7 @@ content_prepare(const struct programme *p, const char *name, const struct tvar *
 	}
 	if (render_html_document(buf_str(&md), md.len, buf_str(&out->subject), raw, &out->html,
 	    e) == -1 ||
-	    render_text(buf_str(&md), md.len, raw, &out->text, e) == -1) {
+	    render_text(buf_str(&md), md.len, &out->text, e) == -1) {
 		err_prefix(e, "template %s", name);
 		goto out;
 	}

@@ -34,15 +34,20 @@ int
 placeholders_check(const char *text, size_t len, const struct template_kind *k,
     int sections_ok, int *line, struct err *e)
 {
+	/* the subject line of a template is not Markdown: no escapes there */
+	int markdown = !sections_ok;
+
 	*line = 1;
 	for (size_t i = 0; i + 1 < len; i++) {
 		const char *name;
 		size_t n;
 		char kind, known[600];
 
-		if (text[i] == '\n')
+		if (text[i] == '\n') {
 			(*line)++;
-		if (text[i] != '{' || text[i + 1] != '{')
+			markdown = 1;
+		}
+		if (text[i] != '{' || text[i + 1] != '{' || (markdown && backslashed(text, i)))
 			continue;
 		if (placeholder_at(text + i, len - i, &name, &n) == 0 &&
 		    (!sections_ok || section_marker_at(text + i, len - i, &kind, &name, &n) == 0))

@@ -3,7 +3,8 @@
  * variables each one may use.  A file DIR/templates/KIND.md replaces one.
  *
  * Format: a first line "Subject: ...", a blank line, then a Markdown body.
- * {{name}} is replaced by a variable; names are [a-z][a-z0-9_]*.
+ * {{name}} is replaced by a variable; names are [a-z][a-z0-9_]*, not
+ * ending in '_'.  In the Markdown, \{{name}} is the literal text.
  * {{#x}}...{{/x}} keeps its content only if x is not empty, {{^x}}...{{/x}}
  * only if it is; a marker alone on its line takes the line with it.  The
  * variable of a section must be given to content_prepare.

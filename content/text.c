@@ -83,6 +83,22 @@ emit_flow(struct text_out *tx, const char *text, size_t len, const char *first,
 
 /* --- inlines ------------------------------------------------------------- */
 
+/* A copy of url without control characters: a link destination in angle
+ * brackets may hold them, and they mean something to the text part. */
+static char *
+clean_url(const char *url)
+{
+	char *c = strdup(url), *w = c;
+
+	if (c == NULL)
+		return NULL;
+	for (const char *r = url; *r; r++)
+		if ((unsigned char)*r >= 0x20 && *r != 0x7f)
+			*w++ = *r;
+	*w = '\0';
+	return c;
+}
+
 /* The number of url in the "Links:" list, added if new; 0 if the list is
  * full (the URL is then shown inline). */
 static size_t
@@ -93,7 +109,7 @@ link_number(struct text_out *tx, const char *url)
 			return i + 1;
 	if (tx->nlinks == LINKS_MAX)
 		return 0;
-	if ((tx->links[tx->nlinks] = strdup(url)) == NULL) {
+	if ((tx->links[tx->nlinks] = clean_url(url)) == NULL) {
 		tx->failed = 1;
 		return 0;
 	}
@@ -118,26 +134,24 @@ put_literal(struct buf *b, const char *s, int glue_spaces)
 
 /* What a link becomes once its text (b from `start` on) is collected. */
 static void
-finish_link(struct text_out *tx, struct buf *b, size_t start, const char *url)
+finish_link(struct text_out *tx, struct buf *b, size_t start, const char *raw_url)
 {
 	const char *text = buf_str(b) + start;
+	char *url = raw_url ? clean_url(raw_url) : NULL;
 	size_t n;
 
 	if (url == NULL || *url == '\0' || url_is_dangerous(url, strlen(url)))
-		return; /* just the text */
-	if (*text == '\0') {
+		; /* just the text */
+	else if (*text == '\0')
 		buf_puts(b, url);
-		return;
-	}
-	if (strcmp(text, url) == 0 ||
+	else if (strcmp(text, url) == 0 ||
 	    (strncmp(url, "mailto:", 7) == 0 && strcmp(text, url + 7) == 0))
-		return; /* a bare link: shown once, inline */
-	n = link_number(tx, url);
-	if (n == 0) {
+		; /* a bare link: shown once, inline */
+	else if ((n = link_number(tx, url)) == 0)
 		buf_printf(b, "%c<%s>", GLUE, url);
-		return;
-	}
-	buf_printf(b, "%c[%zu]", GLUE, n);
+	else
+		buf_printf(b, "%c[%zu]", GLUE, n);
+	free(url);
 }
 
 static void
@@ -367,14 +381,12 @@ render_block(struct text_out *tx, cmark_node *n, const char *first, const char *
 }
 
 int
-render_text(const char *markdown, size_t len, int allow_raw_html, struct buf *out,
-    struct err *e)
+render_text(const char *markdown, size_t len, struct buf *out, struct err *e)
 {
 	struct text_out tx = { .out = out };
 	int opts = CMARK_OPT_SMART | CMARK_OPT_VALIDATE_UTF8;
 	cmark_node *doc;
 
-	(void)allow_raw_html; /* raw HTML never reaches the text part */
 	doc = cmark_parse_document(markdown, len, opts);
 	if (doc == NULL)
 		return err_set(e, "cmark: out of memory");
