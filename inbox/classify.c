@@ -151,7 +151,7 @@ static const char *
 subject_words(const char *s)
 {
 	static const char *const replies[] = {
-		"re", "aw", "sv", "vs", "antw", "r\xc3\xa9" "f", "ref", "rif", "r", "res", "odp", "atb",
+		"re", "aw", "sv", "vs", "antw", "réf", "ref", "rif", "r", "res", "odp", "atb",
 	};
 	static const char *const forwards[] = {
 		"fwd", "fw", "wg", "tr", "enc", "doorst", "rv", "i",
@@ -276,7 +276,7 @@ command_at(const char *s)
 			rest += strspn(rest, " .!?:");
 			if (*rest == '\0')
 				return c->kind;
-		} else if (word_end(rest[0]) || !word_end(c->words[n - 1])) {
+		} else if (word_end(rest[0]) || word_end(c->words[n - 1])) {
 			return c->kind;
 		}
 	}

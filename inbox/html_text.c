@@ -106,7 +106,7 @@ text(struct html_out *o, const char *s)
 			if (o->pre) {
 				settle(o);
 				put(o, p, 1);
-			} else if (!o->line_start || o->pending_nl == 0) {
+			} else {
 				o->pending_space = o->started;
 			}
 			continue;
@@ -187,8 +187,6 @@ walk(struct html_out *o, xmlNode *n, int depth)
 		if (NAME_IN(name, skipped))
 			continue;
 		if (strcasecmp(name, "br") == 0 || strcasecmp(name, "hr") == 0) {
-			if (!o->started)
-				o->started = 1; /* a leading <br> is still a line */
 			line_break(o, 1);
 			continue;
 		}
@@ -231,11 +229,10 @@ html_to_text(const char *html, size_t len, struct buf *b)
 	/* The charset was dealt with before: the bytes are UTF-8 whatever a
 	 * <meta> says.  NONET: never fetch anything a message names. */
 	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-	    HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-		HTML_PARSE_NOIMPLIED);
+	    HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
 	if (doc == NULL)
 		return 0; /* nothing libxml2 could read: no text, not an error */
-	walk(&o, xmlDocGetRootElement(doc) ? doc->children : NULL, 0);
+	walk(&o, doc->children, 0);
 	xmlFreeDoc(doc);
 	if (!o.oom && o.started && b->len > 0 && b->data[b->len - 1] != '\n')
 		put(&o, "\n", 1);

@@ -81,8 +81,8 @@ any_ci(const struct line *l, int (*fn)(const struct line *, const char *),
 #define ANY(l, fn, list) any_ci((l), (fn), (list), sizeof(list) / sizeof((list)[0]))
 
 static const char *const attribution_ends[] = {
-	"wrote:", "writes:", "a \xc3\xa9" "crit :", "a \xc3\xa9" "crit:", "schrieb:",
-	"escribi\xc3\xb3:", "ha scritto:", "schreef:", "skrev:", "kirjoitti:", "napisa\xc5\x82:",
+	"wrote:", "writes:", "a écrit :", "a écrit:", "schrieb:",
+	"escribió:", "ha scritto:", "schreef:", "skrev:", "kirjoitti:", "napisał:",
 };
 static const char *const attribution_starts[] = {
 	"On ", "Le ", "Am ", "El ", "Op ", "Il ", "Den ", "Em ", "W dniu ",
@@ -115,9 +115,9 @@ static int
 original_message(const struct line *l)
 {
 	static const char *const marks[] = {
-		"original message", "forwarded message", "ursp\xc3\xbcngliche nachricht",
-		"urspr\xc3\xbcngliche nachricht", "weitergeleitete nachricht",
-		"message d'origine", "message transf\xc3\xa9r\xc3\xa9", "mensaje original",
+		"original message", "forwarded message",
+		"ursprüngliche nachricht", "weitergeleitete nachricht",
+		"message d'origine", "message transféré", "mensaje original",
 		"messaggio originale", "oorspronkelijk bericht", "doorgestuurd bericht",
 	};
 
@@ -128,13 +128,13 @@ original_message(const struct line *l)
 }
 
 static const char *const header_from[] = {
-	"From:", "De:", "De :", "Von:", "Van:", "Da:", "Fr\xc3\xa5n:", "Fra:", "Od:",
+	"From:", "De:", "De :", "Von:", "Van:", "Da:", "Från:", "Fra:", "Od:",
 	"*From:*", "*De:*", "*Von:*",
 };
 static const char *const header_sent[] = {
-	"Sent:", "Date:", "Envoy\xc3\xa9 :", "Envoy\xc3\xa9:", "Date :", "Gesendet:", "Datum:",
+	"Sent:", "Date:", "Envoyé :", "Envoyé:", "Date :", "Gesendet:", "Datum:",
 	"Verzonden:", "Enviado:", "Enviado el:", "Inviato:", "Data:", "Skickat:", "Sendt:",
-	"Wys\xc5\x82" "ano:", "*Sent:*", "*Date:*", "*Gesendet:*", "To:", "Subject:",
+	"Wysłano:", "*Sent:*", "*Date:*", "*Gesendet:*", "To:", "Subject:",
 };
 
 /* An Outlook-style header block starting at l[0] (maybe after a rule). */
@@ -162,8 +162,8 @@ signature_cut(const struct line *l)
 		"Sent from my ", "Sent from Mail for Windows", "Sent from Outlook", "Sent from Yahoo Mail",
 		"Sent from ProtonMail", "Sent from Proton Mail", "Sent with Proton Mail",
 		"Sent from Samsung", "Sent via ", "Get Outlook for ", "Von meinem ", "Gesendet von ",
-		"Envoy\xc3\xa9 de mon ", "Envoy\xc3\xa9 depuis ", "Enviado desde mi ",
-		"Enviado do meu ", "Inviato da ", "Verzonden vanaf mijn ", "Skickat fr\xc3\xa5n min ",
+		"Envoyé de mon ", "Envoyé depuis ", "Enviado desde mi ",
+		"Enviado do meu ", "Inviato da ", "Verzonden vanaf mijn ", "Skickat från min ",
 	};
 
 	if ((l->rawn == 3 && memcmp(l->raw, "-- ", 3) == 0) || (l->rawn == 2 && memcmp(l->raw, "--", 2) == 0))

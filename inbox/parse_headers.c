@@ -523,13 +523,13 @@ parse_vacation_subject(const char *subject)
 	static const char *const phrases[] = {
 		"out of office", "out of the office", "automatic reply", "auto reply", "auto-reply",
 		"autoreply", "auto response", "automatic response", "auto-response", "autoresponse",
-		"abwesenheitsnotiz", "automatische antwort", "r\xc3\xa9ponse automatique",
-		"respuesta autom\xc3\xa1tica", "risposta automatica", "automatisch antwoord",
+		"abwesenheitsnotiz", "automatische antwort", "réponse automatique",
+		"respuesta automática", "risposta automatica", "automatisch antwoord",
 		"absence notification", "abwesenheitsnachricht",
 	};
 	static const char *const words[] = {
 		"vacation", "absence", "absent", "away", "holiday", "holidays", "abwesend", "urlaub",
-		"cong\xc3\xa9s", "ooo",
+		"congés", "ooo",
 	};
 	char low[SUBJECT_MAX + 1];
 	size_t n = strlen(subject) < SUBJECT_MAX ? strlen(subject) : SUBJECT_MAX;

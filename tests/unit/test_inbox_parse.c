@@ -233,20 +233,40 @@ check_body(struct expect *x, const char *name, const char *field, const char *go
 	return any;
 }
 
+static const char *
+get_or(struct expect *x, const char *key, const char *def)
+{
+	const char *v = get(x, key, 0);
+
+	return v != NULL ? v : def;
+}
+
+static int
+get_int(struct expect *x, const char *key, int def)
+{
+	const char *v = get(x, key, 0);
+	int64_t n;
+
+	if (v == NULL)
+		return def;
+	if (str_to_int64(v, 0, 1000, &n) == -1)
+		fail_msg("%s: not a number: %s", key, v);
+	return (int)n;
+}
+
 static void
 check_intent(struct expect *x, const char *name, const struct inbox_message *m)
 {
-	const char *v;
-	struct inbox_context ctx = {
-		.address = (v = get(x, "ctx_address", 0)) ? v : "things@example.org",
-		.delimiter = (v = get(x, "ctx_delimiter", 0)) ? v[0] : '+',
-		.nthings = (v = get(x, "ctx_nthings", 0)) ? atoi(v) : 12,
-		.reply_to_thing = (v = get(x, "ctx_reply_to_thing", 0)) ? atoi(v) : 0,
-		.from_participant = (v = get(x, "ctx_from_participant", 0)) ? atoi(v) : 0,
-	};
+	struct inbox_context ctx;
 	struct inbox_intent in;
+	const char *v;
 	size_t k;
 
+	ctx.address = get_or(x, "ctx_address", "things@example.org");
+	ctx.delimiter = get_or(x, "ctx_delimiter", "+")[0];
+	ctx.nthings = get_int(x, "ctx_nthings", 12);
+	ctx.reply_to_thing = get_int(x, "ctx_reply_to_thing", 0);
+	ctx.from_participant = get_int(x, "ctx_from_participant", 0);
 	inbox_classify(m, &ctx, &in);
 	if ((v = get(x, "intent", 0)) == NULL)
 		mismatch(name, "intent", "(an intent line in the .expect)", "");
@@ -362,11 +382,400 @@ test_corpus(void **state)
 	assert_int_equal(failures, 0);
 }
 
+/* --- quote stripping -------------------------------------------------- */
+
+static void
+test_quote_stripping(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *fresh;
+	} cases[] = {
+		{ "Hello\n\nOn Mon, 1 Feb 2027 at 09:00, X <x@y.example> wrote:\n> quoted", "Hello" },
+		{ "Hi\n\nOn Mon, 1 Feb 2027 at 09:00, 12 Things <\nthings@example.org> wrote:\n\n> q", "Hi" },
+		{ "> question one?\nanswer one\n> question two?\nanswer two", "answer one\nanswer two" },
+		{ "Yes\n\n-----Original Message-----\nFrom: a\nSent: b\n\nold text", "Yes" },
+		{ "Ok\n\n________________________________\nFrom: A <a@b.example>\nSent: Monday\nTo: B\n"
+		  "Subject: x\n\nold text", "Ok" },
+		{ "Thanks\n-- \nJohn Smith\nLibrarian", "Thanks" },
+		{ "Thanks\n--\nJohn", "Thanks" },
+		{ "Great\n\nSent from my iPhone\n\n> On 1 Feb 2027, at 09:00, X wrote:\n> q", "Great" },
+		{ "Gut\n\nAm 11.01.2027 um 09:00 schrieb Things <t@e.example>:\n> x", "Gut" },
+		{ "Oui\n\nLe lun. 11 janv. 2027 \xc3\xa0 09:00, Things <t@e.example> a \xc3\xa9" "crit :\n> x",
+		  "Oui" },
+		{ "S\xc3\xad\n\nEl lun, 11 ene 2027 a las 9:00, Things (<t@e.example>) escribi\xc3\xb3:\n> x",
+		  "S\xc3\xad" },
+		{ "Ja\n\nVon meinem iPhone gesendet", "Ja" },
+		{ "FYI\n\nBegin forwarded message:\n\nFrom: x\nSubject: y\n\nbody", "FYI" },
+		{ "FYI\n\n-------- Forwarded Message --------\nSubject: y\n\nbody", "FYI" },
+		{ "See my blog\nOn my blog I wrote about it", "See my blog\nOn my blog I wrote about it" },
+		{ "a\n---\nb", "a\n---\nb" },
+		{ "a\n\n\n\nb", "a\n\nb" },
+		{ "\n\n  \nhello\n\n", "hello" },
+		{ "  indented\nline", "  indented\nline" },
+		{ "From: me\nTo: you\nI wrote this letter.", "" }, /* looks like a header block */
+		{ "", "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *fresh = text_fresh(cases[i].text);
+
+		assert_non_null(fresh);
+		if (strcmp(fresh, cases[i].fresh) != 0)
+			fail_msg("case %zu: want [%s] got [%s]", i, cases[i].fresh, fresh);
+		free(fresh);
+	}
+}
+
+/* --- links ------------------------------------------------------------- */
+
+static void
+test_link_extraction(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *links; /* space-separated */
+	} cases[] = {
+		{ "see https://a.example/x.", "https://a.example/x" },
+		{ "(https://en.wikipedia.org/wiki/Foo_(bar))", "https://en.wikipedia.org/wiki/Foo_(bar)" },
+		{ "<https://a.example/p?q=1&r=2>", "https://a.example/p?q=1&r=2" },
+		{ "[post](https://md.example/p)", "https://md.example/p" },
+		{ "\xe2\x80\x9chttps://smart.example/q\xe2\x80\x9d", "https://smart.example/q" },
+		{ "HTTPS://UPPER.example/Path", "HTTPS://UPPER.example/Path" },
+		{ "ftp://x.example mailto:a@b.example javascript:alert(1) http:/broken http:// "
+		  "https:///path https://?q", "" },
+		{ "xhttps://glued.example", "" },
+		{ "https://d.example https://d.example, https://e.example", "https://d.example https://e.example" },
+		{ "https://bank.example@evil.example/login", "https://bank.example@evil.example/login" },
+		{ "https://a.example/x, and https://b.example/y; then https://c.example/z!",
+		  "https://a.example/x https://b.example/y https://c.example/z" },
+		{ "'https://q.example/a'", "https://q.example/a" },
+		{ "*https://bold.example*", "https://bold.example" },
+		{ "http://a.example/[x]", "http://a.example/[x]" },
+		{ "https://a.example/\"quoted", "https://a.example/" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct inbox_message m = { 0 };
+		char got[4096] = "";
+
+		assert_int_equal(links_extract(cases[i].text, &m), 0);
+		for (size_t k = 0; k < m.nlinks; k++) {
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", k ? " " : "", m.links[k]);
+			free(m.links[k]);
+		}
+		if (strcmp(got, cases[i].links) != 0)
+			fail_msg("case %zu: want [%s] got [%s]", i, cases[i].links, got);
+	}
+}
+
+static void
+test_link_bounds(void **state)
+{
+	struct inbox_message m = { 0 };
+	struct buf t;
+
+	(void)state;
+	buf_init(&t, 0);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(buf_printf(&t, "https://n%d.example/ ", i), 0);
+	assert_int_equal(buf_puts(&t, "https://long.example/"), 0);
+	for (int i = 0; i < INBOX_MAX_URL; i++)
+		assert_int_equal(buf_putc(&t, 'x'), 0);
+	assert_int_equal(links_extract(buf_str(&t), &m), 0);
+	assert_int_equal(m.nlinks, INBOX_MAX_LINKS);
+	assert_string_equal(m.links[0], "https://n0.example/");
+	assert_string_equal(m.links[INBOX_MAX_LINKS - 1], "https://n31.example/");
+	for (size_t k = 0; k < m.nlinks; k++)
+		free(m.links[k]);
+	/* A URL over INBOX_MAX_URL is no link at all. */
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(links_extract(strstr(buf_str(&t), "https://long."), &m), 0);
+	assert_int_equal(m.nlinks, 0);
+	buf_free(&t);
+}
+
+static void
+test_url_userinfo(void **state)
+{
+	(void)state;
+	assert_int_equal(inbox_url_has_userinfo("https://bank.example@evil.example/"), 1);
+	assert_int_equal(inbox_url_has_userinfo("https://user:pw@host.example"), 1);
+	assert_int_equal(inbox_url_has_userinfo("https://host.example/a@b"), 0);
+	assert_int_equal(inbox_url_has_userinfo("https://host.example?x=@"), 0);
+	assert_int_equal(inbox_url_has_userinfo("https://good.example\\@evil.example"), 0);
+	assert_int_equal(inbox_url_has_userinfo("no scheme@x"), 0);
+}
+
+/* --- hostile input ----------------------------------------------------- */
+
+static void
+parse_ok(const char *raw, size_t len, struct inbox_message *m)
+{
+	struct err e;
+
+	if (inbox_parse(raw, len, m, &e) == -1)
+		fail_msg("inbox_parse: %s", e.msg);
+}
+
+/* libetpan recurses once per level: 100,000 nested message/rfc822 parts
+ * overflow its stack.  The guard refuses the MIME structure instead. */
+static void
+test_deep_nesting_degraded(void **state)
+{
+	struct inbox_message m;
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(buf_puts(&b, "From: deep@example.net\nSubject: deep\n"), 0);
+	for (int i = 0; i < 100000; i++)
+		assert_int_equal(buf_puts(&b, "Content-Type: message/rfc822\n\n"), 0);
+	assert_int_equal(buf_puts(&b, "unsubscribe\n"), 0);
+	parse_ok(b.data, b.len, &m);
+	assert_int_equal(m.mime_degraded, 1);
+	assert_string_equal(m.from_addr, "deep@example.net");
+	assert_string_equal(m.subject, "deep");
+	assert_string_equal(m.text, "");
+	inbox_message_free(&m);
+	buf_free(&b);
+}
+
+/* A few levels are normal and parse in full. */
+static void
+test_shallow_nesting_parsed(void **state)
+{
+	struct inbox_message m;
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(buf_puts(&b, "From: a@example.net\n"), 0);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(buf_printf(&b, "Content-Type: multipart/mixed; boundary=z%dz\n\n--z%dz\n", i, i), 0);
+	assert_int_equal(buf_puts(&b, "Content-Type: text/plain\n\ndeep text\n"), 0);
+	for (int i = 19; i >= 0; i--)
+		assert_int_equal(buf_printf(&b, "--z%dz--\n", i), 0);
+	parse_ok(b.data, b.len, &m);
+	assert_int_equal(m.mime_degraded, 0);
+	assert_string_equal(m.text, "deep text");
+	inbox_message_free(&m);
+	buf_free(&b);
+}
+
+/* 100,000 tiny parts would cost libetpan ~35 MB: degraded instead. */
+static void
+test_many_parts_degraded(void **state)
+{
+	struct inbox_message m;
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(buf_puts(&b, "From: many@example.net\nContent-Type: multipart/mixed; boundary=b\n\n"), 0);
+	for (int i = 0; i < 300000; i++)
+		assert_int_equal(buf_puts(&b, "--b\n\nx\n"), 0);
+	parse_ok(b.data, b.len, &m);
+	assert_int_equal(m.mime_degraded, 1);
+	assert_string_equal(m.from_addr, "many@example.net");
+	inbox_message_free(&m);
+	buf_free(&b);
+}
+
+/* A big but ordinary message (a photo) is not degraded. */
+static void
+test_big_attachment_parsed(void **state)
+{
+	struct inbox_message m;
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(buf_puts(&b, "From: photo@example.net\nSubject: Thing 2\n"
+	    "Content-Type: multipart/mixed; boundary=zz\n\n--zz\nContent-Type: text/plain\n\n"
+	    "Photo attached.\n--zz\nContent-Type: image/jpeg; name=p.jpg\n"
+	    "Content-Transfer-Encoding: base64\n\n"), 0);
+	for (int i = 0; i < 100000; i++)
+		assert_int_equal(buf_puts(&b, "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQN\n"), 0);
+	assert_int_equal(buf_puts(&b, "--zz--\n"), 0);
+	parse_ok(b.data, b.len, &m);
+	assert_int_equal(m.mime_degraded, 0);
+	assert_string_equal(m.text, "Photo attached.");
+	assert_string_equal(m.attachments, "p.jpg");
+	inbox_message_free(&m);
+	buf_free(&b);
+}
+
+/* boundary="\"" made libetpan strncpy SIZE_MAX bytes. */
+static void
+test_quote_boundary_defused(void **state)
+{
+	static const char raw[] = "From: q@example.net\n"
+	    "Content-Type: multipart/mixed; boundary=\"\\\"\"\n\n--\"\n\nx\n--\"--\n";
+	struct inbox_message m;
+
+	(void)state;
+	parse_ok(raw, sizeof(raw) - 1, &m);
+	assert_string_equal(m.from_addr, "q@example.net");
+	inbox_message_free(&m);
+}
+
+static void
+test_text_truncated(void **state)
+{
+	struct inbox_message m;
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(buf_puts(&b, "From: long@example.net\nContent-Type: text/plain; charset=utf-8\n\n"), 0);
+	for (size_t i = 0; i < INBOX_MAX_TEXT; i++) /* 2 bytes each: twice the cap */
+		assert_int_equal(buf_puts(&b, "\xc3\xa9"), 0);
+	parse_ok(b.data, b.len, &m);
+	assert_int_equal(m.text_truncated, 1);
+	assert_true(strlen(m.text) <= INBOX_MAX_TEXT && strlen(m.text) > INBOX_MAX_TEXT - 4);
+	assert_true(str_valid_utf8(m.text, strlen(m.text)));
+	inbox_message_free(&m);
+	buf_free(&b);
+}
+
+static void
+test_refused_input(void **state)
+{
+	struct inbox_message m;
+	struct err e;
+	char *big;
+
+	(void)state;
+	assert_int_equal(inbox_parse("", 0, &m, &e), -1);
+	assert_int_equal(inbox_parse(" \r\n\t\n", 5, &m, &e), -1);
+	assert_int_equal(inbox_parse(NULL, 10, &m, &e), -1);
+	inbox_message_free(&m); /* harmless after -1 */
+	big = malloc(INBOX_MAX_RAW + 1);
+	assert_non_null(big);
+	memset(big, 'a', INBOX_MAX_RAW + 1);
+	assert_int_equal(inbox_parse(big, INBOX_MAX_RAW + 1, &m, &e), -1);
+	assert_non_null(strstr(e.msg, "limit"));
+	free(big);
+}
+
+static void
+test_header_bounds(void **state)
+{
+	struct inbox_message m;
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(buf_puts(&b, "From: first@example.net\nFrom: second@example.net\nTo: "), 0);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(buf_printf(&b, "%sr%d@example.net", i ? ", " : "", i), 0);
+	assert_int_equal(buf_puts(&b, "\nReferences:"), 0);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(buf_printf(&b, " <id%d@example.net>", i), 0);
+	assert_int_equal(buf_puts(&b, "\nMessage-ID: <"), 0);
+	for (int i = 0; i < 300; i++) /* longer than any id we keep */
+		assert_int_equal(buf_putc(&b, 'x'), 0);
+	assert_int_equal(buf_puts(&b, "@example.net>\n\nbody\n"), 0);
+	parse_ok(b.data, b.len, &m);
+	assert_string_equal(m.from_addr, "first@example.net");
+	assert_int_equal(m.nreferences, INBOX_MAX_REFS);
+	assert_string_equal(m.references[0], "id0@example.net");
+	assert_string_equal(m.references[1], "id9@example.net");
+	assert_string_equal(m.references[INBOX_MAX_REFS - 1], "id39@example.net");
+	assert_non_null(strstr(m.to_addrs, "r63@example.net"));
+	assert_null(strstr(m.to_addrs, "r64@example.net"));
+	assert_string_equal(m.message_id, "");
+	inbox_message_free(&m);
+	buf_free(&b);
+}
+
+static void
+test_automatic_headers(void **state)
+{
+	static const struct {
+		const char *headers;
+		int auto_submitted, x_autoreply, bulk, null_sender;
+	} cases[] = {
+		{ "Auto-Submitted: no\n", 0, 0, 0, 0 },
+		{ "Auto-Submitted: No (a person)\n", 0, 0, 0, 0 },
+		{ "Auto-Submitted: auto-generated; owner-email=x@y\n", 1, 0, 0, 0 },
+		{ "auto-submitted: AUTO-REPLIED\n", 1, 0, 0, 0 },
+		{ "X-Autorespond: yes\n", 1, 1, 0, 0 },
+		{ "Precedence: bulk\n", 0, 0, 1, 0 },
+		{ "Precedence: first-class\n", 0, 0, 0, 0 },
+		{ "Precedence: auto_reply\n", 1, 1, 0, 0 },
+		{ "List-Unsubscribe: <https://l.example/u>\n", 0, 0, 1, 0 },
+		{ "Return-Path: <>\n", 0, 0, 0, 1 },
+		{ "Return-Path: < >\n", 0, 0, 0, 1 },
+		{ "Return-Path: <a@b.example>\nReturn-Path: <>\n", 0, 0, 0, 0 },
+		{ "Return-Path: <a@b.example>\n", 0, 0, 0, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct inbox_message m;
+		char raw[512];
+
+		snprintf(raw, sizeof(raw), "%sFrom: a@example.net\nSubject: s\n\nbody\n", cases[i].headers);
+		parse_ok(raw, strlen(raw), &m);
+		if (m.auto_submitted != cases[i].auto_submitted || m.x_autoreply != cases[i].x_autoreply ||
+		    m.bulk != cases[i].bulk || m.null_sender != cases[i].null_sender)
+			fail_msg("case %zu (%s): got %d %d %d %d", i, cases[i].headers, m.auto_submitted,
+			    m.x_autoreply, m.bulk, m.null_sender);
+		inbox_message_free(&m);
+	}
+}
+
+static void
+test_vacation_subjects(void **state)
+{
+	static const struct {
+		const char *subject;
+		int vacation;
+	} cases[] = {
+		{ "Out of Office: Thing 3", 1 },
+		{ "Automatic reply: Re: Thing 3", 1 },
+		{ "Automatische Antwort: Thing 3", 1 },
+		{ "R\xc3\xa9ponse automatique : Thing 3", 1 },
+		{ "Abwesenheitsnotiz: Thing 3", 1 },
+		{ "AutoReply: x", 1 },
+		{ "Vacation", 1 },
+		{ "Absence: back on Monday", 1 },
+		{ "Re: Thing 3, written on vacation", 0 },
+		{ "Absence of links in Thing 3?", 0 },
+		{ "Away from my mail", 0 },
+		{ "Re: Thing 3", 0 },
+		{ "", 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (parse_vacation_subject(cases[i].subject) != cases[i].vacation)
+			fail_msg("case %zu: %s", i, cases[i].subject);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_corpus),
+		cmocka_unit_test(test_quote_stripping),
+		cmocka_unit_test(test_link_extraction),
+		cmocka_unit_test(test_link_bounds),
+		cmocka_unit_test(test_url_userinfo),
+		cmocka_unit_test(test_deep_nesting_degraded),
+		cmocka_unit_test(test_shallow_nesting_parsed),
+		cmocka_unit_test(test_many_parts_degraded),
+		cmocka_unit_test(test_big_attachment_parsed),
+		cmocka_unit_test(test_quote_boundary_defused),
+		cmocka_unit_test(test_text_truncated),
+		cmocka_unit_test(test_refused_input),
+		cmocka_unit_test(test_header_bounds),
+		cmocka_unit_test(test_automatic_headers),
+		cmocka_unit_test(test_vacation_subjects),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
