@@ -11,6 +11,9 @@
  *   message/rfc822         not descended: a forwarded message says nothing
  *                          about what its forwarder wants
  *   message/delivery-status  parsed for the DSN fields
+ *   a multipart whose boundary is only in RFC 2231 form (boundary*0=...),
+ *                          which libetpan does not split: its body is
+ *                          parsed again under a plain boundary parameter
  * Depth and the number of parts looked at are capped (MIME_MAX_*).
  */
 #include <ctype.h>
@@ -22,6 +25,10 @@
 #include "parse_internal.h"
 
 #define DSN_MAX_BODY ((size_t)64 << 10)
+/* Multiparts re-parsed for an RFC 2231 boundary: rare in real mail, so a
+ * message gets two, on bodies of at most 8 MiB (each is a copy). */
+#define REPARSE_MAX 2
+#define REPARSE_MAX_BODY ((size_t)8 << 20)
 
 struct walk {
 	struct inbox_message *m;
@@ -32,6 +39,7 @@ struct walk {
 	int truncated;
 	int html;
 	int dsn_done;
+	int reparsed;
 };
 
 enum text_kind { TK_NONE, TK_PLAIN, TK_HTML };
@@ -263,6 +271,64 @@ out:
 
 static int walk_node(struct walk *w, struct mailmime *mm, int depth);
 
+/* RFC 2046 bchars, 1 to 70 of them, not ending in a space. */
+static int
+boundary_ok(const char *b)
+{
+	size_t n = strlen(b);
+
+	if (n == 0 || n > 70 || b[n - 1] == ' ')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)b[i]) && strchr("'()+_,-./:=? ", b[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+static int
+walk_reparsed(struct walk *w, struct mailmime *mm, const char *type, int depth)
+{
+	const struct mailmime_data *d = mm->mm_data.mm_single;
+	struct mailmime *tree = NULL;
+	struct mime_params p;
+	char *b = NULL, *raw = NULL;
+	size_t hl, len, idx = 0;
+	int r, rc = 0;
+
+	if (w->reparsed >= REPARSE_MAX || d == NULL || d->dt_type != MAILMIME_DATA_TEXT ||
+	    d->dt_data.dt_text.dt_length > REPARSE_MAX_BODY)
+		return 0;
+	mime_params_of_content(mm->mm_content_type, &p);
+	if ((r = mime_param_get(&p, "boundary", &b)) <= 0)
+		return r;
+	if (!boundary_ok(b))
+		goto out;
+	w->reparsed++;
+	len = d->dt_data.dt_text.dt_length;
+	hl = strlen("Content-Type: ; boundary=\"\"\r\n\r\n") + strlen(type) + strlen(b);
+	raw = malloc(hl + len + 1);
+	if (raw == NULL) {
+		rc = -1;
+		goto out;
+	}
+	snprintf(raw, hl + 1, "Content-Type: %s; boundary=\"%s\"\r\n\r\n", type, b);
+	memcpy(raw + hl, d->dt_data.dt_text.dt_data, len);
+	raw[hl + len] = '\0';
+	r = mailmime_parse(raw, hl + len, &idx, &tree);
+	if (r == MAILIMF_ERROR_MEMORY)
+		rc = -1;
+	else if (r == MAILIMF_NO_ERROR && tree != NULL && tree->mm_type == MAILMIME_MESSAGE &&
+	    tree->mm_data.mm_message.mm_msg_mime != NULL &&
+	    tree->mm_data.mm_message.mm_msg_mime->mm_type == MAILMIME_MULTIPLE)
+		rc = walk_node(w, tree->mm_data.mm_message.mm_msg_mime, depth + 1);
+	if (tree != NULL)
+		mailmime_free(tree);
+out:
+	free(raw);
+	free(b);
+	return rc;
+}
+
 static enum text_kind
 text_kind_of(const struct mailmime *mm, const char *type)
 {
@@ -279,7 +345,7 @@ text_kind_of(const struct mailmime *mm, const char *type)
 }
 
 static int
-walk_single(struct walk *w, struct mailmime *mm)
+walk_single(struct walk *w, struct mailmime *mm, int depth)
 {
 	char type[128], *name = NULL;
 	enum text_kind kind;
@@ -300,6 +366,8 @@ walk_single(struct walk *w, struct mailmime *mm)
 		free(body);
 		return rc;
 	}
+	if (strncmp(type, "multipart/", 10) == 0)
+		return walk_reparsed(w, mm, type, depth);
 	if (file_name(mm, &name) == -1)
 		return -1;
 	kind = text_kind_of(mm, type);
@@ -396,7 +464,7 @@ walk_node(struct walk *w, struct mailmime *mm, int depth)
 	w->parts++;
 	switch (mm->mm_type) {
 	case MAILMIME_SINGLE:
-		return walk_single(w, mm);
+		return walk_single(w, mm, depth);
 	case MAILMIME_MULTIPLE:
 		return walk_multiple(w, mm, depth);
 	default:

@@ -11,9 +11,10 @@
  *    (1.5 MB) overflow the stack.  Nesting needs a "multipart" or "rfc822"
  *    token per level, so counting those tokens bounds the depth.
  *  - It allocates 40-50 bytes of tree per byte of input made of tiny
- *    parts or header fields (700 KB of "--b" parts: 35 MB).  Every such
- *    element needs a separator (",", ";", "<", ":", "@" or a "--" line),
- *    so counting separators bounds the tree.
+ *    parts or header fields (700 KB of "--b" parts: 35 MB).  Every part
+ *    needs a line starting with "--" (about 350 bytes of tree each), every
+ *    other element a separator (",", ";", "<", ":", "@": at most about 160
+ *    bytes each), so counting them bounds the tree (to about 40 MB).
  * A message over either budget is "degraded": only its first 64 KiB of
  * header fields are read, and its text is "".
  *
@@ -32,7 +33,8 @@
 #include "parse_internal.h"
 
 #define GUARD_MAX_COMPOSITE 64
-#define GUARD_MAX_SEPARATORS ((size_t)256 << 10)
+#define GUARD_MAX_DASH_LINES 4096                 /* ~350 bytes of tree each */
+#define GUARD_MAX_SEPARATORS ((size_t)256 << 10)  /* ~160 bytes each at most */
 #define DEGRADED_HEADER_MAX ((size_t)64 << 10)
 
 /* The string fields of struct inbox_message, "" when absent. */
@@ -94,7 +96,7 @@ blank(const char *s, size_t n)
 static int
 tame(const char *s, size_t n)
 {
-	size_t composite = 0, separators = 0;
+	size_t composite = 0, separators = 0, dashes = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		switch (s[i]) {
@@ -102,7 +104,7 @@ tame(const char *s, size_t n)
 			separators++;
 			break;
 		case '-':
-			separators += i + 1 < n && s[i + 1] == '-' && (i == 0 || s[i - 1] == '\n');
+			dashes += i + 1 < n && s[i + 1] == '-' && (i == 0 || s[i - 1] == '\n');
 			break;
 		case 'm': case 'M':
 			composite += n - i >= 9 && strncasecmp(s + i, "multipart", 9) == 0;
@@ -114,7 +116,8 @@ tame(const char *s, size_t n)
 			break;
 		}
 	}
-	return composite <= GUARD_MAX_COMPOSITE && separators <= GUARD_MAX_SEPARATORS;
+	return composite <= GUARD_MAX_COMPOSITE && dashes <= GUARD_MAX_DASH_LINES &&
+	    separators <= GUARD_MAX_SEPARATORS;
 }
 
 static void

@@ -99,7 +99,8 @@ links_extract(const char *text, struct inbox_message *m)
 		n = skip;
 		while (url_byte((unsigned char)p[n]))
 			n++;
-		if (add_link(m, p, trim_url(p, n)) == -1)
+		/* Trimming counts brackets: only for what can be a link. */
+		if (n <= 2 * INBOX_MAX_URL && add_link(m, p, trim_url(p, n)) == -1)
 			return -1;
 		p += n;
 	}

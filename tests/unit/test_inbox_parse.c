@@ -494,6 +494,13 @@ test_link_bounds(void **state)
 	memset(&m, 0, sizeof(m));
 	assert_int_equal(links_extract(strstr(buf_str(&t), "https://long."), &m), 0);
 	assert_int_equal(m.nlinks, 0);
+	/* Trimming 200,000 closing brackets must not take quadratic time. */
+	buf_reset(&t);
+	assert_int_equal(buf_puts(&t, "https://brackets.example/"), 0);
+	for (int i = 0; i < 200000; i++)
+		assert_int_equal(buf_putc(&t, ')'), 0);
+	assert_int_equal(links_extract(buf_str(&t), &m), 0);
+	assert_int_equal(m.nlinks, 0);
 	buf_free(&t);
 }
 
