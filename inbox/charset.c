@@ -51,30 +51,9 @@ utf8_encode(unsigned cp, char out[4])
 static size_t
 utf8_seq_len(const unsigned char *p, size_t n)
 {
-	unsigned c = p[0], cp;
-	size_t len;
+	size_t len = p[0] < 0x80 ? 1 : p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
 
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
+	return len > 0 && len <= n && str_valid_utf8((const char *)p, len) ? len : 0;
 }
 
 int
@@ -168,7 +147,7 @@ label_is_latin1(const char *cs)
 	return 0;
 }
 
-static size_t
+size_t
 count_byte(const char *s, size_t n, char c)
 {
 	size_t k = 0;

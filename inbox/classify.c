@@ -452,41 +452,42 @@ plus_command(const struct inbox_message *m, const struct inbox_context *ctx,
 static int
 word_command(const struct inbox_message *m, struct inbox_intent *out)
 {
+	static const char *const in_subject[II_COUNT] = {
+		[II_SUBSCRIBE] = "subscribe word in the subject",
+		[II_CONFIRM] = "confirm word in the subject",
+		[II_HELP] = "help word in the subject",
+		[II_UNSUBSCRIBE] = "unsubscribe word in the subject",
+		[II_BLOG] = "blog words in the subject",
+	};
+	static const char *const in_text[II_COUNT] = {
+		[II_SUBSCRIBE] = "subscribe word in the text",
+		[II_CONFIRM] = "confirm word in the text",
+		[II_HELP] = "help word in the text",
+		[II_UNSUBSCRIBE] = "unsubscribe word in the text",
+		[II_BLOG] = "blog words in the text",
+	};
 	const char *url = m->nlinks > 0 ? m->links[0] : NULL;
+	const char *const *reasons = in_subject;
 	enum inbox_intent_kind k;
 	char line[256];
-	int in_subject = 1;
 
 	k = command_at(subject_words(m->subject));
 	if (k == II_COUNT) {
 		first_line(m->fresh_text, line, sizeof(line));
 		k = command_at(line);
-		in_subject = 0;
+		reasons = in_text;
 	}
-	switch (k) {
-	case II_SUBSCRIBE:
-		out->url = url;
-		decide(out, k, in_subject ? "subscribe word in the subject" : "subscribe word in the text");
-		return 1;
-	case II_UNSUBSCRIBE:
-		decide(out, k, in_subject ? "unsubscribe word in the subject" : "unsubscribe word in the text");
-		return 1;
-	case II_CONFIRM:
-		if (!find_token(m->subject, out->token))
-			find_token(m->fresh_text, out->token);
-		decide(out, k, in_subject ? "confirm word in the subject" : "confirm word in the text");
-		return 1;
-	case II_HELP:
-		decide(out, k, in_subject ? "help word in the subject" : "help word in the text");
-		return 1;
-	case II_BLOG:
-		out->url = url;
-		decide(out, url ? II_BLOG : II_HELP,
-		    url ? "blog words with a link" : "blog words without a link: send help");
-		return 1;
-	default:
+	if (k == II_COUNT)
 		return 0;
-	}
+	if (k == II_SUBSCRIBE || k == II_BLOG)
+		out->url = url;
+	if (k == II_CONFIRM && !find_token(m->subject, out->token))
+		find_token(m->fresh_text, out->token);
+	if (k == II_BLOG && url == NULL)
+		decide(out, II_HELP, "blog words without a link: send help");
+	else
+		decide(out, k, reasons[k]);
+	return 1;
 }
 
 /* Rules 1 and 2: the bounce and unsubscribe addresses.  1 if decided. */

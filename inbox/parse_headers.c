@@ -164,6 +164,10 @@ set_from_mailbox(struct hdrs *h, const char *addr, const char *name, size_t name
 		return -1;
 	if (name == NULL || namelen == 0)
 		return 0;
+	while (namelen > 0 && isspace((unsigned char)*name))
+		name++, namelen--;
+	while (namelen > 0 && isspace((unsigned char)name[namelen - 1]))
+		namelen--;
 	raw = strndup(name, namelen < HEADER_MAX_RAW ? namelen : HEADER_MAX_RAW);
 	if (raw == NULL)
 		return -1;

@@ -50,6 +50,9 @@ int utf8_repair_append(struct buf *b, const char *in, size_t len);
  * sequence (s is valid UTF-8 or repaired). */
 size_t utf8_clip(const char *s, size_t n);
 
+/* How many bytes of s[0..n) are c. */
+size_t count_byte(const char *s, size_t n, char c);
+
 /* Appends as much of s[0..n) as fits under b->max, cut at a character
  * boundary; sets *cut (if not NULL) when something was left out.  -1 only
  * when out of memory. */

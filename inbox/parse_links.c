@@ -22,16 +22,6 @@ url_byte(unsigned char c)
 	return c > 0x20 && c < 0x7f && strchr("<>\"`{}|\\^", c) == NULL;
 }
 
-static size_t
-count_in(const char *s, size_t n, char c)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n; i++)
-		k += s[i] == c;
-	return k;
-}
-
 /* Length of the URL at s once trailing punctuation is dropped. */
 static size_t
 trim_url(const char *s, size_t n)
@@ -40,8 +30,8 @@ trim_url(const char *s, size_t n)
 		char c = s[n - 1];
 
 		if (strchr(".,;:!?'*", c) != NULL ||
-		    (c == ')' && count_in(s, n, '(') < count_in(s, n, ')')) ||
-		    (c == ']' && count_in(s, n, '[') < count_in(s, n, ']')))
+		    (c == ')' && count_byte(s, n, '(') < count_byte(s, n, ')')) ||
+		    (c == ']' && count_byte(s, n, '[') < count_byte(s, n, ']')))
 			n--;
 		else
 			break;
