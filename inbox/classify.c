@@ -18,10 +18,12 @@
  *     out-of-office subject, a sender such as mailer-daemon@ or noreply@.
  *  4. Plus-address commands on any recipient (To, Cc, Delivered-To, ...)
  *     at the programme's local part + delimiter: +subscribe, +confirm-TOKEN,
- *     +help, +blog, +done-N (a reflection on Thing N).  An unknown or
- *     malformed command is ignored and the content decides.
+ *     +help, +blog (II_HELP without a link), +done-N (II_REFLECTION on
+ *     Thing N, with the first link or none).  An unknown or malformed
+ *     command is ignored and the content decides.
  *  5. Command words at the start of the subject (after "Re:", "AW:",
- *     "[tag]" ...) or of the first line of fresh text (after a greeting
+ *     "[tag]" ...; a forwarded subject, "Fwd:", commands nothing) or of
+ *     the first line of fresh text (after a greeting
  *     line such as "Hi Things,"), case-insensitive, an optional "please"
  *     first: subscribe/join/register/sign me up, unsubscribe/stop/leave/
  *     remove me/opt out, confirm, help/question/?, "my blog is"/"blog:".

@@ -107,6 +107,7 @@ enum inbox_intent_kind {
 	II_COUNT
 };
 
+/* "subscribe", "confirm", ... (static); "invalid" for a value out of range. */
 const char *inbox_intent_name(enum inbox_intent_kind k);
 
 /* What the classifier needs to know besides the message; the caller looks
@@ -127,6 +128,11 @@ struct inbox_intent {
 	const char *reason;      /* a short static explanation, for the log and the store */
 };
 
+/* Decides what m asks for (the rules, in order, are at the top of
+ * classify.c).  Pure: reads m and ctx only, never fails.  out->url points
+ * into m->links (valid while m lives) and may be NULL even for
+ * II_REFLECTION (a +done-N without a link); out->reason is static.
+ * ctx->address may be NULL or "": then no plus-address command matches. */
 void inbox_classify(const struct inbox_message *m, const struct inbox_context *ctx,
     struct inbox_intent *out);
 
