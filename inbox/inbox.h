@@ -23,38 +23,74 @@
 
 #define INBOX_MAX_LINKS 32
 #define INBOX_MAX_REFS 32
+#define INBOX_MAX_RAW ((size_t)32 << 20)   /* inbox_parse refuses bigger input */
+#define INBOX_MAX_TEXT ((size_t)256 << 10) /* bytes of text kept (UTF-8) */
+#define INBOX_MAX_RECIPIENTS 64            /* addresses kept in to_addrs */
+#define INBOX_MAX_URL 1024                 /* longer URLs are not links */
 
 /* A parsed message.  Every string is UTF-8, NUL-terminated, owned by the
- * struct (inbox_message_free); absent fields are "" (never NULL). */
+ * struct (inbox_message_free); absent fields are "" (never NULL).  One-line
+ * fields (names, subject, ids, addresses) hold no control characters. */
 struct inbox_message {
 	char *message_id;        /* without brackets; "" if the message had none */
 	char *from_addr;         /* normalized, "" if unparseable */
 	char *from_name;         /* decoded display name */
 	char *reply_to;          /* normalized Reply-To address, "" if none */
-	char *to_addrs;          /* normalized To+Cc+Delivered-To addresses, space separated */
+	char *to_addrs;          /* normalized To, Cc, Delivered-To, X-Original-To and
+	                          * Envelope-To addresses, deduplicated, space
+	                          * separated, at most INBOX_MAX_RECIPIENTS */
 	char *subject;           /* decoded, one line */
 	char *in_reply_to;       /* first id, without brackets */
-	char *references[INBOX_MAX_REFS]; /* without brackets */
+	char *references[INBOX_MAX_REFS]; /* without brackets; with more, the
+	                          * first one and the last INBOX_MAX_REFS-1 */
 	size_t nreferences;
-	char *text;              /* the readable body: text/plain, or HTML turned to text */
+	char *text;              /* the readable body: text/plain, or HTML turned to
+	                          * text (blockquotes as "> " lines, links as
+	                          * "<URL>"); LF line ends; at most INBOX_MAX_TEXT */
 	char *fresh_text;        /* text without quoted lines and signature */
-	char *links[INBOX_MAX_LINKS]; /* http(s) URLs in fresh_text, in order, deduplicated */
+	char *links[INBOX_MAX_LINKS]; /* http(s) URLs in fresh_text, in order,
+	                          * deduplicated, kept verbatim (credentials
+	                          * included: see inbox_url_has_userinfo) */
 	size_t nlinks;
+	char *attachments;       /* decoded file names of attachments, one per line */
 
-	int auto_submitted;      /* Auto-Submitted other than "no", X-Autoreply, ... */
-	int bulk;                /* Precedence bulk/junk/list, or List-Id present */
+	int auto_submitted;      /* Auto-Submitted other than "no", X-Autoreply,
+	                          * X-Autorespond, X-Auto-Response-Suppress,
+	                          * Precedence: auto_reply */
+	int x_autoreply;         /* the vacation-program subset of the above:
+	                          * X-Autoreply, X-Autorespond, Precedence: auto_reply */
+	int vacation_subject;    /* a hint only: "Out of office", "Automatic reply",
+	                          * "Abwesenheitsnotiz", "Vacation:", ... */
+	int bulk;                /* Precedence bulk/junk/list, or List-Id or
+	                          * List-Unsubscribe present */
+	int has_list_id;
+	int has_list_unsubscribe;
 	int null_sender;         /* Return-Path <> */
 	int is_dsn;              /* multipart/report; report-type=delivery-status */
-	char *dsn_recipient;     /* Final-Recipient of a DSN, "" if none */
+	char *dsn_recipient;     /* Final-Recipient of a DSN, normalized, "" if none */
+	char *dsn_original_recipient; /* Original-Recipient, normalized, "" if none */
+	char *dsn_action;        /* "failed", "delayed", ... lowercase, "" if none */
 	char *dsn_status;        /* "5.1.1", "" if none */
+	int text_from_html;      /* no usable text/plain: text came from HTML */
+	int text_truncated;      /* the text was longer than INBOX_MAX_TEXT */
+	int mime_degraded;       /* the MIME structure was too large or deep to
+	                          * parse safely: headers only, text "" */
 	size_t size;             /* bytes of the raw message */
 };
 
-/* Parses raw (len bytes, not necessarily NUL-terminated).  Malformed
- * input gives a best-effort record, never a crash; -1 only for input that
- * holds no message at all or when out of memory. */
+/* Parses raw (len bytes, not necessarily NUL-terminated; not kept after
+ * the call).  Malformed input gives a best-effort record, never a crash;
+ * -1 only for input that holds no message at all (empty or white space),
+ * input longer than INBOX_MAX_RAW, or when out of memory.  On -1, *out
+ * holds nothing (inbox_message_free on it is harmless). */
 int inbox_parse(const char *raw, size_t len, struct inbox_message *out, struct err *e);
+/* Releases every string of m and zeroes it; m may be zeroed already. */
 void inbox_message_free(struct inbox_message *m);
+
+/* 1 if the authority of an http(s) URL holds user information
+ * ("https://bank.example@evil.example/"), a trick validators must refuse
+ * or show; else 0. */
+int inbox_url_has_userinfo(const char *url);
 
 /* --- classifying ------------------------------------------------------- */
 
@@ -71,6 +107,7 @@ enum inbox_intent_kind {
 	II_COUNT
 };
 
+/* "subscribe", "confirm", ... (static); "invalid" for a value out of range. */
 const char *inbox_intent_name(enum inbox_intent_kind k);
 
 /* What the classifier needs to know besides the message; the caller looks
@@ -91,6 +128,11 @@ struct inbox_intent {
 	const char *reason;      /* a short static explanation, for the log and the store */
 };
 
+/* Decides what m asks for (the rules, in order, are at the top of
+ * classify.c).  Pure: reads m and ctx only, never fails.  out->url points
+ * into m->links (valid while m lives) and may be NULL even for
+ * II_REFLECTION (a +done-N without a link); out->reason is static.
+ * ctx->address may be NULL or "": then no plus-address command matches. */
 void inbox_classify(const struct inbox_message *m, const struct inbox_context *ctx,
     struct inbox_intent *out);
 

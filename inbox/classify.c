@@ -1,0 +1,567 @@
+/*
+ * classify.c - what a parsed message asks for.  Pure: no I/O, no state.
+ *
+ * The rules, first match wins:
+ *
+ *  1. Bounces.  A DSN (multipart/report; report-type=delivery-status) is
+ *     II_BOUNCE.  So is any mail to the VERP address things+bounce-TOKEN@
+ *     (token from the sub-address), because many MTAs bounce in plain text
+ *     -- except a vacation notice (X-Autoreply, Precedence: auto_reply, an
+ *     out-of-office subject), which vacation(1)-style responders send to the
+ *     envelope sender: that is II_AUTOREPLY, not a failed delivery.
+ *  2. things+unsubscribe[-TOKEN]@ is II_UNSUBSCRIBE even from an automated
+ *     sender: mail clients answer a List-Unsubscribe mailto with generated
+ *     mail, and an unsubscribe must never be lost.
+ *  3. Automatic mail is II_AUTOREPLY and never answered (RFC 3834):
+ *     Auto-Submitted other than "no" and its X- cousins, Precedence
+ *     bulk/junk/list, List-Id/List-Unsubscribe, a null Return-Path, an
+ *     out-of-office subject, a sender such as mailer-daemon@ or noreply@.
+ *  4. Plus-address commands on any recipient (To, Cc, Delivered-To, ...)
+ *     at the programme's local part + delimiter: +subscribe, +confirm-TOKEN,
+ *     +help, +blog (II_HELP without a link), +done-N (II_REFLECTION on
+ *     Thing N, with the first link or none).  An unknown or malformed
+ *     command is ignored and the content decides.
+ *  5. Command words at the start of the subject (after "Re:", "AW:",
+ *     "[tag]" ...; a forwarded subject, "Fwd:", commands nothing) or of
+ *     the first line of fresh text (after a greeting
+ *     line such as "Hi Things,"), case-insensitive, an optional "please"
+ *     first: subscribe/join/register/sign me up, unsubscribe/stop/leave/
+ *     remove me/opt out, confirm, help/question/?, "my blog is"/"blog:".
+ *     A subscribe carries the first link (a blog to register); a blog
+ *     command without a link is II_HELP.
+ *  6. A reply to a Thing (ctx->reply_to_thing, or "Thing N" / "Thing #N"
+ *     in the subject or the first fresh lines, 1 <= N <= nthings) with a
+ *     link is II_REFLECTION on that Thing with the first link.
+ *  7. A participant's link with words like "my blog" is II_BLOG.
+ *  8. A participant's question ("?" in the fresh text), or a reply to a
+ *     Thing without a link, is II_HELP.
+ *  9. Anything else is II_UNKNOWN: forwarded to the organisers, never
+ *     answered with "no such command".
+ */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "inbox.h"
+
+const char *
+inbox_intent_name(enum inbox_intent_kind k)
+{
+	static const char *const names[II_COUNT] = {
+		"subscribe", "confirm", "reflection", "blog", "help", "unsubscribe", "bounce",
+		"autoreply", "unknown",
+	};
+
+	return (unsigned)k < II_COUNT ? names[k] : "invalid";
+}
+
+/* --- plus addresses ---------------------------------------------------- */
+
+/* If addr (n bytes) is local+TAG@domain of the programme, copies TAG. */
+static int
+plus_tag(const char *addr, size_t n, const struct inbox_context *ctx, char *tag, size_t tagn)
+{
+	const char *pat = strrchr(ctx->address, '@'), *aat;
+	size_t local, tl;
+
+	if (pat == NULL || n == 0)
+		return 0;
+	local = (size_t)(pat - ctx->address);
+	aat = memrchr(addr, '@', n);
+	if (aat == NULL || (size_t)(aat - addr) <= local + 1 || strncasecmp(addr, ctx->address, local) != 0 ||
+	    addr[local] != ctx->delimiter)
+		return 0;
+	if (strlen(pat + 1) != (size_t)(addr + n - aat - 1) ||
+	    strncasecmp(aat + 1, pat + 1, strlen(pat + 1)) != 0)
+		return 0;
+	tl = (size_t)(aat - addr) - local - 1;
+	if (tl >= tagn)
+		return 0;
+	for (size_t i = 0; i < tl; i++)
+		tag[i] = (char)tolower((unsigned char)addr[local + 1 + i]);
+	tag[tl] = '\0';
+	return 1;
+}
+
+/* Finds the first recipient whose tag starts with prefix; copies the tag. */
+static int
+find_tag(const struct inbox_message *m, const struct inbox_context *ctx, const char *prefix,
+    char *tag, size_t tagn)
+{
+	const char *p = m->to_addrs;
+
+	if (ctx->address == NULL || ctx->delimiter == '\0')
+		return 0;
+	while (*p) {
+		size_t n = strcspn(p, " ");
+
+		if (plus_tag(p, n, ctx, tag, tagn) && strncmp(tag, prefix, strlen(prefix)) == 0)
+			return 1;
+		p += n;
+		p += *p == ' ';
+	}
+	return 0;
+}
+
+/* "bounce-TOKEN" -> token into out ("" if not a valid token). */
+static void
+tag_token(const char *tag, const char *cmd, char *out)
+{
+	size_t cl = strlen(cmd);
+
+	out[0] = '\0';
+	if (strncmp(tag, cmd, cl) == 0 && tag[cl] == '-' && token_valid(tag + cl + 1))
+		memcpy(out, tag + cl + 1, TOKEN_HEX_LEN + 1);
+}
+
+/* --- text helpers ------------------------------------------------------ */
+
+static int
+word_end(char c)
+{
+	return !isalnum((unsigned char)c) && (unsigned char)c < 0x80;
+}
+
+/* 1 if s starts with prefix (case-insensitive) and ":" after optional
+ * spaces or a "[2]" count; *after points past the colon. */
+static int
+prefix_colon(const char *s, const char *prefix, const char **after)
+{
+	size_t n = strlen(prefix);
+	const char *q = s + n;
+
+	if (strncasecmp(s, prefix, n) != 0)
+		return 0;
+	if (*q == '[') {
+		size_t d = strspn(q + 1, "0123456789");
+
+		if (d > 0 && q[1 + d] == ']')
+			q += d + 2;
+	}
+	while (*q == ' ')
+		q++;
+	if (*q != ':')
+		return 0;
+	*after = q + 1;
+	return 1;
+}
+
+/* Skips reply prefixes ("Re:", "AW:", "SV:", ...) and "[list tags]".  A
+ * forwarded subject ("Fwd:", "WG:", "TR:") is someone else's words: the
+ * result is then "" so that it commands nothing. */
+static const char *
+subject_words(const char *s)
+{
+	static const char *const replies[] = {
+		"re", "aw", "sv", "vs", "antw", "réf", "ref", "rif", "r", "res", "odp", "atb",
+	};
+	static const char *const forwards[] = {
+		"fwd", "fw", "wg", "tr", "enc", "doorst", "rv", "i",
+	};
+
+	for (int guard = 0; guard < 16; guard++) {
+		const char *after = NULL;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '[' && strchr(s, ']') != NULL && strchr(s, ']') - s < 64) {
+			s = strchr(s, ']') + 1;
+			continue;
+		}
+		for (size_t i = 0; i < sizeof(forwards) / sizeof(forwards[0]); i++)
+			if (prefix_colon(s, forwards[i], &after))
+				return "";
+		for (size_t i = 0; after == NULL && i < sizeof(replies) / sizeof(replies[0]); i++)
+			prefix_colon(s, replies[i], &after);
+		if (after == NULL)
+			break;
+		s = after;
+	}
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/* The first non-blank line at or after p; its length in *len. */
+static const char *
+next_line(const char *p, size_t *len)
+{
+	while (*p == '\n' || *p == ' ' || *p == '\t')
+		p++;
+	*len = strcspn(p, "\n");
+	return p;
+}
+
+/* Copies the first line of text into out (bounded), after a greeting:
+ * "Hi Things,\n\nPlease unsubscribe me" and "Hi, please unsubscribe me"
+ * both give "Please unsubscribe me". */
+static void
+first_line(const char *text, char *out, size_t n)
+{
+	static const char *const greetings[] = {
+		"hi", "hello", "hey", "dear", "good morning", "good afternoon", "good evening",
+		"hallo", "bonjour", "hola", "greetings", "morning",
+	};
+	size_t len, i;
+	const char *p = next_line(text, &len);
+
+	for (size_t g = 0; g < sizeof(greetings) / sizeof(greetings[0]); g++) {
+		size_t gl = strlen(greetings[g]), cut;
+
+		if (len > 80 || strncasecmp(p, greetings[g], gl) != 0 || !word_end(p[gl]))
+			continue;
+		cut = strcspn(p, ",!\n");
+		if (cut < len)
+			cut++;
+		else if (len > 30)
+			break; /* "Hi there I would like..." is not just a greeting */
+		while (cut < len && p[cut] == ' ')
+			cut++;
+		if (cut == len)
+			p = next_line(p + len, &len);
+		else
+			p += cut, len -= cut;
+		break;
+	}
+	for (i = 0; i < len && i + 1 < n; i++)
+		out[i] = p[i];
+	out[i] = '\0';
+}
+
+struct command {
+	const char *words;
+	enum inbox_intent_kind kind;
+	int whole;    /* must be the whole line (apart from punctuation) */
+};
+
+static const struct command commands[] = {
+	{ "unsubscribe", II_UNSUBSCRIBE, 0 },
+	{ "remove me", II_UNSUBSCRIBE, 0 },
+	{ "opt out", II_UNSUBSCRIBE, 0 },
+	{ "opt-out", II_UNSUBSCRIBE, 0 },
+	{ "stop", II_UNSUBSCRIBE, 0 },
+	{ "leave", II_UNSUBSCRIBE, 0 },
+	{ "cancel my subscription", II_UNSUBSCRIBE, 0 },
+	{ "subscribe", II_SUBSCRIBE, 0 },
+	{ "sign me up", II_SUBSCRIBE, 0 },
+	{ "join", II_SUBSCRIBE, 0 },
+	{ "register", II_SUBSCRIBE, 0 },
+	{ "confirm", II_CONFIRM, 0 },
+	{ "help", II_HELP, 0 },
+	{ "question", II_HELP, 0 },
+	{ "?", II_HELP, 1 },
+	{ "my blog is", II_BLOG, 0 },
+	{ "my blog:", II_BLOG, 0 },
+	{ "my new blog", II_BLOG, 0 },
+	{ "here is my blog", II_BLOG, 0 },
+	{ "here's my blog", II_BLOG, 0 },
+	{ "blog:", II_BLOG, 0 },
+	{ "blog address", II_BLOG, 0 },
+	{ "blog url", II_BLOG, 0 },
+	{ "blog", II_BLOG, 1 },
+};
+
+/* The command a line starts with, or II_COUNT. */
+static enum inbox_intent_kind
+command_at(const char *s)
+{
+	if (strncasecmp(s, "please ", 7) == 0)
+		s += 7;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct command *c = &commands[i];
+		size_t n = strlen(c->words);
+		const char *rest = s + n;
+
+		if (strncasecmp(s, c->words, n) != 0)
+			continue;
+		if (c->whole) {
+			rest += strspn(rest, " .!?:");
+			if (*rest == '\0')
+				return c->kind;
+		} else if (word_end(rest[0]) || word_end(c->words[n - 1])) {
+			return c->kind;
+		}
+	}
+	return II_COUNT;
+}
+
+/* A 24-hex-digit word anywhere in s. */
+static int
+find_token(const char *s, char *out)
+{
+	for (const char *p = s; *p; p++) {
+		size_t n = 0;
+
+		if (p > s && isalnum((unsigned char)p[-1]))
+			continue;
+		while (n <= TOKEN_HEX_LEN && isxdigit((unsigned char)p[n]))
+			n++;
+		if (n == TOKEN_HEX_LEN && !isalnum((unsigned char)p[n])) {
+			for (size_t i = 0; i < n; i++)
+				out[i] = (char)tolower((unsigned char)p[i]);
+			out[n] = '\0';
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* "Thing 3", "thing #3", "Thing no. 3" with 1 <= N <= nthings, else 0. */
+static int
+thing_in(const char *s, size_t len, int nthings)
+{
+	for (size_t i = 0; i + 5 < len; i++) {
+		size_t j = i + 5;
+		int n = 0, digits = 0;
+
+		if (strncasecmp(s + i, "thing", 5) != 0 || (i > 0 && isalnum((unsigned char)s[i - 1])))
+			continue;
+		while (j < len && s[j] == ' ')
+			j++;
+		if (j < len && s[j] == '#')
+			j++;
+		else if (j + 2 < len && (strncasecmp(s + j, "no", 2) == 0 || strncasecmp(s + j, "nr", 2) == 0))
+			j += 2 + (s[j + 2] == '.');
+		while (j < len && s[j] == ' ')
+			j++;
+		while (j < len && isdigit((unsigned char)s[j]) && digits < 4)
+			n = n * 10 + (s[j++] - '0'), digits++;
+		if (digits > 0 && digits < 4 && (j == len || !isdigit((unsigned char)s[j])) &&
+		    n >= 1 && n <= nthings)
+			return n;
+	}
+	return 0;
+}
+
+static int
+thing_referenced(const struct inbox_message *m, const struct inbox_context *ctx)
+{
+	const char *p = m->fresh_text;
+	int t;
+
+	if (ctx->reply_to_thing >= 1 && ctx->reply_to_thing <= ctx->nthings)
+		return ctx->reply_to_thing;
+	if ((t = thing_in(m->subject, strlen(m->subject), ctx->nthings)) > 0)
+		return t;
+	for (int line = 0; line < 3 && *p; line++) {
+		size_t n = strcspn(p, "\n");
+
+		if ((t = thing_in(p, n, ctx->nthings)) > 0)
+			return t;
+		p += n;
+		p += strspn(p, "\n");
+	}
+	return 0;
+}
+
+static int
+has_question(const char *s)
+{
+	for (const char *p = strchr(s, '?'); p != NULL; p = strchr(p + 1, '?'))
+		if (!isalnum((unsigned char)p[1]) && p[1] != '=' && p[1] != '&' && p[1] != '/' &&
+		    p[1] != '%')
+			return 1;
+	return 0;
+}
+
+static int
+mentions_blog(const char *s)
+{
+	static const char *const words[] = {
+		"my blog", "my new blog", "blog is", "blog address", "blog url", "my website",
+	};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcasestr(s, words[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+/* Why a message is automatic, or NULL. */
+static const char *
+automatic(const struct inbox_message *m)
+{
+	static const char *const senders[] = {
+		"mailer-daemon", "postmaster", "noreply", "no-reply", "no_reply", "donotreply",
+		"do-not-reply", "do_not_reply",
+	};
+	size_t local = strcspn(m->from_addr, "@");
+
+	if (m->auto_submitted)
+		return "automatic reply or automated mail (Auto-Submitted and similar headers)";
+	if (m->null_sender)
+		return "null sender (Return-Path <>)";
+	if (m->bulk)
+		return "bulk or list mail (Precedence, List-Id, List-Unsubscribe)";
+	if (m->vacation_subject)
+		return "out-of-office subject";
+	for (size_t i = 0; i < sizeof(senders) / sizeof(senders[0]); i++)
+		if (local >= strlen(senders[i]) && strncmp(m->from_addr, senders[i], strlen(senders[i])) == 0)
+			return "automated sender address";
+	return NULL;
+}
+
+static void
+decide(struct inbox_intent *out, enum inbox_intent_kind kind, const char *reason)
+{
+	out->kind = kind;
+	out->reason = reason;
+}
+
+/* Rule 4: a command in a recipient's sub-address.  1 if one decided. */
+static int
+plus_command(const struct inbox_message *m, const struct inbox_context *ctx,
+    struct inbox_intent *out)
+{
+	const char *p = m->to_addrs, *url = m->nlinks > 0 ? m->links[0] : NULL;
+	char tag[128];
+
+	for (; *p; p += strspn(p, " ")) {
+		size_t n = strcspn(p, " ");
+		int64_t thing;
+
+		if (ctx->address == NULL || ctx->delimiter == '\0' || !plus_tag(p, n, ctx, tag, sizeof(tag))) {
+			p += n;
+			continue;
+		}
+		p += n;
+		if (strcmp(tag, "subscribe") == 0) {
+			out->url = url;
+			decide(out, II_SUBSCRIBE, "subscribe address");
+		} else if (strncmp(tag, "confirm-", 8) == 0 && token_valid(tag + 8)) {
+			memcpy(out->token, tag + 8, TOKEN_HEX_LEN + 1);
+			decide(out, II_CONFIRM, "confirm address with its token");
+		} else if (strcmp(tag, "help") == 0) {
+			decide(out, II_HELP, "help address");
+		} else if (strcmp(tag, "blog") == 0) {
+			out->url = url;
+			decide(out, url ? II_BLOG : II_HELP,
+			    url ? "blog address with a link" : "blog address without a link: send help");
+		} else if (strncmp(tag, "done-", 5) == 0 &&
+		    str_to_int64(tag + 5, 1, ctx->nthings, &thing) == 0) {
+			out->thing = (int)thing;
+			out->url = url;
+			decide(out, II_REFLECTION, "done-N address");
+		} else {
+			continue;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* Rule 5: a command word in the subject or the first fresh line. */
+static int
+word_command(const struct inbox_message *m, struct inbox_intent *out)
+{
+	static const char *const in_subject[II_COUNT] = {
+		[II_SUBSCRIBE] = "subscribe word in the subject",
+		[II_CONFIRM] = "confirm word in the subject",
+		[II_HELP] = "help word in the subject",
+		[II_UNSUBSCRIBE] = "unsubscribe word in the subject",
+		[II_BLOG] = "blog words in the subject",
+	};
+	static const char *const in_text[II_COUNT] = {
+		[II_SUBSCRIBE] = "subscribe word in the text",
+		[II_CONFIRM] = "confirm word in the text",
+		[II_HELP] = "help word in the text",
+		[II_UNSUBSCRIBE] = "unsubscribe word in the text",
+		[II_BLOG] = "blog words in the text",
+	};
+	const char *url = m->nlinks > 0 ? m->links[0] : NULL;
+	const char *const *reasons = in_subject;
+	enum inbox_intent_kind k;
+	char line[256];
+
+	k = command_at(subject_words(m->subject));
+	if (k == II_COUNT) {
+		first_line(m->fresh_text, line, sizeof(line));
+		k = command_at(line);
+		reasons = in_text;
+	}
+	if (k == II_COUNT)
+		return 0;
+	if (k == II_SUBSCRIBE || k == II_BLOG)
+		out->url = url;
+	if (k == II_CONFIRM && !find_token(m->subject, out->token))
+		find_token(m->fresh_text, out->token);
+	if (k == II_BLOG && url == NULL)
+		decide(out, II_HELP, "blog words without a link: send help");
+	else
+		decide(out, k, reasons[k]);
+	return 1;
+}
+
+/* Rules 1 and 2: the bounce and unsubscribe addresses.  1 if decided. */
+static int
+address_rules(const struct inbox_message *m, const struct inbox_context *ctx,
+    struct inbox_intent *out)
+{
+	int vacation = m->x_autoreply || m->vacation_subject;
+	char tag[128];
+
+	if (m->is_dsn) {
+		if (find_tag(m, ctx, "bounce-", tag, sizeof(tag)))
+			tag_token(tag, "bounce", out->token);
+		decide(out, II_BOUNCE, "delivery status notification");
+	} else if (find_tag(m, ctx, "bounce", tag, sizeof(tag)) && (tag[6] == '\0' || tag[6] == '-')) {
+		if (vacation) {
+			decide(out, II_AUTOREPLY, "vacation notice sent to the bounce address");
+		} else {
+			tag_token(tag, "bounce", out->token);
+			decide(out, II_BOUNCE, out->token[0] ? "mail to the bounce address"
+							     : "mail to the bounce address, no valid token");
+		}
+	} else if (!vacation && find_tag(m, ctx, "unsubscribe", tag, sizeof(tag)) &&
+	    (tag[11] == '\0' || tag[11] == '-')) {
+		tag_token(tag, "unsubscribe", out->token);
+		decide(out, II_UNSUBSCRIBE, "unsubscribe address");
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* Rules 6 to 9: what the content says. */
+static void
+content_rules(const struct inbox_message *m, const struct inbox_context *ctx,
+    struct inbox_intent *out)
+{
+	const char *url = m->nlinks > 0 ? m->links[0] : NULL;
+	int thing = thing_referenced(m, ctx);
+
+	if (thing > 0 && url != NULL) {
+		out->thing = thing;
+		out->url = url;
+		decide(out, II_REFLECTION, ctx->reply_to_thing == thing ? "reply to a Thing with a link"
+									: "names a Thing and has a link");
+	} else if (ctx->from_participant && url != NULL && mentions_blog(m->fresh_text)) {
+		out->url = url;
+		decide(out, II_BLOG, "participant's link with words about a blog");
+	} else if (thing > 0) {
+		out->thing = thing;
+		decide(out, II_HELP, "reply to a Thing without a link");
+	} else if (ctx->from_participant && has_question(m->fresh_text)) {
+		decide(out, II_HELP, "participant's question");
+	} else {
+		decide(out, II_UNKNOWN, "no rule matched: for the organisers");
+	}
+}
+
+void
+inbox_classify(const struct inbox_message *m, const struct inbox_context *ctx,
+    struct inbox_intent *out)
+{
+	const char *why;
+
+	memset(out, 0, sizeof(*out));
+	if (address_rules(m, ctx, out))
+		return;
+	if ((why = automatic(m)) != NULL) {
+		decide(out, II_AUTOREPLY, why);
+		return;
+	}
+	if (plus_command(m, ctx, out) || word_command(m, out))
+		return;
+	content_rules(m, ctx, out);
+}

@@ -1,0 +1,55 @@
+/*
+ * fuzz_parse.c - libFuzzer target: untrusted bytes through inbox_parse and
+ * inbox_classify, the way inbox_poll uses them.  A crash, a sanitizer
+ * report, a leak or a timeout is a defect.
+ *
+ * Build (from the top of the tree; libetpan itself is not instrumented):
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+ *     -std=c11 -D_GNU_SOURCE -I/usr/include/libxml2 \
+ *     -o build/fuzz_parse tests/fuzz/fuzz_parse.c inbox/parse*.c inbox/mime_*.c \
+ *     inbox/charset.c inbox/html_text.c inbox/classify.c util/buf.c util/err.c \
+ *     util/strutil.c util/timeutil.c -letpan -lxml2
+ * Run, with the mail fixtures as seeds:
+ *   mkdir -p build/fuzz-corpus
+ *   build/fuzz_parse -max_len=65536 -timeout=10 build/fuzz-corpus tests/fixtures/mail
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../../inbox/inbox.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct inbox_context contexts[] = {
+		{ "things@example.org", '+', 12, 0, 0 },
+		{ "things@example.org", '+', 12, 3, 1 },
+		{ "Things@Example.ORG", '-', 1, 0, 1 },
+		{ "no-at-sign", '+', 0, 0, 0 },
+	};
+	struct inbox_message m;
+	struct inbox_intent in;
+	struct err e;
+
+	if (inbox_parse((const char *)data, size, &m, &e) == -1)
+		return 0;
+	for (size_t i = 0; i < sizeof(contexts) / sizeof(contexts[0]); i++) {
+		inbox_classify(&m, &contexts[i], &in);
+		/* The url must point into the message's own links. */
+		if (in.url != NULL) {
+			size_t k;
+
+			for (k = 0; k < m.nlinks && m.links[k] != in.url; k++)
+				;
+			if (k == m.nlinks)
+				__builtin_trap();
+		}
+		if (in.reason == NULL || strlen(in.token) > TOKEN_HEX_LEN || in.kind >= II_COUNT)
+			__builtin_trap();
+	}
+	inbox_message_free(&m);
+	return 0;
+}
