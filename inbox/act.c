@@ -20,6 +20,7 @@ struct act {
 	const char *domain;      /* of the programme's address: Message-IDs */
 	struct participant sender;
 	int have_sender;         /* the From address is a participant (any status) */
+	int quiet;               /* an automatic message: change state, answer nothing */
 	struct err *e;
 };
 
@@ -122,13 +123,24 @@ send_confirm(struct act *a, struct participant *p, const char **detail)
 	return 0;
 }
 
+/* A link we may store and later show: fits, and no user information
+ * ("https://bank.example@evil.example/" is a phishing trick). */
+static int
+url_usable(const char *url)
+{
+	return url != NULL && url[0] != '\0' && strlen(url) <= STORE_URL_MAX &&
+	    !inbox_url_has_userinfo(url);
+}
+
 /* The first link of a subscription or blog message is the blog. */
 static const char *
 message_url(const struct act *a)
 {
-	if (a->r->in->url != NULL && a->r->in->url[0] != '\0')
-		return a->r->in->url;
-	return a->r->m->nlinks > 0 ? a->r->m->links[0] : NULL;
+	const char *url = a->r->in->url;
+
+	if (url == NULL || url[0] == '\0')
+		url = a->r->m->nlinks > 0 ? a->r->m->links[0] : NULL;
+	return url_usable(url) ? url : NULL;
 }
 
 static int
@@ -151,8 +163,7 @@ act_subscribe(struct act *a)
 	/* Pending, unsubscribed or suspended: asking again means "confirm". */
 	if (p.status != PS_ACTIVE && send_confirm(a, &p, &detail) == -1)
 		return -1;
-	if (url != NULL && strlen(url) <= STORE_URL_MAX &&
-	    store_participant_set_blog(a->r->st, p.id, url, "", a->e) == -1)
+	if (url != NULL && store_participant_set_blog(a->r->st, p.id, url, "", a->e) == -1)
 		return -1;
 	return record(a, p.id, detail);
 }
@@ -193,8 +204,11 @@ act_reflection(struct act *a)
 	if (!sender_active(a) || in->thing < 1 || in->thing > (int)a->r->p->nthings)
 		return record_and_forward(a, sender_id(a),
 		    "reflection not from an active participant, or for no Thing: forwarded");
+	if (url != NULL && url[0] != '\0' && !url_usable(url))
+		return record_and_forward(a, a->sender.id,
+		    "reflection with a link too long or with user information: forwarded");
 	/* A reflection written in the mail itself is identified by the mail. */
-	if (url == NULL || url[0] == '\0' || strlen(url) > STORE_URL_MAX) {
+	if (url == NULL || url[0] == '\0') {
 		snprintf(mid, sizeof(mid), "mid:%s", a->r->rec.message_id);
 		url = mid;
 	}
@@ -213,8 +227,7 @@ act_blog(struct act *a)
 	const char *url = message_url(a);
 	int rc;
 
-	if (!a->have_sender || a->sender.status == PS_UNSUBSCRIBED || url == NULL ||
-	    strlen(url) > STORE_URL_MAX)
+	if (!a->have_sender || a->sender.status == PS_UNSUBSCRIBED || url == NULL)
 		return record_and_forward(a, sender_id(a),
 		    "blog address not from a participant, or without a usable URL: forwarded");
 	if (store_participant_set_blog(a->r->st, a->sender.id, url, "", a->e) == -1)
@@ -258,10 +271,14 @@ act_unsubscribe(struct act *a)
 		if (store_participant_set_status(a->r->st, p.id, PS_UNSUBSCRIBED, a->r->now,
 		    a->e) == -1)
 			return -1;
-		if ((rc = record(a, p.id, "unsubscribed (token)")) != 0)
+		if ((rc = record(a, p.id, a->quiet ? "unsubscribed (token, automatic message: "
+		    "no goodbye)" : "unsubscribed (token)")) != 0 || a->quiet)
 			return rc;
 		return enqueue(a, p.id, p.address, DK_GOODBYE, a->idkey, NULL) == -1 ? -1 : 0;
 	}
+	if (a->quiet)
+		return record(a, sender_id(a),
+		    "automatic unsubscribe without a valid token: not answered");
 	if (!a->have_sender || a->sender.status == PS_UNSUBSCRIBED)
 		return record(a, sender_id(a), "unsubscribe from a non-participant: nothing to do");
 	if ((rc = enqueue(a, a->sender.id, a->sender.address, DK_UNSUB_CONFIRM, a->sender.token,
@@ -343,6 +360,11 @@ act_on_message(struct act_request *r, int64_t *id, struct err *e)
 		rc = act_bounce(&a);
 	} else if (r->in->kind == II_AUTOREPLY) {
 		rc = record(&a, sender_id(&a), r->in->reason ? r->in->reason : "automatic reply");
+	} else if (r->in->kind == II_UNSUBSCRIBE && act_is_automatic(r->m, r->p)) {
+		/* A mail client answering our List-Unsubscribe mailto may mark
+		 * its mail automatic: the unsubscribe counts, nothing is sent. */
+		a.quiet = 1;
+		rc = act_unsubscribe(&a);
 	} else if (act_is_automatic(r->m, r->p)) {
 		rc = record(&a, sender_id(&a), "automatic, bulk or own message: not answered");
 	} else {

@@ -6,8 +6,10 @@
  *
  * Policy that holds for every intent: an automatic message (Auto-Submitted,
  * bulk/list mail, a null sender, mail from the programme's own address) is
- * recorded and never answered, whatever it says; answers and forwards are
- * queued with store_delivery_enqueue (due now) for the mailer to send.
+ * recorded and never answered, whatever it says -- the one exception being
+ * an unsubscribe with the participant's token, which takes effect (with no
+ * goodbye).  Answers and forwards are queued with store_delivery_enqueue
+ * (due now) for the mailer to send.
  */
 #ifndef THINGS_INBOX_ACT_H
 #define THINGS_INBOX_ACT_H

@@ -12,14 +12,6 @@
 
 #define NOW 1800000000
 
-static const char *
-kind_name(enum inbox_intent_kind k)
-{
-	static const char *const names[] = { "subscribe", "confirm", "reflection", "blog",
-		"help", "unsubscribe", "bounce", "autoreply", "unknown" };
-
-	return (unsigned)k < II_COUNT ? names[k] : "?";
-}
 
 static int64_t
 deliveries(struct th_fixture *f, const char *kind, const char *to)
@@ -76,6 +68,7 @@ message(const char *from)
 	memset(&m, 0, sizeof(m));
 	m.message_id = m.from_name = m.reply_to = m.to_addrs = m.subject = "";
 	m.in_reply_to = m.text = m.fresh_text = m.dsn_recipient = m.dsn_status = "";
+	m.attachments = m.dsn_original_recipient = m.dsn_action = "";
 	m.from_addr = (char *)from;
 	m.subject = "hello";
 	m.text = m.fresh_text = "Some text.";
@@ -121,7 +114,7 @@ act(struct th_fixture *f, const struct inbox_message *m, const struct inbox_inte
 	r.rec.message_id = msgid;
 	r.rec.sender = m->from_addr;
 	r.rec.subject = m->subject;
-	r.rec.intent = kind_name(in->kind);
+	r.rec.intent = inbox_intent_name(in->kind);
 	r.rec.received_at = now;
 	assert_int_equal(store_begin(f->st, &e), 0);
 	rc = act_on_message(&r, id, &e);
@@ -446,6 +439,44 @@ test_unreadable_recorded_forwarded_answered(void **state)
 	assert_int_equal(all_deliveries(f), 3);
 }
 
+static void
+test_automatic_unsubscribe_with_token_counts(void **state)
+{
+	struct th_fixture *f = *state;
+	struct inbox_message m = message("gus@example.net");
+	struct inbox_intent in = intent(II_UNSUBSCRIBE);
+	int64_t id;
+
+	add_participant(f, "gus@example.net", PS_ACTIVE);
+	m.auto_submitted = 1; /* a mail client answering List-Unsubscribe */
+	snprintf(in.token, sizeof(in.token), "%s", participant(f, "gus@example.net").token);
+	assert_int_equal(act(f, &m, &in, NOW, &id), 0);
+	assert_int_equal(participant(f, "gus@example.net").status, PS_UNSUBSCRIBED);
+	detail_is(f, id, "no goodbye");
+	assert_int_equal(all_deliveries(f), 0);
+}
+
+static void
+test_links_with_user_information_are_not_kept(void **state)
+{
+	struct th_fixture *f = *state;
+	struct inbox_message m = message("kim@example.net");
+	struct inbox_intent refl = intent(II_REFLECTION), blog = intent(II_BLOG);
+	int64_t id;
+
+	add_participant(f, "kim@example.net", PS_ACTIVE);
+	refl.thing = 2;
+	refl.url = "https://bank.example@evil.example/thing-2";
+	assert_int_equal(act(f, &m, &refl, NOW, &id), 0);
+	detail_is(f, id, "user information");
+	assert_int_equal(q(f, "SELECT count(*) FROM reflections"), 0);
+	assert_int_equal(deliveries(f, DK_UNKNOWN_FORWARD, "org1@example.org"), 1);
+	blog.url = refl.url;
+	assert_int_equal(act(f, &m, &blog, NOW, &id), 0);
+	assert_string_equal(participant(f, "kim@example.net").blog_url, "");
+	assert_int_equal(deliveries(f, DK_BLOG_ACK, "kim@example.net"), 0);
+}
+
 int
 main(void)
 {
@@ -464,6 +495,8 @@ main(void)
 		T(test_bounce_and_autoreply_recorded_only),
 		T(test_unknown_forwarded_and_duplicate_refused),
 		T(test_unreadable_recorded_forwarded_answered),
+		T(test_automatic_unsubscribe_with_token_counts),
+		T(test_links_with_user_information_are_not_kept),
 	};
 	return cmocka_run_group_tests_name("inbox_act", tests, NULL, NULL);
 }
