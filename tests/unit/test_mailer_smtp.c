@@ -1,0 +1,528 @@
+/* Unit tests for mailer/smtp.c, against real servers on loopback:
+ * Postfix's smtp-sink (started by the test on a free port) for acceptance
+ * over several reused connections, and a tiny scripted server in a thread
+ * for the replies smtp-sink cannot give per recipient (451/550 at RCPT,
+ * 452/554 after DATA, 553 at MAIL FROM, silence). */
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../mailer/transport.h"
+#include "../../util/util.h"
+
+#define SENDER "things+bounce-0123456789abcdef01234567@example.org"
+
+/* --- helpers ------------------------------------------------------------- */
+
+/* A port nobody listens on right now. */
+static int
+free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static int
+can_connect(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
+static struct transport *
+open_smtp(const char *url, size_t connections, long timeout_ms)
+{
+	struct transport_config cfg = { .url = url, .connections = connections,
+		.helo = "things.example.org", .connect_timeout_ms = 2000,
+		.timeout_ms = timeout_ms };
+	struct transport *t = NULL;
+	struct err e;
+
+	if (transport_open(&cfg, &t, &e) == -1)
+		fail_msg("%s", e.msg);
+	assert_int_equal(t->slots, connections);
+	return t;
+}
+
+static char *
+message_for(const char *rcpt, int n)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	assert_int_equal(buf_printf(&b, "From: <things@example.org>\r\nTo: <%s>\r\n"
+	    "Subject: test %d\r\n\r\nbody of message %d\r\n.leading dot\r\n", rcpt, n, n), 0);
+	return buf_steal(&b);
+}
+
+/* Sends one message through slot 0 and waits for its outcome. */
+static void
+send_one(struct transport *t, const char *rcpt, struct transport_result *res)
+{
+	char *data = message_for(rcpt, 0);
+	struct transport_msg msg = { SENDER, rcpt, data, strlen(data) };
+	struct err e;
+	size_t slot;
+
+	assert_int_equal(transport_submit(t, 0, &msg, &e), 0);
+	if (transport_wait(t, &slot, res, &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(slot, 0);
+	free(data);
+}
+
+/* --- smtp-sink ------------------------------------------------------------ */
+
+static char sinkdir[] = "/tmp/things-sink-XXXXXX";
+
+static pid_t
+start_sink(int port)
+{
+	char addr[64], tmpl[128];
+	pid_t pid;
+
+	strcpy(sinkdir, "/tmp/things-sink-XXXXXX");
+	assert_non_null(mkdtemp(sinkdir));
+	assert_int_equal(chmod(sinkdir, 0777), 0); /* smtp-sink writes as nobody */
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	snprintf(tmpl, sizeof(tmpl), "%s/msg.", sinkdir);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execl("/usr/sbin/smtp-sink", "smtp-sink", "-u", "nobody", "-d", tmpl, addr, "100",
+		    (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100 && !can_connect(port); i++)
+		usleep(20000);
+	assert_true(can_connect(port));
+	return pid;
+}
+
+static void
+stop_sink(pid_t pid)
+{
+	char cmd[128];
+	int status;
+
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sinkdir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static size_t
+count_dumps(void)
+{
+	DIR *d = opendir(sinkdir);
+	struct dirent *de;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		n += strncmp(de->d_name, "msg.", 4) == 0;
+	closedir(d);
+	return n;
+}
+
+/* Concatenation of every dump file, to look for what each message left. */
+static char *
+all_dumps(void)
+{
+	DIR *d = opendir(sinkdir);
+	struct dirent *de;
+	struct buf b;
+
+	buf_init(&b, 0);
+	while ((de = readdir(d)) != NULL) {
+		char path[512], chunk[4096];
+		FILE *f;
+		size_t n;
+
+		if (strncmp(de->d_name, "msg.", 4) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", sinkdir, de->d_name);
+		f = fopen(path, "rb");
+		assert_non_null(f);
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			assert_int_equal(buf_append(&b, chunk, n), 0);
+		fclose(f);
+		assert_int_equal(buf_puts(&b, "\n--\n"), 0);
+	}
+	closedir(d);
+	return buf_steal(&b);
+}
+
+static void
+test_sink_accepts_over_reused_connections(void **state)
+{
+	enum { N = 24, CONNS = 4 };
+	char url[128], *data[N], rcpt[N][64];
+	int port = free_port(), sent = 0, next = 0, in_flight = 0;
+	pid_t sink = start_sink(port);
+	struct transport *t;
+	char *dumps;
+	struct err e;
+
+	(void)state;
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", port);
+	t = open_smtp(url, CONNS, 10000);
+	for (int i = 0; i < N; i++) {
+		snprintf(rcpt[i], sizeof(rcpt[i]), "r%d@example.org", i);
+		data[i] = message_for(rcpt[i], i);
+	}
+	/* keep every slot busy, as the send loop does */
+	for (size_t s = 0; s < CONNS; s++) {
+		struct transport_msg m = { SENDER, rcpt[next], data[next], strlen(data[next]) };
+
+		assert_int_equal(transport_submit(t, s, &m, &e), 0);
+		next++, in_flight++;
+	}
+	while (in_flight > 0) {
+		struct transport_result res;
+		size_t slot;
+
+		if (transport_wait(t, &slot, &res, &e) != 0)
+			fail_msg("%s", e.msg);
+		in_flight--;
+		if (res.status != TR_SENT)
+			fail_msg("not sent: %s", res.text);
+		assert_int_equal(res.code, 250);
+		sent++;
+		if (next < N) {
+			struct transport_msg m = { SENDER, rcpt[next], data[next], strlen(data[next]) };
+
+			assert_int_equal(transport_submit(t, slot, &m, &e), 0);
+			next++, in_flight++;
+		}
+	}
+	assert_int_equal(sent, N);
+	/* several connections, each reused for several messages */
+	print_message("%d messages over %ld connections\n", N, t->connections);
+	assert_true(t->connections >= 2);
+	assert_true(t->connections <= CONNS);
+	transport_close(t);
+
+	for (int i = 0; i < 100 && count_dumps() < N; i++)
+		usleep(20000);
+	assert_int_equal(count_dumps(), N);
+	dumps = all_dumps();
+	for (int i = 0; i < N; i++) {
+		char want[128];
+
+		snprintf(want, sizeof(want), "X-Rcpt-Args: <%s>\n", rcpt[i]);
+		assert_non_null(strstr(dumps, want));
+		snprintf(want, sizeof(want), "Subject: test %d\n\nbody of message %d\n.leading dot\n",
+		    i, i);
+		assert_non_null(strstr(dumps, want)); /* dot-stuffing undone: intact */
+		free(data[i]);
+	}
+	assert_non_null(strstr(dumps, "X-Mail-Args: <" SENDER ">"));
+	assert_non_null(strstr(dumps, "X-Helo-Args: things.example.org\n"));
+	free(dumps);
+	stop_sink(sink);
+}
+
+/* --- a scripted server ---------------------------------------------------- */
+
+enum fake_mode { FAKE_NORMAL, FAKE_REFUSE_SENDER, FAKE_SILENT };
+
+struct fake {
+	int lfd, port;
+	enum fake_mode mode;
+	volatile int stop;
+	pthread_t thread;
+	int sessions;
+	char helo[128];
+};
+
+static int
+fake_getline(int fd, char *line, size_t n)
+{
+	size_t used = 0;
+
+	while (used + 1 < n) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		char c;
+
+		if (poll(&p, 1, 5000) <= 0 || read(fd, &c, 1) != 1)
+			return -1;
+		if (c == '\n')
+			break;
+		if (c != '\r')
+			line[used++] = c;
+	}
+	line[used] = '\0';
+	return 0;
+}
+
+static void
+fake_say(int fd, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (write(fd, s, n) != (ssize_t)n)
+		return;
+}
+
+/* The reply to RCPT and to the end of the data, chosen by local part. */
+static void
+fake_session(struct fake *f, int fd)
+{
+	char line[1024], rcpt[256] = "";
+
+	if (f->mode == FAKE_SILENT) {
+		while (!f->stop && fake_getline(fd, line, sizeof(line)) == 0)
+			;
+		return;
+	}
+	fake_say(fd, "220 fake ESMTP\r\n");
+	while (fake_getline(fd, line, sizeof(line)) == 0) {
+		if (strncasecmp(line, "EHLO ", 5) == 0) {
+			snprintf(f->helo, sizeof(f->helo), "%s", line + 5);
+			fake_say(fd, "250-fake\r\n250 8BITMIME\r\n");
+		} else if (strncasecmp(line, "MAIL FROM:", 10) == 0) {
+			fake_say(fd, f->mode == FAKE_REFUSE_SENDER ?
+			    "553 5.7.1 <x>: Sender address rejected: not owned by user\r\n" :
+			    "250 2.1.0 Ok\r\n");
+		} else if (strncasecmp(line, "RCPT TO:<", 9) == 0) {
+			snprintf(rcpt, sizeof(rcpt), "%s", line + 9);
+			if (strncmp(rcpt, "temp@", 5) == 0)
+				fake_say(fd, "451 4.3.0 <temp@example.org>: Temporary lookup failure\r\n");
+			else if (strncmp(rcpt, "perm@", 5) == 0)
+				fake_say(fd, "550 5.1.1 <perm@example.org>: Recipient address rejected\r\n");
+			else
+				fake_say(fd, "250 2.1.5 Ok\r\n");
+		} else if (strcasecmp(line, "DATA") == 0) {
+			fake_say(fd, "354 End data with <CR><LF>.<CR><LF>\r\n");
+			while (fake_getline(fd, line, sizeof(line)) == 0 && strcmp(line, ".") != 0)
+				;
+			if (strncmp(rcpt, "dataperm@", 9) == 0)
+				fake_say(fd, "554 5.7.1 Message refused: content\r\n");
+			else if (strncmp(rcpt, "datatemp@", 9) == 0)
+				fake_say(fd, "452 4.3.1 Insufficient system storage\r\n");
+			else
+				fake_say(fd, "250 2.0.0 Ok: queued as FAKE1\r\n");
+		} else if (strcasecmp(line, "QUIT") == 0) {
+			fake_say(fd, "221 2.0.0 Bye\r\n");
+			return;
+		} else if (strcasecmp(line, "RSET") == 0 || strcasecmp(line, "NOOP") == 0) {
+			fake_say(fd, "250 2.0.0 Ok\r\n");
+		} else {
+			fake_say(fd, "502 5.5.2 Error: command not recognized\r\n");
+		}
+	}
+}
+
+static void *
+fake_main(void *arg)
+{
+	struct fake *f = arg;
+
+	while (!f->stop) {
+		struct pollfd p = { .fd = f->lfd, .events = POLLIN };
+		int fd;
+
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		fd = accept(f->lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		f->sessions++;
+		fake_session(f, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+static void
+fake_start(struct fake *f, enum fake_mode mode)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int one = 1;
+
+	memset(f, 0, sizeof(*f));
+	f->mode = mode;
+	f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(f->lfd >= 0);
+	setsockopt(f->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	assert_int_equal(bind(f->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(f->lfd, 8), 0);
+	assert_int_equal(getsockname(f->lfd, (struct sockaddr *)&a, &len), 0);
+	f->port = ntohs(a.sin_port);
+	assert_int_equal(pthread_create(&f->thread, NULL, fake_main, f), 0);
+}
+
+static void
+fake_stop(struct fake *f)
+{
+	f->stop = 1;
+	pthread_join(f->thread, NULL);
+	close(f->lfd);
+}
+
+static void
+test_replies_are_classified(void **state)
+{
+	static const struct {
+		const char *rcpt;
+		enum transport_status status;
+		int code;
+		int per_message;
+		const char *text;
+	} table[] = {
+		{ "ok@example.org", TR_SENT, 250, 0, "250 2.0.0 Ok: queued as FAKE1" },
+		{ "temp@example.org", TR_TEMPORARY, 451, 1,
+		  "RCPT: 451 4.3.0 <temp@example.org>: Temporary lookup failure" },
+		{ "perm@example.org", TR_PERMANENT, 550, 1,
+		  "RCPT: 550 5.1.1 <perm@example.org>: Recipient address rejected" },
+		{ "dataperm@example.org", TR_PERMANENT, 554, 1,
+		  "DATA-END: 554 5.7.1 Message refused: content" },
+		{ "datatemp@example.org", TR_TEMPORARY, 452, 1,
+		  "DATA-END: 452 4.3.1 Insufficient system storage" },
+		{ "ok@example.org", TR_SENT, 250, 0, "250 2.0.0 Ok: queued as FAKE1" },
+	};
+	struct transport *t;
+	struct fake f;
+	char url[128];
+
+	(void)state;
+	fake_start(&f, FAKE_NORMAL);
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", f.port);
+	t = open_smtp(url, 1, 5000);
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		struct transport_result res;
+
+		send_one(t, table[i].rcpt, &res);
+		assert_int_equal(res.status, table[i].status);
+		assert_int_equal(res.code, table[i].code);
+		if (res.status != TR_SENT)
+			assert_int_equal(res.per_message, table[i].per_message);
+		assert_string_equal(res.text, table[i].text);
+	}
+	transport_close(t);
+	fake_stop(&f);
+	assert_string_equal(f.helo, "things.example.org");
+}
+
+/* Failures that would hit every message are temporary, never permanent:
+ * a refused sender, no server, a silent server, TLS required but absent. */
+static void
+test_setup_failures_are_temporary(void **state)
+{
+	struct transport_result res;
+	struct transport *t;
+	struct fake f;
+	char url[128];
+
+	(void)state;
+	fake_start(&f, FAKE_REFUSE_SENDER);
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", f.port);
+	t = open_smtp(url, 1, 5000);
+	send_one(t, "ok@example.org", &res);
+	assert_int_equal(res.status, TR_TEMPORARY);
+	assert_int_equal(res.code, 553);
+	assert_int_equal(res.per_message, 0);
+	assert_non_null(strstr(res.text, "MAIL: 553 5.7.1"));
+	transport_close(t);
+
+	/* STARTTLS required, the server does not offer it: no plaintext */
+	snprintf(url, sizeof(url), "smtp+starttls://127.0.0.1:%d", f.port);
+	t = open_smtp(url, 1, 5000);
+	send_one(t, "ok@example.org", &res);
+	assert_int_equal(res.status, TR_TEMPORARY);
+	assert_int_equal(res.per_message, 0);
+	transport_close(t);
+	fake_stop(&f);
+
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", free_port());
+	t = open_smtp(url, 1, 5000);
+	send_one(t, "ok@example.org", &res);
+	assert_int_equal(res.status, TR_TEMPORARY);
+	assert_int_equal(res.code, 0);
+	assert_non_null(strstr(res.text, "smtp://127.0.0.1:"));
+	transport_close(t);
+
+	fake_start(&f, FAKE_SILENT);
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", f.port);
+	t = open_smtp(url, 1, 300);
+	send_one(t, "ok@example.org", &res);
+	assert_int_equal(res.status, TR_TEMPORARY);
+	assert_int_equal(res.code, 0);
+	assert_non_null(strstr(res.text, "imeout"));
+	transport_close(t);
+	fake_stop(&f);
+}
+
+static void
+test_urls(void **state)
+{
+	static const char *const bad[] = { "smtp://", "smtp:///path", "smtps://user:pw@/x",
+		"smtp://host name", "smtp://h\r\n", "imap://host" };
+	struct transport_config cfg = { .connections = 1 };
+	struct transport_result res;
+	struct transport *t;
+	struct err e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cfg.url = bad[i];
+		assert_int_equal(transport_open(&cfg, &t, &e), -1);
+	}
+	cfg.url = "smtp://127.0.0.1:25";
+	cfg.connections = TRANSPORT_SLOTS_MAX + 1;
+	assert_int_equal(transport_open(&cfg, &t, &e), -1);
+
+	/* credentials never show in a reason */
+	cfg.url = "smtp://user:secret@127.0.0.1:1";
+	cfg.connections = 1;
+	assert_int_equal(transport_open(&cfg, &t, &e), 0);
+	send_one(t, "ok@example.org", &res);
+	assert_int_equal(res.status, TR_TEMPORARY);
+	assert_null(strstr(res.text, "secret"));
+	assert_non_null(strstr(res.text, "smtp://127.0.0.1:1"));
+	transport_close(t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sink_accepts_over_reused_connections),
+		cmocka_unit_test(test_replies_are_classified),
+		cmocka_unit_test(test_setup_failures_are_temporary),
+		cmocka_unit_test(test_urls),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
