@@ -38,7 +38,6 @@ struct run {
 	int drained;              /* the store has nothing more due */
 	int halted;               /* too many failures of the server: stop taking work */
 	size_t server_failures;   /* in a row, not about one message */
-	char halt_reason[STORE_REASON_MAX + 1];
 };
 
 /* --- recording outcomes ------------------------------------------------- */
@@ -104,9 +103,8 @@ record(struct run *r, size_t i, const struct transport_result *res, struct err *
 	}
 	if (!res->per_message && ++r->server_failures >= 2 * r->t->slots + 1 && !r->halted) {
 		/* the server (or disk) is failing everything: stop hammering it
-		 * and leave the rest queued for the next run */
+		 * and leave the rest queued, unclaimed, for the next run */
 		r->halted = 1;
-		snprintf(r->halt_reason, sizeof(r->halt_reason), "%s", res->text);
 		log_warn("%s: %zu failures in a row, sending stops for this run: %s", r->t->name,
 		    r->server_failures, res->text);
 	}
@@ -115,15 +113,19 @@ record(struct run *r, size_t i, const struct transport_result *res, struct err *
 
 /* --- taking work -------------------------------------------------------- */
 
-/* The next claimed delivery: 0 with *d set, 1 when nothing is due. */
+/* The next claimed delivery: 0 with *d set, 1 when nothing is due.
+ * Claims no more than the free slots can start at once: a claim counts as
+ * an attempt, so nothing may sit claimed and untried when the run stops. */
 static int
-next_delivery(struct run *r, struct delivery **d, struct err *e)
+next_delivery(struct run *r, size_t free_slots, struct delivery **d, struct err *e)
 {
 	if (r->next == r->nbatch) {
+		size_t want = free_slots < CLAIM_BATCH ? free_slots : CLAIM_BATCH;
+
 		if (r->drained || r->halted)
 			return 1;
 		r->next = r->nbatch = 0;
-		if (store_delivery_claim(r->m->st, r->now, CLAIM_BATCH, r->batch, &r->nbatch, e) == -1)
+		if (store_delivery_claim(r->m->st, r->now, want, r->batch, &r->nbatch, e) == -1)
 			return -1;
 		if (r->nbatch == 0) {
 			r->drained = 1;
@@ -180,32 +182,15 @@ fill(struct run *r, struct err *e)
 {
 	for (size_t i = 0; i < r->t->slots; i++) {
 		while (!r->slot[i].busy) {
+			size_t free_slots = r->t->slots - r->t->busy;
 			struct delivery *d;
-			int rc = next_delivery(r, &d, e);
+			int rc = next_delivery(r, free_slots, &d, e);
 
 			if (rc != 0)
 				return rc == -1 ? -1 : 0;
 			if (start(r, i, d, e) == -1)
 				return -1;
 		}
-	}
-	return 0;
-}
-
-/* Deliveries claimed but never tried because the run halted. */
-static int
-release_unstarted(struct run *r, struct err *e)
-{
-	char why[STORE_REASON_MAX + 1];
-
-	snprintf(why, sizeof(why), "not attempted: %s", r->halt_reason);
-	for (; r->next < r->nbatch; r->next++) {
-		const struct delivery *d = &r->batch[r->next];
-
-		if (store_delivery_mark_deferred(r->m->st, d->id, r->now + mailer_retry_delay(1), why,
-			e) == -1)
-			return -1;
-		r->stats->deferred++;
 	}
 	return 0;
 }
@@ -226,7 +211,7 @@ run_loop(struct run *r, struct err *e)
 		if (rc == -1 || record(r, i, &res, e) == -1)
 			return -1;
 	}
-	return r->halted ? release_unstarted(r, e) : 0;
+	return 0;
 }
 
 /* --- the run ------------------------------------------------------------- */

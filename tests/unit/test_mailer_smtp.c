@@ -24,38 +24,11 @@
 
 #include "../../mailer/transport.h"
 #include "../../util/util.h"
+#include "test_mailer_sink.h"
 
 #define SENDER "things+bounce-0123456789abcdef01234567@example.org"
 
 /* --- helpers ------------------------------------------------------------- */
-
-/* A port nobody listens on right now. */
-static int
-free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
-static int
-can_connect(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-	ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	close(fd);
-	return ok;
-}
 
 static struct transport *
 open_smtp(const char *url, size_t connections, long timeout_ms)
@@ -97,88 +70,6 @@ send_one(struct transport *t, const char *rcpt, struct transport_result *res)
 		fail_msg("%s", e.msg);
 	assert_int_equal(slot, 0);
 	free(data);
-}
-
-/* --- smtp-sink ------------------------------------------------------------ */
-
-static char sinkdir[] = "/tmp/things-sink-XXXXXX";
-
-static pid_t
-start_sink(int port)
-{
-	char addr[64], tmpl[128];
-	pid_t pid;
-
-	strcpy(sinkdir, "/tmp/things-sink-XXXXXX");
-	assert_non_null(mkdtemp(sinkdir));
-	assert_int_equal(chmod(sinkdir, 0777), 0); /* smtp-sink writes as nobody */
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
-	snprintf(tmpl, sizeof(tmpl), "%s/msg.", sinkdir);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		execl("/usr/sbin/smtp-sink", "smtp-sink", "-u", "nobody", "-d", tmpl, addr, "100",
-		    (char *)NULL);
-		_exit(127);
-	}
-	for (int i = 0; i < 100 && !can_connect(port); i++)
-		usleep(20000);
-	assert_true(can_connect(port));
-	return pid;
-}
-
-static void
-stop_sink(pid_t pid)
-{
-	char cmd[128];
-	int status;
-
-	kill(pid, SIGTERM);
-	waitpid(pid, &status, 0);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sinkdir);
-	assert_int_equal(system(cmd), 0);
-}
-
-static size_t
-count_dumps(void)
-{
-	DIR *d = opendir(sinkdir);
-	struct dirent *de;
-	size_t n = 0;
-
-	assert_non_null(d);
-	while ((de = readdir(d)) != NULL)
-		n += strncmp(de->d_name, "msg.", 4) == 0;
-	closedir(d);
-	return n;
-}
-
-/* Concatenation of every dump file, to look for what each message left. */
-static char *
-all_dumps(void)
-{
-	DIR *d = opendir(sinkdir);
-	struct dirent *de;
-	struct buf b;
-
-	buf_init(&b, 0);
-	while ((de = readdir(d)) != NULL) {
-		char path[512], chunk[4096];
-		FILE *f;
-		size_t n;
-
-		if (strncmp(de->d_name, "msg.", 4) != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", sinkdir, de->d_name);
-		f = fopen(path, "rb");
-		assert_non_null(f);
-		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			assert_int_equal(buf_append(&b, chunk, n), 0);
-		fclose(f);
-		assert_int_equal(buf_puts(&b, "\n--\n"), 0);
-	}
-	closedir(d);
-	return buf_steal(&b);
 }
 
 static void
