@@ -27,8 +27,9 @@
  *
  * Transports (cfg.smtp_url): "smtp://[user:pw@]host[:port][/ehlo-name]"
  * (plain), "smtp+starttls://..." (STARTTLS required, never a plaintext
- * fallback), "smtps://..." (implicit TLS); certificates verified against
- * the system store, or only against cfg.smtp_ca_file when set.  Up to
+ * fallback), "smtps://..." (implicit TLS); certificates always verified,
+ * host name included, against the system store (libcurl's CA path) and
+ * cfg.smtp_ca_file when set.  Up to
  * cfg.smtp_connections connections (default 4), each reused from message
  * to message, one recipient per transaction.  "maildir:/path" writes each
  * message into /path/new as an MDA would (created if missing).
