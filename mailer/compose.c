@@ -249,6 +249,20 @@ header_ids(struct buf *out, const struct compose_spec *s, struct err *e)
 	return 0;
 }
 
+/* "<url>" into item, once url is checked for the scheme and for anything
+ * that could end the item or the field. */
+static int
+url_item(struct buf *item, const char *field, const char *url, const char *scheme,
+    struct err *e)
+{
+	buf_reset(item);
+	if (!url_ok(url, scheme))
+		return err_set(e, "%s: bad %s URL '%.80s'", field, scheme, url);
+	if (buf_printf(item, "<%s>", url) == -1)
+		return err_set(e, "out of memory");
+	return 0;
+}
+
 /* List-Id, List-Unsubscribe (+ one-click), List-Help: RFC 2919, 2369, 8058. */
 static int
 header_list(struct buf *out, const struct compose_spec *s, struct err *e)
@@ -263,43 +277,32 @@ header_list(struct buf *out, const struct compose_spec *s, struct err *e)
 	buf_init(&item[0], URL_MAX + 3);
 	buf_init(&item[1], URL_MAX + 3);
 	if (nonempty(s->unsubscribe_mailto)) {
-		if (!url_ok(s->unsubscribe_mailto, "mailto:")) {
-			err_set(e, "List-Unsubscribe: bad mailto URL '%.80s'", s->unsubscribe_mailto);
+		if (url_item(&item[n], "List-Unsubscribe", s->unsubscribe_mailto, "mailto:", e) == -1)
 			goto out;
-		}
-		buf_printf(&item[n], "<%s>", s->unsubscribe_mailto);
 		items[n] = buf_str(&item[n]);
 		n++;
 	}
 	if (nonempty(s->unsubscribe_https)) {
-		if (!url_ok(s->unsubscribe_https, "https://")) {
-			err_set(e, "List-Unsubscribe: bad https URL '%.80s'", s->unsubscribe_https);
+		if (url_item(&item[n], "List-Unsubscribe", s->unsubscribe_https, "https://", e) == -1)
 			goto out;
-		}
-		buf_printf(&item[n], "<%s>", s->unsubscribe_https);
 		items[n] = buf_str(&item[n]);
 		n++;
 	}
 	if (n > 0 && rfc2047_list(out, "List-Unsubscribe", items, n, ", ", e) == -1)
 		goto out;
 	if (nonempty(s->unsubscribe_https) &&
-	    header_simple(out, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click") == -1)
-		goto too_large;
+	    header_simple(out, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click") == -1) {
+		err_set(e, "message header too large");
+		goto out;
+	}
 	if (nonempty(s->help_mailto)) {
-		if (!url_ok(s->help_mailto, "mailto:")) {
-			err_set(e, "List-Help: bad mailto URL '%.80s'", s->help_mailto);
+		if (url_item(&item[0], "List-Help", s->help_mailto, "mailto:", e) == -1)
 			goto out;
-		}
-		buf_reset(&item[0]);
-		buf_printf(&item[0], "<%s>", s->help_mailto);
 		items[0] = buf_str(&item[0]);
 		if (rfc2047_list(out, "List-Help", items, 1, " ", e) == -1)
 			goto out;
 	}
 	rc = 0;
-	goto out;
-too_large:
-	err_set(e, "message header too large");
 out:
 	buf_free(&item[0]);
 	buf_free(&item[1]);

@@ -241,7 +241,30 @@ fake_say(struct conn *c, const char *s)
 	}
 }
 
-/* The reply to RCPT and to the end of the data, chosen by local part. */
+/* Replies other than "ok", by stage and recipient local part. */
+static const struct {
+	const char *stage;   /* "RCPT" or "END" (of the data) */
+	const char *local;
+	const char *reply;
+} script[] = {
+	{ "RCPT", "temp@", "451 4.3.0 <temp@example.org>: Temporary lookup failure\r\n" },
+	{ "RCPT", "perm@", "550 5.1.1 <perm@example.org>: Recipient address rejected\r\n" },
+	{ "END", "dataperm@", "554 5.7.1 Message refused: content\r\n" },
+	{ "END", "datatemp@", "452 4.3.1 Insufficient system storage\r\n" },
+};
+
+static const char *
+scripted(const char *stage, const char *rcpt, const char *ok)
+{
+	for (size_t i = 0; i < sizeof(script) / sizeof(script[0]); i++)
+		if (strcmp(script[i].stage, stage) == 0 &&
+		    strncmp(rcpt, script[i].local, strlen(script[i].local)) == 0)
+			return script[i].reply;
+	return ok;
+}
+
+/* A session; the reply to RCPT and to the end of the data depends on the
+ * recipient (script[]). */
 static void
 fake_session(struct fake *f, struct conn *c)
 {
@@ -272,22 +295,12 @@ fake_session(struct fake *f, struct conn *c)
 			    "250 2.1.0 Ok\r\n");
 		} else if (strncasecmp(line, "RCPT TO:<", 9) == 0) {
 			snprintf(rcpt, sizeof(rcpt), "%s", line + 9);
-			if (strncmp(rcpt, "temp@", 5) == 0)
-				fake_say(c, "451 4.3.0 <temp@example.org>: Temporary lookup failure\r\n");
-			else if (strncmp(rcpt, "perm@", 5) == 0)
-				fake_say(c, "550 5.1.1 <perm@example.org>: Recipient address rejected\r\n");
-			else
-				fake_say(c, "250 2.1.5 Ok\r\n");
+			fake_say(c, scripted("RCPT", rcpt, "250 2.1.5 Ok\r\n"));
 		} else if (strcasecmp(line, "DATA") == 0) {
 			fake_say(c, "354 End data with <CR><LF>.<CR><LF>\r\n");
 			while (fake_getline(c, line, sizeof(line)) == 0 && strcmp(line, ".") != 0)
 				;
-			if (strncmp(rcpt, "dataperm@", 9) == 0)
-				fake_say(c, "554 5.7.1 Message refused: content\r\n");
-			else if (strncmp(rcpt, "datatemp@", 9) == 0)
-				fake_say(c, "452 4.3.1 Insufficient system storage\r\n");
-			else
-				fake_say(c, "250 2.0.0 Ok: queued as FAKE1\r\n");
+			fake_say(c, scripted("END", rcpt, "250 2.0.0 Ok: queued as FAKE1\r\n"));
 		} else if (strcasecmp(line, "QUIT") == 0) {
 			fake_say(c, "221 2.0.0 Bye\r\n");
 			return;
