@@ -23,7 +23,7 @@ struct header_scan {
 /* Scans msg: every line ends in CRLF (no bare CR or LF anywhere), no NUL,
  * no line over 998 bytes, header lines within 78 columns; collects the
  * field names in order. */
-static void
+static __attribute__((unused)) void
 check_scan(const char *msg, size_t len, struct header_scan *hs)
 {
 	size_t line = 0, i;
@@ -65,7 +65,7 @@ check_scan(const char *msg, size_t len, struct header_scan *hs)
 	assert_false(in_header);
 }
 
-static size_t
+static __attribute__((unused)) size_t
 check_count(const struct header_scan *hs, const char *name)
 {
 	size_t n = 0;
@@ -76,7 +76,7 @@ check_count(const struct header_scan *hs, const char *name)
 }
 
 /* The unfolded value of the first field called name, or NULL (malloc'd). */
-static char *
+static __attribute__((unused)) char *
 check_field(const char *msg, const char *name)
 {
 	size_t nl = strlen(name);
@@ -113,7 +113,7 @@ check_field(const char *msg, const char *name)
 	return NULL;
 }
 
-static char *
+static __attribute__((unused)) char *
 check_decode_part(struct mailmime *part, const char *subtype, int *encoding)
 {
 	struct mailmime_single_fields sf;
@@ -149,7 +149,7 @@ check_decode_part(struct mailmime *part, const char *subtype, int *encoding)
 /* Parses msg with libetpan and checks its MIME structure: one
  * multipart/alternative, text/plain then text/html, both utf-8.  Returns
  * the decoded parts (CR removed, malloc'd) and their encodings. */
-static void
+static __attribute__((unused)) void
 check_alternative(const char *msg, size_t len, char **text, char **html, int *text_enc,
     int *html_enc)
 {
