@@ -14,7 +14,7 @@
 
 #include "../util/util.h"
 
-#define COMPOSE_MESSAGE_MAX ((size_t)8 << 20) /* a composed message, bytes */
+#define COMPOSE_MESSAGE_MAX ((size_t)24 << 20) /* a composed message, bytes: room for content's largest parts, encoded */
 
 enum compose_auto {
 	COMPOSE_AUTO_NONE,       /* no Auto-Submitted field */

@@ -12,32 +12,34 @@
 
 #define NUM_MAX 24
 
-/* What each kind of message is.  answer: it answers the participant's mail
- * (Auto-Submitted: auto-replied and threading when there is such a mail);
- * forward: it goes to an organiser about someone's mail (Reply-To). */
+/* What each kind of message is.  Every kind but forwards goes to a
+ * participant; one with an inbound message answers it (Auto-Submitted:
+ * auto-replied, threading). */
 static const struct kind_policy {
 	const char *kind;
 	int bulk;             /* a Thing: Precedence bulk, auto-generated */
-	int forward;
+	int forward;          /* to an organiser about someone's mail: Reply-To */
 	int unsubscribe;      /* carries List-Unsubscribe */
+	int per_recipient;    /* the template needs recipient values at prepare
+	                       * time (a section on them): rendered each time */
 } policies[MAILER_NKINDS] = {
-	{ DK_THING, 1, 0, 1 },
-	{ DK_CONFIRM, 0, 0, 0 },          /* not subscribed yet */
-	{ DK_WELCOME, 0, 0, 1 },
-	{ DK_REFLECTION_ACK, 0, 0, 1 },
-	{ DK_HELP_ACK, 0, 0, 1 },
-	{ DK_HELP_FORWARD, 0, 1, 0 },
-	{ DK_UNKNOWN_FORWARD, 0, 1, 0 },
-	{ DK_UNSUB_CONFIRM, 0, 0, 0 },    /* its own link does it */
-	{ DK_GOODBYE, 0, 0, 0 },          /* already gone */
-	{ DK_BLOG_ACK, 0, 0, 1 },
+	{ DK_THING, 1, 0, 1, 0 },
+	{ DK_CONFIRM, 0, 0, 0, 0 },       /* not subscribed yet */
+	{ DK_WELCOME, 0, 0, 1, 0 },
+	{ DK_REFLECTION_ACK, 0, 0, 1, 0 },
+	{ DK_HELP_ACK, 0, 0, 1, 0 },
+	{ DK_HELP_FORWARD, 0, 1, 0, 0 },
+	{ DK_UNKNOWN_FORWARD, 0, 1, 0, 0 },
+	{ DK_UNSUB_CONFIRM, 0, 0, 0, 0 }, /* its own link does it */
+	{ DK_GOODBYE, 0, 0, 0, 0 },       /* already gone */
+	{ DK_BLOG_ACK, 0, 0, 1, 1 },      /* {{#feed_url}}: rare, once each */
 };
 
 /* Template variables of one message: the programme-wide ones (given to
  * content_prepare) and the recipient's (content_personalise), with the
  * storage their values point into. */
 struct vars {
-	struct tvar stat[12], pers[12];
+	struct tvar stat[24], pers[12];
 	size_t nstat, npers;
 	char name[STORE_NAME_MAX + 1];
 	char unsub_addr[ADDR_MAX + 1], unsub_mailto[ADDR_MAX + 8];
@@ -213,30 +215,42 @@ kind_vars(struct mailer *m, const struct delivery *d, const struct participant *
 	return 0;
 }
 
-/* The prepared template for d, rendering it on first use. */
-static const struct content_message *
-prepared_for(struct mailer *m, const struct delivery *d, size_t kind_index, struct vars *v,
-    struct err *e)
+/* Renders d's template into m->personal: prepared once per run (per
+ * Thing) and personalised, or, for a template with sections on recipient
+ * values, rendered whole each time. */
+static int
+render(struct mailer *m, const struct delivery *d, const struct kind_policy *k,
+    size_t kind_index, struct vars *v, struct err *e)
 {
 	struct prepared *pr = &m->kinds[kind_index];
+	struct content_message one;
+	int rc;
 
+	if (k->per_recipient) {
+		for (size_t i = 0; i < v->npers; i++)
+			v->stat[v->nstat++] = v->pers[i];
+		content_message_init(&one);
+		rc = content_prepare(m->p, d->kind, v->stat, v->nstat, &one, e) == -1 ||
+		    content_personalise(&one, NULL, 0, &m->personal, e) == -1 ? -1 : 0;
+		content_message_free(&one);
+		return rc;
+	}
 	if (kind_index == 0) { /* DK_THING: one per Thing */
 		const struct thing *t = thing_of(m, d, e);
 
 		if (t == NULL)
-			return NULL;
+			return -1;
 		pr = &m->things[t->number - 1];
 	}
 	if (!pr->ready) {
 		content_message_init(&pr->msg);
 		if (content_prepare(m->p, d->kind, v->stat, v->nstat, &pr->msg, e) == -1) {
 			content_message_free(&pr->msg);
-			err_prefix(e, "template %s", d->kind);
-			return NULL;
+			return -1;
 		}
 		pr->ready = 1;
 	}
-	return &pr->msg;
+	return content_personalise(&pr->msg, v->pers, v->npers, &m->personal, e);
 }
 
 int
@@ -275,7 +289,6 @@ build(struct mailer *m, const struct delivery *d, const struct participant *p,
     const struct inbound *in, struct buf *out, struct err *e)
 {
 	const struct programme_config *c = &m->p->cfg;
-	const struct content_message *tmpl;
 	const struct kind_policy *k;
 	struct compose_spec s = { 0 };
 	struct participant about;
@@ -290,8 +303,7 @@ build(struct mailer *m, const struct delivery *d, const struct participant *p,
 		return -1;
 	if (common_vars(m, d, p, k, &v, e) == -1 || kind_vars(m, d, p, in, &v, e) == -1)
 		return -1;
-	if ((tmpl = prepared_for(m, d, ki, &v, e)) == NULL ||
-	    content_personalise(tmpl, v.pers, v.npers, &m->personal, e) == -1)
+	if (render(m, d, k, ki, &v, e) == -1)
 		return err_prefix(e, "delivery %lld (%s)", (long long)d->id, d->kind);
 
 	s.from_name = c->name;

@@ -118,7 +118,7 @@ test_every_kind(void **state)
 	struct fixture *f = *state;
 	struct participant pending;
 	struct delivery d;
-	int64_t alice, in;
+	int64_t alice, bob, in;
 	char *text, want[200], token[TOKEN_HEX_LEN + 1];
 	struct err e;
 
@@ -201,6 +201,22 @@ test_every_kind(void **state)
 	d = queue(f, alice, "alice@example.net", DK_BLOG_ACK, "b1", in);
 	text = compose_and_check(f, &d, &(struct expect){ "Alice Smith <alice@example.net>",
 	    "auto-replied", 0, 1, 1, "<blog@mail.example.net>", ABSENT });
+	assert_non_null(strstr(text, "https://alice.example.net/feed.xml"));
+	free(text);
+
+	/* the feed decides a section: rendered per recipient, not from a
+	 * cache filled by Alice's */
+	bob = add_active(f, "bob@example.net", "Bob", T0 - DAY);
+	assert_int_equal(store_participant_set_blog(f->st, bob, "https://bob.example.net/", "", &e),
+	    0);
+	in = add_inbound(f, "blog2@mail.example.net", "bob@example.net", "my blog", bob, 0,
+	    "https://bob.example.net/", NULL);
+	d = queue(f, bob, "bob@example.net", DK_BLOG_ACK, "b2", in);
+	text = compose_and_check(f, &d, &(struct expect){ "Bob <bob@example.net>", "auto-replied",
+	    0, 1, 1, "<blog2@mail.example.net>", ABSENT });
+	assert_non_null(strstr(text, "https://bob.example.net/"));
+	assert_null(strstr(text, "alice"));
+	assert_null(strstr(text, "feed.xml"));
 	free(text);
 }
 
