@@ -41,10 +41,11 @@ int mailer_tagged(const struct mailer *m, const char *tag, char *out, size_t n,
 int message_build(struct mailer *m, const struct delivery *d, const struct participant *p,
     struct buf *out, struct err *e);
 
-/* The envelope sender of d: things+bounce-TOKEN@domain for a participant
- * (VERP), things+bounce@domain otherwise. */
-int message_sender(struct mailer *m, const struct participant *p, char *out, size_t n,
-    struct err *e);
+/* The envelope sender of d: things+bounce-TOKEN@domain for mail to
+ * participant p (VERP), things+bounce@domain for anything else (p NULL,
+ * forwards to organisers). */
+int message_sender(struct mailer *m, const struct delivery *d, const struct participant *p,
+    char *out, size_t n, struct err *e);
 
 /* Retry policy for temporary failures, from the attempts made so far
  * (attempts >= 1): 5 min after the first, doubling, at most 12 h apart. */

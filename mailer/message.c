@@ -104,7 +104,7 @@ date_text(char *out, size_t n, int64_t t)
 	time_t tt = (time_t)t;
 	struct tm tm;
 
-	if (localtime_r(&tt, &tm) == NULL || strftime(out, n, "%A %e %B %Y", &tm) == 0)
+	if (localtime_r(&tt, &tm) == NULL || strftime(out, n, "%A %-d %B %Y", &tm) == 0)
 		snprintf(out, n, "?");
 }
 
@@ -160,13 +160,12 @@ kind_vars(struct mailer *m, const struct delivery *d, const struct participant *
 {
 	const char *kind = d->kind;
 	const struct thing *t;
+	char tag[8 + NUM_MAX];
 	int done = 0;
 
 	if (strcmp(kind, DK_THING) == 0) {
 		if ((t = thing_of(m, d, e)) == NULL)
 			return -1;
-		char tag[8 + NUM_MAX];
-
 		snprintf(v->number, sizeof(v->number), "%d", t->number);
 		snprintf(tag, sizeof(tag), "done-%d", t->number);
 		if (mailer_tagged(m, tag, v->tagged, sizeof(v->tagged), e) == -1)
@@ -254,18 +253,23 @@ render(struct mailer *m, const struct delivery *d, const struct kind_policy *k,
 }
 
 int
-message_sender(struct mailer *m, const struct participant *p, char *out, size_t n,
-    struct err *e)
+message_sender(struct mailer *m, const struct delivery *d, const struct participant *p,
+    char *out, size_t n, struct err *e)
 {
 	char tag[16 + TOKEN_HEX_LEN];
+	size_t ki;
+	const struct kind_policy *k = policy_of(d->kind, &ki);
 
-	if (p == NULL)
+	/* a forward's bounce is the organiser's, whoever it is about */
+	if (p == NULL || (k != NULL && k->forward))
 		return mailer_tagged(m, "bounce", out, n, e);
 	snprintf(tag, sizeof(tag), "bounce-%s", p->token);
 	return mailer_tagged(m, tag, out, n, e);
 }
 
-/* The person a forward is about: Reply-To goes to them. */
+/* The person a forward is about, whom Reply-To names; fills v->from.
+ * Returns 0 for a participant (about filled in), 2 for a sender who is no
+ * participant, 1 when there is no sender, -1 on a store error. */
 static int
 forward_origin(struct mailer *m, const struct inbound *in, struct participant *about,
     struct vars *v, struct err *e)

@@ -142,6 +142,7 @@ static int
 start(struct run *r, size_t i, const struct delivery *d, struct err *e)
 {
 	struct inflight *s = &r->slot[i];
+	const struct participant *who;
 	struct participant p;
 	struct transport_msg msg;
 	struct err why;
@@ -152,14 +153,15 @@ start(struct run *r, size_t i, const struct delivery *d, struct err *e)
 		return -1;
 	if (d->participant_id > 0 && rc == 1)
 		return record_failed(r, d, "participant no longer exists", e) == -1 ? -1 : 1;
+	who = rc == 0 ? &p : NULL;
 	/* unsubscribed (or suspended) between enqueue and now */
 	if (strcmp(d->kind, DK_THING) == 0 && (rc != 0 || p.status != PS_ACTIVE)) {
 		snprintf(why.msg, sizeof(why.msg), "not sent: participant is %s",
 		    rc == 0 ? participant_status_name(p.status) : "unknown");
 		return record_failed(r, d, why.msg, e) == -1 ? -1 : 1;
 	}
-	if (message_sender(r->m, rc == 0 ? &p : NULL, s->sender, sizeof(s->sender), &why) == -1 ||
-	    message_build(r->m, d, rc == 0 ? &p : NULL, &s->msg, &why) == -1) {
+	if (message_sender(r->m, d, who, s->sender, sizeof(s->sender), &why) == -1 ||
+	    message_build(r->m, d, who, &s->msg, &why) == -1) {
 		/* a template or data problem: retried, so that fixing the
 		 * programme sends it */
 		log_error("%s", why.msg);

@@ -113,6 +113,24 @@ check_field(const char *msg, const char *name)
 	return NULL;
 }
 
+/* Fails unless the unfolded value of field name is want (NULL: absent). */
+static __attribute__((unused)) void
+check_field_is(const char *msg, const char *name, const char *want)
+{
+	char *v = check_field(msg, name);
+
+	if (want == NULL) {
+		if (v != NULL)
+			fail_msg("%s should be absent, is '%s'", name, v);
+		return;
+	}
+	if (v == NULL)
+		fail_msg("%s missing", name);
+	if (strcmp(v, want) != 0)
+		fail_msg("%s: '%s' != '%s'", name, v, want);
+	free(v);
+}
+
 static __attribute__((unused)) char *
 check_decode_part(struct mailmime *part, const char *subtype, int *encoding)
 {

@@ -54,23 +54,6 @@ queue(struct fixture *f, int64_t pid, const char *rcpt, const char *kind, const 
 	return d;
 }
 
-static void
-expect_field(const char *msg, const char *name, const char *want)
-{
-	char *v = check_field(msg, name);
-
-	if (want == ABSENT) {
-		if (v != NULL)
-			fail_msg("%s should be absent, is '%s'", name, v);
-		return;
-	}
-	if (v == NULL)
-		fail_msg("%s missing", name);
-	if (strcmp(v, want) != 0)
-		fail_msg("%s: '%s' != '%s'", name, v, want);
-	free(v);
-}
-
 /* Composes d, checks shape and fields; returns the decoded text part. */
 static char *
 compose_and_check(struct fixture *f, const struct delivery *d, const struct expect *x)
@@ -89,20 +72,20 @@ compose_and_check(struct fixture *f, const struct delivery *d, const struct expe
 		if (check_count(&hs, hs.names[i]) != 1)
 			fail_msg("%s: %s appears %zu times", d->kind, hs.names[i],
 			    check_count(&hs, hs.names[i]));
-	expect_field(out.data, "From", "12 Things Test <things@example.org>");
-	expect_field(out.data, "To", x->to);
+	check_field_is(out.data, "From", "12 Things Test <things@example.org>");
+	check_field_is(out.data, "To", x->to);
 	snprintf(want, sizeof(want), "<%s>", d->message_id);
-	expect_field(out.data, "Message-ID", want);
-	expect_field(out.data, "Auto-Submitted", x->auto_submitted);
-	expect_field(out.data, "Precedence", x->bulk ? "bulk" : ABSENT);
-	expect_field(out.data, "List-Id",
+	check_field_is(out.data, "Message-ID", want);
+	check_field_is(out.data, "Auto-Submitted", x->auto_submitted);
+	check_field_is(out.data, "Precedence", x->bulk ? "bulk" : ABSENT);
+	check_field_is(out.data, "List-Id",
 	    x->list ? "12 Things Test <12-things-test.example.org>" : ABSENT);
-	expect_field(out.data, "List-Help", x->list ? "<mailto:things+help@example.org>" : ABSENT);
+	check_field_is(out.data, "List-Help", x->list ? "<mailto:things+help@example.org>" : ABSENT);
 	assert_int_equal(check_count(&hs, "List-Unsubscribe"), x->unsubscribe);
 	assert_int_equal(check_count(&hs, "List-Unsubscribe-Post"), x->unsubscribe);
-	expect_field(out.data, "In-Reply-To", x->in_reply_to);
-	expect_field(out.data, "References", x->in_reply_to);
-	expect_field(out.data, "Reply-To", x->reply_to);
+	check_field_is(out.data, "In-Reply-To", x->in_reply_to);
+	check_field_is(out.data, "References", x->in_reply_to);
+	check_field_is(out.data, "Reply-To", x->reply_to);
 	assert_int_equal(check_count(&hs, "Subject"), 1);
 	check_alternative(out.data, out.len, &text, &html, &te, &he);
 	assert_null(strstr(text, "{{"));
@@ -246,12 +229,38 @@ test_refusals(void **state)
 	buf_free(&out);
 }
 
+/* VERP: a participant's token for their mail, the bare bounce address for
+ * anything else, forwards included. */
+static void
+test_envelope_sender(void **state)
+{
+	struct fixture *f = *state;
+	struct participant p;
+	struct delivery d;
+	char want[ADDR_MAX + 1], got[ADDR_MAX + 1];
+	struct err e;
+
+	add_active(f, "alice@example.net", "Alice", T0 - DAY);
+	assert_int_equal(store_participant_by_address(f->st, "alice@example.net", &p, &e), 0);
+	d = queue(f, p.id, "alice@example.net", DK_THING, "1", 0);
+	assert_int_equal(message_sender(f->m, &d, &p, got, sizeof(got), &e), 0);
+	snprintf(want, sizeof(want), "things+bounce-%s@example.org", p.token);
+	assert_string_equal(got, want);
+	d = queue(f, p.id, "organiser@example.org", DK_HELP_FORWARD, "1", 0);
+	assert_int_equal(message_sender(f->m, &d, &p, got, sizeof(got), &e), 0);
+	assert_string_equal(got, "things+bounce@example.org");
+	d = queue(f, 0, "organiser@example.org", DK_UNKNOWN_FORWARD, "1", 0);
+	assert_int_equal(message_sender(f->m, &d, NULL, got, sizeof(got), &e), 0);
+	assert_string_equal(got, "things+bounce@example.org");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_kind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_envelope_sender, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
