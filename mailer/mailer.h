@@ -5,6 +5,41 @@
  *
  * The mailer reads the programme and the store and writes only delivery
  * states (and, through the schedule, new queued deliveries).
+ *
+ * Messages (one per delivery, composed just before it is sent):
+ *   - From "Programme Name" <programme address>; To the participant (name
+ *     and address) or the organiser; RFC 2047 encoded-words for non-ASCII
+ *     names and subjects, folded at 78 columns; nothing a participant wrote
+ *     can add a header field or break the MIME structure.
+ *   - Message-ID is the delivery's stored one (stable across retries).
+ *   - Participant mail carries List-Id, List-Help and (Things, welcome,
+ *     acks) List-Unsubscribe with the participant's mailto token and, when
+ *     the config has unsubscribe_url, an https URL "?token=TOKEN" with
+ *     List-Unsubscribe-Post (RFC 8058 one-click).
+ *   - Things: Precedence: bulk, Auto-Submitted: auto-generated.  Answers to
+ *     a participant's mail (delivery with an inbound message): In-Reply-To
+ *     and References, Auto-Submitted: auto-replied.  Forwards to organisers
+ *     (help-forward, unknown-forward): Reply-To the sender, auto-generated.
+ *   - multipart/alternative: text/plain then text/html, utf-8, each in
+ *     quoted-printable or base64, whichever is shorter.
+ *   - Envelope sender (VERP): things+bounce-TOKEN@domain for a participant,
+ *     things+bounce@domain otherwise.
+ *
+ * Transports (cfg.smtp_url): "smtp://[user:pw@]host[:port][/ehlo-name]"
+ * (plain), "smtp+starttls://..." (STARTTLS required, never a plaintext
+ * fallback), "smtps://..." (implicit TLS); certificates always verified,
+ * host name included, against the system store (libcurl's CA path) and
+ * cfg.smtp_ca_file when set.  Up to
+ * cfg.smtp_connections connections (default 4), each reused from message
+ * to message, one recipient per transaction.  "maildir:/path" writes each
+ * message into /path/new as an MDA would (created if missing).
+ *
+ * Test switch: THINGS_TEST_STOP_AFTER=N in the environment makes the
+ * process kill itself (SIGKILL) right after the Nth successful submission
+ * of this process (SMTP 2xx after DATA, or file in new/) and before that
+ * delivery is recorded as sent, so tests can prove crash recovery
+ * deterministically.  Unset or empty: no effect; not a positive count:
+ * ignored with a warning.
  */
 #ifndef THINGS_MAILER_H
 #define THINGS_MAILER_H
@@ -24,27 +59,56 @@ struct mailer_stats {
 	size_t sent;
 	size_t deferred;
 	size_t failed;
-	size_t held;
+	size_t held;       /* not set by the mailer yet: it holds nothing */
 };
 
-/* A mailer for one run.  p and st must outlive it. */
+/* A mailer for one run.  p and st must outlive it.  Rendered templates are
+ * cached in it (one per kind, one per Thing) until mailer_free. */
 int mailer_new(const struct programme *p, struct store *st, struct mailer **out,
     struct err *e);
 void mailer_free(struct mailer *m);
 
-/* Queues what is due at now: each released Thing for each active
- * participant who has not had it.  Idempotent. */
+/* Queues what is due at now: each released Thing (release_at <= now, each
+ * Thing on its own, so an override may hold one back) for each active
+ * participant who has not had it, due at its release, or at now for a
+ * participant who confirmed after that release.  Idempotent (the store
+ * keeps one delivery per participant and Thing), one transaction;
+ * stats->enqueued counts the new ones.
+ *
+ * Not done here: pacing.  A participant who joins late is queued every
+ * Thing released so far, all due at once; spreading them out is left to a
+ * later change of this function.  Only Things are scheduled: the other
+ * kinds are queued by whoever decides on them (the inbox). */
 int mailer_schedule(struct mailer *m, int64_t now, struct mailer_stats *stats,
     struct err *e);
 
-/* Claims and sends every queued delivery due at now, until none is left.
- * Temporary failures are deferred, permanent ones failed; only an error of
- * the store itself makes it return -1. */
+/* Sends every queued delivery due at now, until none is left.  Call it
+ * holding the run lock: it first puts back deliveries a crashed run left
+ * "sending" (stats->recovered), then claims a few at a time, composes each
+ * just before it goes and records each outcome before its connection takes
+ * the next message (a crash duplicates at most one message per
+ * connection).  Commits use the store's fast mode during the loop.
+ *
+ * Outcomes: accepted -> sent.  Temporary failure (4xx, connection, TLS,
+ * timeout, local I/O, a template that does not render) -> deferred 5 min,
+ * then 10, 20 ... at most 12 h apart; failed once the delays add up to 3
+ * days (13 attempts).  A 5xx to the recipient or the message -> failed.  A
+ * 5xx to the connection, EHLO, AUTH or MAIL FROM concerns every message, so
+ * it is temporary.  A Thing whose participant is no longer active -> failed
+ * ("not sent: participant is unsubscribed").  When failures that concern
+ * no message in particular come 2 x connections + 1 times in a row, the run
+ * stops taking new work (the rest stays queued for the next run).
+ *
+ * Only an error of the store (or an unusable smtp_url) makes it return -1;
+ * deliveries then left "sending" are recovered by the next run. */
 int mailer_send_due(struct mailer *m, int64_t now, struct mailer_stats *stats,
     struct err *e);
 
-/* Composes delivery d into out (reset first): a complete RFC 5322 message
- * with CRLF line ends, ready for SMTP DATA.  For previews and tests too. */
+/* Composes delivery d (any kind) into out (reset first): a complete RFC
+ * 5322 message with CRLF line ends, ready for SMTP DATA, exactly as
+ * mailer_send_due would send it now (Date is time_now()).  Reads the
+ * participant and the inbound message from the store; composes even when
+ * the participant is no longer active.  For previews and tests too. */
 int mailer_compose(struct mailer *m, const struct delivery *d, struct buf *out,
     struct err *e);
 
