@@ -184,28 +184,40 @@ test_unparseable_goes_to_failed_and_organisers(void **state)
 	assert_int_equal(q(f, "SELECT count(*) FROM inbound"), 2);
 }
 
+/* Adds a participant and a message we "sent" them; returns the
+ * participant, and the delivery in *d (its Message-ID is what a reply
+ * names). */
+static struct participant
+participant_with_delivery(struct th_fixture *f, const char *addr, enum participant_status st,
+    const char *kind, const char *key, struct delivery *d)
+{
+	struct delivery_request r = { 0 };
+	struct participant p;
+	struct err e;
+	int64_t id;
+
+	assert_int_equal(store_participant_add(f->st, addr, "", st, NOW, &p, &e), 0);
+	r.participant_id = p.id;
+	r.recipient = addr;
+	r.kind = kind;
+	r.key = key ? key : p.confirm_token;
+	r.due_at = NOW;
+	r.msgid_domain = "example.org";
+	assert_int_equal(store_delivery_enqueue(f->st, &r, NOW, &id, &e), 0);
+	assert_int_equal(store_delivery_get(f->st, id, d, &e), 0);
+	return p;
+}
+
 static void
 test_reply_to_a_thing_is_a_reflection(void **state)
 {
 	struct th_fixture *f = *state;
-	struct delivery_request r = { 0 };
 	struct participant p;
 	struct delivery d;
 	struct inbox_stats s;
-	struct err e;
 	char msg[2048];
-	int64_t id;
 
-	assert_int_equal(store_participant_add(f->st, "dee@example.net", "Dee", PS_ACTIVE, NOW,
-	    &p, &e), 0);
-	r.participant_id = p.id;
-	r.recipient = "dee@example.net";
-	r.kind = DK_THING;
-	r.key = "3";
-	r.due_at = NOW;
-	r.msgid_domain = "example.org";
-	assert_int_equal(store_delivery_enqueue(f->st, &r, NOW, &id, &e), 0);
-	assert_int_equal(store_delivery_get(f->st, id, &d, &e), 0);
+	p = participant_with_delivery(f, "dee@example.net", PS_ACTIVE, DK_THING, "3", &d);
 	snprintf(msg, sizeof(msg), "From: Dee <dee@example.net>\r\nTo: things@example.org\r\n"
 	    "Message-ID: <r3@example.net>\r\nIn-Reply-To: <%s>\r\nReferences: <%s>\r\n"
 	    "Subject: Re: Thing 3\r\n\r\nMy reflection: https://dee.example.net/thing-3\r\n",
@@ -262,23 +274,12 @@ static void
 test_reply_to_our_confirmation_request_confirms(void **state)
 {
 	struct th_fixture *f = *state;
-	struct delivery_request r = { 0 };
 	struct participant p;
 	struct delivery d;
 	struct inbox_stats s;
 	struct err e;
-	int64_t id;
 
-	assert_int_equal(store_participant_add(f->st, "bob@example.net", "", PS_PENDING, NOW, &p,
-	    &e), 0);
-	r.participant_id = p.id;
-	r.recipient = "bob@example.net";
-	r.kind = DK_CONFIRM;
-	r.key = p.confirm_token;
-	r.due_at = NOW;
-	r.msgid_domain = "example.org";
-	assert_int_equal(store_delivery_enqueue(f->st, &r, NOW, &id, &e), 0);
-	assert_int_equal(store_delivery_get(f->st, id, &d, &e), 0);
+	participant_with_delivery(f, "bob@example.net", PS_PENDING, DK_CONFIRM, NULL, &d);
 	/* a plain reply, to the plain address, saying nothing a rule knows */
 	deliver_raw(f, "1.M1.h", "From: bob@example.net\r\nTo: things@example.org\r\n"
 	    "Message-ID: <c1@example.net>\r\nIn-Reply-To: <%s>\r\nSubject: Re: your request\r\n"
