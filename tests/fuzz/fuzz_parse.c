@@ -5,13 +5,15 @@
  *
  * Build (from the top of the tree; libetpan itself is not instrumented):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
- *     -std=c11 -D_GNU_SOURCE -I/usr/include/libxml2 \
+ *     -std=c11 -D_GNU_SOURCE $(pkg-config --cflags libxml-2.0) \
  *     -o build/fuzz_parse tests/fuzz/fuzz_parse.c inbox/parse*.c inbox/mime_*.c \
  *     inbox/charset.c inbox/html_text.c inbox/classify.c util/buf.c util/err.c \
  *     util/strutil.c util/timeutil.c -letpan -lxml2
- * Run, with the mail fixtures as seeds:
+ * (libetpan's pkg-config flags carry a gcc-only -specs file: plain -letpan
+ * is enough for clang.)  Run, with the mail fixtures as seeds:
  *   mkdir -p build/fuzz-corpus
- *   build/fuzz_parse -max_len=65536 -timeout=10 build/fuzz-corpus tests/fixtures/mail
+ *   build/fuzz_parse -dict=tests/fuzz/mail.dict -max_len=65536 -timeout=10 \
+ *     -rss_limit_mb=2048 build/fuzz-corpus tests/fixtures/mail
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -181,7 +181,9 @@ static const struct word_case word_cases[] = {
 	{ "=?us-ascii?q?caf=E9?=", 100, "café" },
 	{ "=?utf-8*en?q?lang?=", 100, "lang" },                    /* RFC 2231 language */
 	{ "=?windows-1252?Q?=93q=94?=", 100, "“q”" },
-	{ "=?iso-2022-jp?B?GyRCJUYlOSVIGyhC?=", 100, "テスト" },
+	/* (ISO-2022-JP works too, but loading its gconv module trips a glibc
+	 * loader false positive under valgrind.) */
+	{ "=?gb2312?B?1tDOxA==?= =?koi8-r?B?8NLJ18XU?=", 100, "中文Привет" },
 	{ "plain\r\n folded\ttext", 100, "plain folded text" },
 	{ "bidi \xe2\x80\xaegnp.exe", 100, "bidi gnp.exe" },       /* U+202E removed */
 	{ "zero\xe2\x80\x8bwidth", 100, "zerowidth" },
