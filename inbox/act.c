@@ -91,36 +91,35 @@ sender_active(const struct act *a)
 	return a->have_sender && a->sender.status == PS_ACTIVE;
 }
 
-/* A confirmation request to p, at most one per CONFIRM_INTERVAL: the
- * address may be forged, and its owner must not be flooded.  *detail says
- * what happened. */
+/* Whether p gets a confirmation request now: at most one per
+ * CONFIRM_INTERVAL, because the address may be forged and its owner must
+ * not be flooded.  Renewing an older request gives p a new token.  Returns
+ * 1 (send one, with p->confirm_token), 0 (not now) or -1; *detail says
+ * which.  Decided before the message is recorded, queued after, so that
+ * the request answers (In-Reply-To) the message that caused it. */
 static int
-send_confirm(struct act *a, struct participant *p, const char **detail)
+confirm_due(struct act *a, struct participant *p, const char **detail)
 {
 	struct delivery d;
-	int64_t id;
-	int rc;
+	int rc = 1;
 
-	if (p->confirm_token[0] == '\0' &&
-	    store_participant_new_confirm_token(a->r->st, p->id, p->confirm_token, a->e) == -1)
-		return -1;
-	/* The delivery keyed by the current token says when we last asked. */
-	if ((rc = enqueue(a, p->id, p->address, DK_CONFIRM, p->confirm_token, &id)) == -1)
-		return -1;
 	*detail = "confirmation requested";
-	if (rc == 0)
-		return 0;
-	if (store_delivery_get(a->r->st, id, &d, a->e) != 0)
+	if (p->confirm_token[0] != '\0' &&
+	    (rc = store_delivery_find(a->r->st, p->address, DK_CONFIRM, p->confirm_token, &d,
+	    a->e)) == -1)
 		return -1;
-	if (d.due_at > a->r->now - CONFIRM_INTERVAL) {
-		*detail = "confirmation already requested within the hour: not sent again";
-		return 0;
+	if (rc == 1 && p->confirm_token[0] != '\0')
+		return 1; /* a token nobody was sent yet */
+	if (rc == 0) {
+		if (d.due_at > a->r->now - CONFIRM_INTERVAL) {
+			*detail = "confirmation already requested within the hour: not sent again";
+			return 0;
+		}
+		*detail = "confirmation requested again";
 	}
-	if (store_participant_new_confirm_token(a->r->st, p->id, p->confirm_token, a->e) == -1 ||
-	    enqueue(a, p->id, p->address, DK_CONFIRM, p->confirm_token, NULL) == -1)
+	if (store_participant_new_confirm_token(a->r->st, p->id, p->confirm_token, a->e) == -1)
 		return -1;
-	*detail = "confirmation requested again";
-	return 0;
+	return 1;
 }
 
 /* A link we may store and later show: fits, and no user information
@@ -150,7 +149,7 @@ act_subscribe(struct act *a)
 	const char *detail = "already subscribed";
 	const char *url = message_url(a);
 	struct participant p;
-	int rc;
+	int rc, due = 0;
 
 	if (a->have_sender) {
 		p = a->sender;
@@ -161,11 +160,13 @@ act_subscribe(struct act *a)
 			return -1;
 	}
 	/* Pending, unsubscribed or suspended: asking again means "confirm". */
-	if (p.status != PS_ACTIVE && send_confirm(a, &p, &detail) == -1)
+	if (p.status != PS_ACTIVE && (due = confirm_due(a, &p, &detail)) == -1)
 		return -1;
 	if (url != NULL && store_participant_set_blog(a->r->st, p.id, url, "", a->e) == -1)
 		return -1;
-	return record(a, p.id, detail);
+	if ((rc = record(a, p.id, detail)) != 0 || due == 0)
+		return rc;
+	return enqueue(a, p.id, p.address, DK_CONFIRM, p.confirm_token, NULL) == -1 ? -1 : 0;
 }
 
 static int
@@ -260,6 +261,7 @@ act_unsubscribe(struct act *a)
 {
 	const char *token = a->r->in->token;
 	struct participant p;
+	struct delivery d;
 	int rc = 1;
 
 	if (token_valid(token) &&
@@ -281,11 +283,18 @@ act_unsubscribe(struct act *a)
 		    "automatic unsubscribe without a valid token: not answered");
 	if (!a->have_sender || a->sender.status == PS_UNSUBSCRIBED)
 		return record(a, sender_id(a), "unsubscribe from a non-participant: nothing to do");
-	if ((rc = enqueue(a, a->sender.id, a->sender.address, DK_UNSUB_CONFIRM, a->sender.token,
-	    NULL)) == -1)
+	/* Keyed by the participant's token, which the confirmation address
+	 * carries: asked once, answered once. */
+	if ((rc = store_delivery_find(a->r->st, a->sender.address, DK_UNSUB_CONFIRM,
+	    a->sender.token, &d, a->e)) == -1)
 		return -1;
-	return record(a, a->sender.id, rc == 0 ? "unsubscribe confirmation requested" :
-	    "unsubscribe confirmation requested before: not sent again");
+	if (rc == 0)
+		return record(a, a->sender.id,
+		    "unsubscribe confirmation requested before: not sent again");
+	if ((rc = record(a, a->sender.id, "unsubscribe confirmation requested")) != 0)
+		return rc;
+	return enqueue(a, a->sender.id, a->sender.address, DK_UNSUB_CONFIRM, a->sender.token,
+	    NULL) == -1 ? -1 : 0;
 }
 
 static int

@@ -309,6 +309,35 @@ maildir_make_folder(const struct maildir_source *md, const char *folder, struct 
 	return 0;
 }
 
+/* Creates path and its parents (like mkdir -p), then cur/ new/ tmp/: a
+ * programme's inbox Maildir that no mail has reached yet is empty, not an
+ * error (the mailer's outbox is created the same way). */
+static int
+maildir_create(const char *path, struct err *e)
+{
+	static const char *const subs[] = { "/cur", "/new", "/tmp" };
+	char p[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len + 5 > sizeof(p))
+		return err_set(e, "maildir %s: path too long", path);
+	memcpy(p, path, len + 1);
+	for (char *slash = p + 1; (slash = strchr(slash, '/')) != NULL; slash++) {
+		*slash = '\0';
+		if (mkdir_if_missing(p, e) == -1)
+			return -1;
+		*slash = '/';
+	}
+	if (mkdir_if_missing(p, e) == -1)
+		return -1;
+	for (size_t k = 0; k < sizeof(subs) / sizeof(subs[0]); k++) {
+		memcpy(p + len, subs[k], strlen(subs[k]) + 1);
+		if (mkdir_if_missing(p, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 maildir_move(struct source *s, size_t i, const char *folder, struct err *e)
 {
@@ -359,8 +388,10 @@ maildir_source_open(const char *path, const struct source_options *o, struct sou
 	*out = NULL;
 	if (path[0] != '/')
 		return err_set(e, "maildir: %s is not an absolute path", path);
-	if (realpath(path, abs) == NULL)
-		return err_set(e, "maildir %s: %s", path, strerror(errno));
+	if (realpath(path, abs) == NULL) {
+		if (errno != ENOENT || maildir_create(path, e) == -1 || realpath(path, abs) == NULL)
+			return err_set(e, "maildir %s: %s", path, strerror(errno));
+	}
 	for (size_t k = 0; k < 3; k++) {
 		static const char *const subs[] = { "cur", "new", "tmp" };
 

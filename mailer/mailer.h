@@ -112,4 +112,11 @@ int mailer_send_due(struct mailer *m, int64_t now, struct mailer_stats *stats,
 int mailer_compose(struct mailer *m, const struct delivery *d, struct buf *out,
     struct err *e);
 
+/* Composes Thing n as participant p would get it; p need not be in the
+ * store (previews use a sample participant).  raw (reset first) gets the
+ * whole message; *text and *html point at its two rendered parts, valid
+ * until the next call on m.  Nothing is queued or recorded. */
+int mailer_preview_thing(struct mailer *m, int n, const struct participant *p,
+    struct buf *raw, const char **text, const char **html, struct err *e);
+
 #endif

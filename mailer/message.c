@@ -384,3 +384,22 @@ mailer_compose(struct mailer *m, const struct delivery *d, struct buf *out, stru
 		    (long long)d->participant_id);
 	return message_build(m, d, rc == 0 ? &p : NULL, out, e);
 }
+
+int
+mailer_preview_thing(struct mailer *m, int n, const struct participant *p, struct buf *raw,
+    const char **text, const char **html, struct err *e)
+{
+	struct delivery d;
+
+	memset(&d, 0, sizeof(d));
+	d.participant_id = p->id;
+	snprintf(d.recipient, sizeof(d.recipient), "%s", p->address);
+	snprintf(d.kind, sizeof(d.kind), "%s", DK_THING);
+	snprintf(d.key, sizeof(d.key), "%d", n);
+	snprintf(d.message_id, sizeof(d.message_id), "preview.thing@%s", mailer_domain(m));
+	if (message_build(m, &d, p, raw, e) == -1)
+		return -1;
+	*text = buf_str(&m->personal.text);
+	*html = buf_str(&m->personal.html);
+	return 0;
+}

@@ -269,6 +269,22 @@ store_delivery_get(struct store *st, int64_t id, struct delivery *out, struct er
 }
 
 int
+store_delivery_find(struct store *st, const char *recipient, const char *kind, const char *key,
+    struct delivery *out, struct err *e)
+{
+	static const char sql[] = "SELECT " DELIVERY_COLUMNS " FROM deliveries"
+	    " WHERE recipient = ? AND kind = ? AND key = ?";
+	sqlite3_stmt *s = store_stmt(st, sql, e);
+
+	if (s == NULL)
+		return -1;
+	store_bind_text(s, 1, recipient);
+	store_bind_text(s, 2, kind);
+	store_bind_text(s, 3, key);
+	return get_one(st, s, out, e);
+}
+
+int
 store_delivery_count(struct store *st, const char *kind, int state, int64_t *n, struct err *e)
 {
 	static const char sql[] = "SELECT count(*) FROM deliveries"

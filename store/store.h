@@ -200,6 +200,8 @@ int store_delivery_recover(struct store *st, int64_t *n, struct err *e);
 int store_delivery_by_message_id(struct store *st, const char *message_id,
     struct delivery *out, struct err *e);
 int store_delivery_get(struct store *st, int64_t id, struct delivery *out, struct err *e);
+int store_delivery_find(struct store *st, const char *recipient, const char *kind,
+    const char *key, struct delivery *out, struct err *e);
 
 /* Counts deliveries of a kind (NULL: all kinds) in a state (-1: any). */
 int store_delivery_count(struct store *st, const char *kind, int state, int64_t *n,
