@@ -29,15 +29,6 @@
 #define SECTION_NAME_MAX 40
 #define OVERRIDES_MAX 1000
 
-struct cfg_parse;
-
-struct key_def {
-	const char *section;
-	const char *name;
-	int (*set)(struct cfg_parse *cp, const char *value, struct err *why);
-	int required;
-};
-
 struct section_seen {
 	char name[SECTION_NAME_MAX];
 	int line;
@@ -74,187 +65,13 @@ problem(struct cfg_parse *cp, int line, const char *fmt, ...)
 	cp->errors++;
 }
 
-/* --- setters: one per key, each checks and stores one value ------------ */
-
-static int
-set_string(char **field, const char *value, size_t max, const char *what, struct err *why)
-{
-	if (strlen(value) > max)
-		return err_set(why, "%s is longer than %zu bytes", what, max);
-	if ((*field = strdup(value)) == NULL)
-		return err_set(why, "out of memory");
-	return 0;
-}
-
-static int
-set_name(struct cfg_parse *cp, const char *v, struct err *why)
-{
-	return set_string(&cp->cfg->name, v, 200, "name", why);
-}
-
-static int
-set_address(struct cfg_parse *cp, const char *v, struct err *why)
-{
-	char addr[ADDR_MAX + 1];
-
-	if (addr_normalize(v, addr, sizeof(addr), why) == -1)
-		return -1;
-	return set_string(&cp->cfg->address, addr, ADDR_MAX, "address", why);
-}
-
-static int
-set_organisers(struct cfg_parse *cp, const char *v, struct err *why)
-{
-	return cfg_organisers_add(cp->cfg, v, why);
-}
-
-static int
-set_start(struct cfg_parse *cp, const char *v, struct err *why)
-{
-	return time_parse_iso(v, &cp->cfg->start, why);
-}
-
-static int
-set_int(int *field, const char *v, int min, int max, const char *what, struct err *why)
-{
-	int64_t n;
-
-	if (str_to_int64(v, min, max, &n) == -1)
-		return err_set(why, "%s must be a whole number from %d to %d", what, min, max);
-	*field = (int)n;
-	return 0;
-}
-
-static int
-set_interval(struct cfg_parse *cp, const char *v, struct err *why)
-{
-	return set_int(&cp->cfg->interval_days, v, 1, 365, "interval_days", why);
-}
-
-static int
-set_delimiter(struct cfg_parse *cp, const char *v, struct err *why)
-{
-	if (strlen(v) != 1 || strchr("+-", v[0]) == NULL)
-		return err_set(why, "delimiter must be '+' or '-'");
-	cp->cfg->delimiter = v[0];
-	return 0;
-}
-
-static int
-set_list_id(struct cfg_parse *cp, const char *v, struct err *why)
-{
-	if (cfg_list_id_check(v, why) == -1)
-		return -1;
-	return set_string(&cp->cfg->list_id, v, 256, "list_id", why);
-}
-
-static int
-set_unsubscribe_url(struct cfg_parse *cp, const char *v, struct err *why)
-{
-	static const char *const https[] = { "https", NULL };
-
-	if (strlen(v) > 1000)
-		return err_set(why, "unsubscribe_url is longer than 1000 bytes");
-	return cfg_url_check(v, https, NULL, &cp->cfg->unsubscribe_url, why);
-}
-
-static int
-set_raw_html(struct cfg_parse *cp, const char *v, struct err *why)
-{
-	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
-		cp->cfg->allow_raw_html = 1;
-	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
-		cp->cfg->allow_raw_html = 0;
-	else
-		return err_set(why, "allow_raw_html must be yes or no");
-	return 0;
-}
-
-static int
-set_endpoint(struct cfg_parse *cp, char **field, const char *v, const char *const *schemes,
-    struct err *why)
-{
-	if (strlen(v) > 2000)
-		return err_set(why, "url is longer than 2000 bytes");
-	return cfg_url_check(v, schemes, cp->cfg->dir, field, why);
-}
-
-static int
-set_smtp_url(struct cfg_parse *cp, const char *v, struct err *why)
-{
-	static const char *const smtp[] = { "smtp", "smtp+starttls", "smtps", NULL };
-
-	return set_endpoint(cp, &cp->cfg->smtp_url, v, smtp, why);
-}
-
-static int
-set_imap_url(struct cfg_parse *cp, const char *v, struct err *why)
-{
-	static const char *const imap[] = { "imap", "imap+starttls", "imaps", NULL };
-
-	return set_endpoint(cp, &cp->cfg->imap_url, v, imap, why);
-}
-
-static int
-set_connections(struct cfg_parse *cp, const char *v, struct err *why)
-{
-	return set_int(&cp->cfg->smtp_connections, v, 1, 64, "connections", why);
-}
-
-static int
-set_path(struct cfg_parse *cp, char **field, const char *v, int must_exist, struct err *why)
-{
-	if (strlen(v) > PATH_MAX)
-		return err_set(why, "path is too long");
-	if ((*field = cfg_abs_path(cp->cfg->dir, v)) == NULL)
-		return err_set(why, "out of memory");
-	return must_exist ? cfg_file_readable(*field, why) : 0;
-}
-
-static int
-set_smtp_ca(struct cfg_parse *cp, const char *v, struct err *why)
-{
-	return set_path(cp, &cp->cfg->smtp_ca_file, v, 1, why);
-}
-
-static int
-set_imap_ca(struct cfg_parse *cp, const char *v, struct err *why)
-{
-	return set_path(cp, &cp->cfg->imap_ca_file, v, 1, why);
-}
-
-static int
-set_store_path(struct cfg_parse *cp, const char *v, struct err *why)
-{
-	return set_path(cp, &cp->cfg->store_path, v, 0, why);
-}
-
-static const struct key_def key_defs[] = {
-	{ "programme", "name", set_name, 1 },
-	{ "programme", "address", set_address, 1 },
-	{ "programme", "organisers", set_organisers, 1 },
-	{ "programme", "start", set_start, 1 },
-	{ "programme", "interval_days", set_interval, 0 },
-	{ "programme", "delimiter", set_delimiter, 0 },
-	{ "programme", "list_id", set_list_id, 0 },
-	{ "programme", "unsubscribe_url", set_unsubscribe_url, 0 },
-	{ "programme", "allow_raw_html", set_raw_html, 0 },
-	{ "smtp", "url", set_smtp_url, 1 },
-	{ "smtp", "connections", set_connections, 0 },
-	{ "smtp", "ca_file", set_smtp_ca, 0 },
-	{ "imap", "url", set_imap_url, 1 },
-	{ "imap", "ca_file", set_imap_ca, 0 },
-	{ "store", "path", set_store_path, 0 },
-};
-#define NKEYS (sizeof(key_defs) / sizeof(key_defs[0]))
-
 static int
 known_section(const char *name)
 {
 	if (strcmp(name, "schedule") == 0)
 		return 1;
-	for (size_t i = 0; i < NKEYS; i++)
-		if (strcmp(key_defs[i].section, name) == 0)
+	for (size_t i = 0; i < cfg_nkeys; i++)
+		if (strcmp(cfg_keys[i].section, name) == 0)
 			return 1;
 	return 0;
 }
@@ -313,7 +130,7 @@ static int
 on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct cfg_parse *cp = user;
-	const struct key_def *k = NULL;
+	const struct cfg_key *k = NULL;
 	struct err why;
 	size_t i;
 
@@ -332,9 +149,9 @@ on_key(void *user, const char *section, const char *name, const char *value)
 		schedule_key(cp, name, value);
 		return 1;
 	}
-	for (i = 0; i < NKEYS; i++) {
-		if (strcmp(key_defs[i].section, section) == 0 && strcmp(key_defs[i].name, name) == 0) {
-			k = &key_defs[i];
+	for (i = 0; i < cfg_nkeys; i++) {
+		if (strcmp(cfg_keys[i].section, section) == 0 && strcmp(cfg_keys[i].name, name) == 0) {
+			k = &cfg_keys[i];
 			break;
 		}
 	}
@@ -345,8 +162,8 @@ on_key(void *user, const char *section, const char *name, const char *value)
 	if (cp->key_line[i] != 0) {
 		/* inih hands an indented line to the handler as the continuation
 		 * of the previous key's value. */
-		if (cp->line_indented && k->set == set_organisers) {
-			if (set_organisers(cp, value, &why) == -1)
+		if (cp->line_indented && k->multiline) {
+			if (k->set(cp->cfg, value, &why) == -1)
 				problem(cp, cp->line, "%s", why.msg);
 		} else if (cp->line_indented) {
 			problem(cp, cp->line, "indented line read as more of '%s' (from line %d): "
@@ -364,7 +181,7 @@ on_key(void *user, const char *section, const char *name, const char *value)
 			problem(cp, cp->line, "'%s' is empty", name);
 		return 1; /* an optional key left empty keeps its default */
 	}
-	if (k->set(cp, value, &why) == -1)
+	if (k->set(cp->cfg, value, &why) == -1)
 		problem(cp, cp->line, "%s", why.msg);
 	return 1;
 }
@@ -401,8 +218,7 @@ note_section(struct cfg_parse *cp, const char *p, size_t n)
 	s->name[close - p - 1] = '\0';
 	s->line = cp->line;
 	if (!known_section(s->name))
-		problem(cp, cp->line, "unknown section [%s] (known: programme, smtp, imap, store, "
-		    "schedule)", s->name);
+		problem(cp, cp->line, "unknown section [%s] (known: %s)", s->name, cfg_sections);
 }
 
 /* Hands inih the next line, looking at it on the way (see the top). */
@@ -448,8 +264,8 @@ reader(char *str, int num, void *stream)
 static int
 key_line(const struct cfg_parse *cp, const char *section, const char *name)
 {
-	for (size_t i = 0; i < NKEYS; i++)
-		if (strcmp(key_defs[i].section, section) == 0 && strcmp(key_defs[i].name, name) == 0)
+	for (size_t i = 0; i < cfg_nkeys; i++)
+		if (strcmp(cfg_keys[i].section, section) == 0 && strcmp(cfg_keys[i].name, name) == 0)
 			return cp->key_line[i];
 	return 0;
 }
@@ -457,8 +273,8 @@ key_line(const struct cfg_parse *cp, const char *section, const char *name)
 static void
 check_required(struct cfg_parse *cp)
 {
-	for (size_t i = 0; i < NKEYS; i++) {
-		const struct key_def *k = &key_defs[i];
+	for (size_t i = 0; i < cfg_nkeys; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
 		int line = section_line(cp, k->section);
 
 		if (!k->required || cp->key_line[i] != 0)
@@ -475,12 +291,7 @@ set_defaults(struct cfg_parse *cp)
 {
 	struct programme_config *cfg = cp->cfg;
 
-	if (cfg->delimiter == 0)
-		cfg->delimiter = '+';
-	if (cfg->interval_days == 0)
-		cfg->interval_days = 14;
-	if (cfg->smtp_connections == 0)
-		cfg->smtp_connections = 4;
+	cfg_set_defaults(cfg);
 	if (cfg->store_path == NULL && (cfg->store_path = path_join(cfg->dir, "things.db")) == NULL)
 		problem(cp, 0, "out of memory");
 	if (cfg->list_id == NULL && cfg->name && cfg->address &&
@@ -531,18 +342,25 @@ int
 config_load(const char *path, struct programme_config *cfg, struct diag *d)
 {
 	struct cfg_parse cp = { .cfg = cfg, .d = d };
-	int key_lines[NKEYS] = { 0 };
+	int *key_lines = calloc(cfg_nkeys, sizeof(*key_lines));
 	char *data = NULL;
 	struct err why;
 	int rc;
 
 	cp.key_line = key_lines;
+	cfg_init_defaults(cfg);
+	if (key_lines == NULL) {
+		diag_report(d, path, 0, "out of memory");
+		return -1;
+	}
 	if (config_dir(path, cfg) == -1) {
 		diag_report(d, path, 0, "cannot open the configuration file: %s", strerror(errno));
+		free(key_lines);
 		return -1;
 	}
 	if (file_read_all(cfg->path, CONFIG_MAX_BYTES, &data, &cp.len, &why) == -1) {
 		diag_report(d, cfg->path, 0, "%s", why.msg);
+		free(key_lines);
 		return -1;
 	}
 	cp.data = data;
@@ -556,6 +374,7 @@ config_load(const char *path, struct programme_config *cfg, struct diag *d)
 	check_required(&cp);
 	set_defaults(&cp);
 	check_across(&cp);
+	free(key_lines);
 	return cp.errors ? -1 : 0;
 }
 
@@ -577,5 +396,8 @@ config_free(struct programme_config *cfg)
 	free(cfg->imap_ca_file);
 	free(cfg->store_path);
 	free(cfg->overrides);
+	free(cfg->inbox_processed);
+	free(cfg->inbox_failed);
+	free(cfg->organiser_secret);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -33,4 +33,22 @@ int cfg_organisers_add(struct programme_config *cfg, const char *value, struct e
 /* 0 if the file at path can be read. */
 int cfg_file_readable(const char *path, struct err *e);
 
+/* One key of things.conf: its setter checks a value and stores it. */
+struct cfg_key {
+	const char *section;
+	const char *name;
+	int (*set)(struct programme_config *cfg, const char *value, struct err *why);
+	int required;
+	int multiline;   /* may go on over indented lines (organisers) */
+};
+
+extern const struct cfg_key cfg_keys[];
+extern const size_t cfg_nkeys;
+extern const char cfg_sections[]; /* "programme, smtp, ...", for messages */
+
+/* Defaults whose zero means "not set", applied after parsing. */
+void cfg_set_defaults(struct programme_config *cfg);
+/* Defaults whose zero is a valid setting, applied before parsing. */
+void cfg_init_defaults(struct programme_config *cfg);
+
 #endif

@@ -45,17 +45,53 @@ struct programme_config {
 	char *unsubscribe_url; /* optional https endpoint; NULL if none */
 	int allow_raw_html;    /* pass raw HTML in Markdown through (default 0) */
 
+	int self_paced;        /* mode = self-paced: each participant's clock starts at
+	                          confirmation; default cohort (0) */
+	int catch_up_days;     /* late joiners get released Things one every K days;
+	                          0 = all at once; default 2 */
+	int max_lateness_hours; /* a Thing this late (after downtime) is held for the
+	                           organisers instead of sent blindly; default 72 */
+	int send_late;         /* send late Things anyway; default no */
+
 	/* [smtp] */
 	char *smtp_url;        /* "smtp://h:p", "smtp+starttls://h:p", "smtps://h:p"
 	                        * (user:password@ allowed, percent-encoded), or
 	                        * "maildir:/abs/path" */
 	int smtp_connections;  /* parallel connections, default 4 */
 	char *smtp_ca_file;    /* extra CA bundle for TLS, NULL = system store */
+	int smtp_max_per_minute;     /* 0 = no limit (default) */
+	int smtp_max_per_connection; /* messages before a fresh connection; 0 = no limit */
+
+	/* [bounces] */
+	int bounce_threshold;  /* score at which a participant is suspended; default 5 */
+	int bounce_stale_days; /* a score without new bounces this long resets; default 7 */
 
 	/* [imap] */
 	char *imap_url;        /* "imap://u:p@h:p/INBOX", "imap+starttls://...",
 	                        * "imaps://...", or "maildir:/abs/path" */
 	char *imap_ca_file;    /* extra CA bundle, NULL = system store */
+
+	/* [inbox] */
+	int inbox_max_kib;     /* larger messages are not parsed; default 10 MiB */
+	char *inbox_processed; /* folder for handled messages; default "Processed" */
+	char *inbox_failed;    /* folder for messages that could not be; default "Failed" */
+	int inbox_flag_only;   /* after = flag: flag instead of moving; default move (0) */
+	int answers_per_hour;  /* automatic answers to one address per hour; default 5 */
+	int ticket_reminder_hours; /* remind organisers of unanswered help; default 48 */
+	char *organiser_secret; /* organiser commands need it; NULL = commands off */
+
+	/* [feeds] */
+	int feeds_allow_private; /* test-only: fetch from loopback/private addresses */
+	int feeds_parallel;    /* default 8 */
+	int feeds_per_host;    /* default 2 */
+	int feeds_timeout_s;   /* default 20 */
+	int feeds_max_kib;     /* default 2048 */
+	int feeds_failures_notice; /* failed fetches in a row before the owner is told; 3 */
+
+	/* [digest] */
+	int digest_enabled;    /* default yes */
+	int digest_weekday;    /* 0 = Sunday .. 6; default 1 (Monday) */
+	int digest_hour;       /* local hour, 0-23; default 8 */
 
 	/* [store] */
 	char *store_path;      /* absolute */

@@ -130,9 +130,76 @@ test_defaults(void **state)
 	snprintf(want, sizeof(want), "%s/things.db", real);
 	assert_string_equal(p->cfg.store_path, want);
 	assert_int_equal(p->things[1].release_at - p->things[0].release_at, 14 * 86400);
+	assert_int_equal(p->cfg.self_paced, 0);
+	assert_int_equal(p->cfg.catch_up_days, 2);
+	assert_int_equal(p->cfg.max_lateness_hours, 72);
+	assert_int_equal(p->cfg.send_late, 0);
+	assert_int_equal(p->cfg.smtp_max_per_minute, 0);
+	assert_int_equal(p->cfg.bounce_threshold, 5);
+	assert_int_equal(p->cfg.bounce_stale_days, 7);
+	assert_int_equal(p->cfg.inbox_max_kib, 10 * 1024);
+	assert_string_equal(p->cfg.inbox_processed, "Processed");
+	assert_string_equal(p->cfg.inbox_failed, "Failed");
+	assert_int_equal(p->cfg.answers_per_hour, 5);
+	assert_null(p->cfg.organiser_secret);
+	assert_int_equal(p->cfg.feeds_allow_private, 0);
+	assert_int_equal(p->cfg.feeds_parallel, 8);
+	assert_int_equal(p->cfg.digest_enabled, 1);
+	assert_int_equal(p->cfg.digest_weekday, 1);
+	assert_int_equal(p->cfg.digest_hour, 8);
 	free(real);
 	programme_free(p);
 	scratch_remove(dir);
+}
+
+static void
+test_operational_keys(void **state)
+{
+	static const char conf[] =
+	    "[programme]\nname = T\naddress = things@example.org\norganisers = b@example.org\n"
+	    "start = 2027-01-11 09:00\nmode = self-paced\ncatch_up_days = 0\n"
+	    "max_lateness_hours = 24\nsend_late = yes\n"
+	    "[smtp]\nurl = smtp://h\nmax_per_minute = 600\nmax_per_connection = 100\n"
+	    "[bounces]\nthreshold = 3\nstale_days = 10\n"
+	    "[imap]\nurl = imap://u:p@h/INBOX\n"
+	    "[inbox]\nmax_message_kib = 512\nprocessed_folder = Done\nfailed_folder = Trouble\n"
+	    "after = flag\nanswers_per_hour = 2\nticket_reminder_hours = 24\n"
+	    "organiser_secret = correct-horse-battery\n"
+	    "[feeds]\nallow_private_addresses = yes\nparallel = 16\nper_host = 4\n"
+	    "timeout_seconds = 5\nmax_kib = 100\nfailures_before_notice = 5\n"
+	    "[digest]\nenabled = no\nday = Friday\nhour = 14\n";
+	struct programme *p = NULL;
+	struct diags d;
+	struct err e;
+
+	(void)state;
+	use_utc();
+	assert_int_equal(load_conf(conf, &p, &d, &e, NULL), 0);
+	assert_int_equal(p->cfg.self_paced, 1);
+	assert_int_equal(p->cfg.catch_up_days, 0);
+	assert_int_equal(p->cfg.max_lateness_hours, 24);
+	assert_int_equal(p->cfg.send_late, 1);
+	assert_int_equal(p->cfg.smtp_max_per_minute, 600);
+	assert_int_equal(p->cfg.smtp_max_per_connection, 100);
+	assert_int_equal(p->cfg.bounce_threshold, 3);
+	assert_int_equal(p->cfg.bounce_stale_days, 10);
+	assert_int_equal(p->cfg.inbox_max_kib, 512);
+	assert_string_equal(p->cfg.inbox_processed, "Done");
+	assert_string_equal(p->cfg.inbox_failed, "Trouble");
+	assert_int_equal(p->cfg.inbox_flag_only, 1);
+	assert_int_equal(p->cfg.answers_per_hour, 2);
+	assert_int_equal(p->cfg.ticket_reminder_hours, 24);
+	assert_string_equal(p->cfg.organiser_secret, "correct-horse-battery");
+	assert_int_equal(p->cfg.feeds_allow_private, 1);
+	assert_int_equal(p->cfg.feeds_parallel, 16);
+	assert_int_equal(p->cfg.feeds_per_host, 4);
+	assert_int_equal(p->cfg.feeds_timeout_s, 5);
+	assert_int_equal(p->cfg.feeds_max_kib, 100);
+	assert_int_equal(p->cfg.feeds_failures_notice, 5);
+	assert_int_equal(p->cfg.digest_enabled, 0);
+	assert_int_equal(p->cfg.digest_weekday, 5);
+	assert_int_equal(p->cfg.digest_hour, 14);
+	programme_free(p);
 }
 
 static void
@@ -232,6 +299,18 @@ test_errors_have_lines(void **state)
 		{ 9, "url = imaps://h\n[store]\npath =\n[other]\nx = 1", 12, "unknown section [other]" },
 		{ 2, NULL, 1, "[programme] lacks 'name'" },
 		{ 7, NULL, 6, "[smtp] lacks 'url'" },
+		{ 5, "mode = solo+", 5, "mode must be cohort or self-paced" },
+		{ 5, "catch_up_days = 61+", 5, "catch_up_days must be a whole number from 0 to 60" },
+		{ 5, "max_lateness_hours = 0+", 5, "from 1 to 8760" },
+		{ 5, "send_late = sometimes+", 5, "send_late must be yes or no" },
+		{ 7, "url = smtp://h\nmax_per_minute = -1", 8, "max_per_minute must be" },
+		{ 9, "url = imaps://h\n[bounces]\nthreshold = 0", 11, "threshold must be" },
+		{ 9, "url = imaps://h\n[inbox]\nprocessed_folder = a/b", 11, "letters, digits" },
+		{ 9, "url = imaps://h\n[inbox]\nafter = delete", 11, "after must be move or flag" },
+		{ 9, "url = imaps://h\n[inbox]\norganiser_secret = short", 11, "at least 16" },
+		{ 9, "url = imaps://h\n[feeds]\nper_host = 0", 11, "per_host must be" },
+		{ 9, "url = imaps://h\n[digest]\nday = someday", 11, "a day of the week" },
+		{ 9, "url = imaps://h\n[digest]\nhour = 24", 11, "hour must be a whole number from 0 to 23" },
 	};
 	char conf[4096];
 
@@ -392,6 +471,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_relative_config_path),
 		cmocka_unit_test(test_errors_have_lines),
+		cmocka_unit_test(test_operational_keys),
 		cmocka_unit_test(test_password_never_shown),
 		cmocka_unit_test(test_missing_section_is_line_zero),
 		cmocka_unit_test(test_every_problem_reported),
