@@ -64,6 +64,8 @@ struct feeds_options {
 	size_t max_size;        /* bytes of body, decoded (default 2 MiB; at most FEEDS_PARSE_MAX) */
 	long max_redirects;     /* default 5 */
 	int allow_private;      /* TEST ONLY: let URLs reach loopback/private addresses */
+	const char *allow_address; /* TEST ONLY: one address (as inet_ntop writes it) let
+				    * through although not public; NULL: none */
 	const char *user_agent; /* default "Things/0.1" */
 };
 
@@ -215,6 +217,8 @@ void fetch_job_free(struct fetch_job *job);
 int feeds_discover(const struct feeds_options *o, const char *url, char *feed_url, size_t n,
     struct err *e);
 
+struct feed;
+
 struct feeds_stats {
 	int feeds;          /* fetched (active feeds of active participants) */
 	int not_modified;   /* answered 304 */
@@ -224,6 +228,17 @@ struct feeds_stats {
 	int new_posts;      /* entries stored for the first time */
 	int digest_posts;   /* of which for the digest */
 };
+
+/* Stores the entries of a feed document fetched for f (f as it was before
+ * this fetch: its last_ok_at decides the first-fetch rule) by the rules
+ * above, matching them to Things; adds to stats->new_posts and
+ * digest_posts.  Call it inside store_begin/store_commit: on anything but
+ * 0 the caller rolls back, so a broken feed stores none of its entries.
+ * Does not record the fetch on f.  0 stored; 1 the document is not a
+ * usable feed (reason in e); -1 store error. */
+int feeds_ingest(struct store *st, const struct feed *f, const char *buf, size_t len,
+    const char *base_url, const struct feeds_thing *things, int nthings, int64_t now,
+    struct feeds_stats *stats, struct err *e);
 
 /* Fetches the feed of every active participant with a blog (its feed_url,
  * else its blog_url, discovering the feed if that is an HTML page) in one

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <curl/curl.h>
 
@@ -85,6 +87,24 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+static int
+allowed_address(const struct feeds_options *o, const struct sockaddr_storage *ss)
+{
+	char text[INET6_ADDRSTRLEN] = "";
+	const void *a;
+
+	if (o->allow_address == NULL)
+		return 0;
+	if (ss->ss_family == AF_INET)
+		a = &((const struct sockaddr_in *)ss)->sin_addr;
+	else if (ss->ss_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	else
+		return 0;
+	return inet_ntop(ss->ss_family, a, text, sizeof(text)) != NULL &&
+	    strcmp(text, o->allow_address) == 0;
+}
+
 static curl_socket_t
 on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 {
@@ -98,7 +118,7 @@ on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 	}
 	memset(&ss, 0, sizeof(ss));
 	memcpy(&ss, &a->addr, a->addrlen);
-	if (!t->o->allow_private &&
+	if (!t->o->allow_private && !allowed_address(t->o, &ss) &&
 	    fetch_addr_public((struct sockaddr *)&ss, t->refused, sizeof(t->refused)) == -1)
 		return CURL_SOCKET_BAD;
 	s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);

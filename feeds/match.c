@@ -98,12 +98,15 @@ links_to(const struct feeds_entry *entry, const char *thing_url)
 
 	if (thing_url == NULL || feeds_normalise_url(thing_url, want, sizeof(want)) == -1)
 		return 0;
+	/* ".../things/3/" matches ".../things/3", ".../things/3/x", not ".../things/30". */
 	n = strlen(want);
+	if (want[n - 1] == '/')
+		n--;
 	for (size_t i = 0; i < entry->nlinks; i++) {
 		if (feeds_normalise_url(entry->links[i], have, sizeof(have)) == -1)
 			continue;
-		if (strncmp(have, want, n) == 0 && (want[n - 1] == '/' || have[n] == '\0' ||
-		    have[n] == '/' || have[n] == '?'))
+		if (strncmp(have, want, n) == 0 && (have[n] == '\0' || have[n] == '/' ||
+		    have[n] == '?'))
 			return 1;
 	}
 	return 0;

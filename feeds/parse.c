@@ -205,15 +205,20 @@ entry_link(struct parse *p, struct entry_nodes *en, xmlNodePtr item)
 		ref = about ? strdup((const char *)about) : NULL;
 		xmlFree(about);
 	}
-	/* An RSS guid is a permalink unless it says otherwise. */
+	/* An RSS guid is a permalink unless it says otherwise; many are not
+	 * URLs at all, so only an absolute one counts. */
 	if ((ref == NULL || ref[0] == '\0') && p->format == FEEDS_RSS2 && en->id != NULL) {
-		char *perma = feeds_attr(en->id, "isPermaLink");
+		char *perma = feeds_attr(en->id, "isPermaLink"), *guid;
 
+		url = NULL;
 		if (perma == NULL || !feeds_ieq(perma, "false")) {
-			free(ref);
-			ref = raw_text(en->id, FEEDS_URL_MAX + 64);
+			guid = raw_text(en->id, FEEDS_URL_MAX + 64);
+			url = feeds_resolve_url(NULL, guid);
+			free(guid);
 		}
 		free(perma);
+		free(ref);
+		return url;
 	}
 	if (ref == NULL)
 		return NULL;

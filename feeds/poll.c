@@ -185,43 +185,61 @@ failed(struct poll *p, struct poll_feed *pf, const char *reason)
 	return store_feed_fetch_failed(p->st, pf->feed.id, reason, p->now, p->e);
 }
 
+int
+feeds_ingest(struct store *st, const struct feed *f, const char *buf, size_t len,
+    const char *base_url, const struct feeds_thing *things, int nthings, int64_t now,
+    struct feeds_stats *stats, struct err *e)
+{
+	struct poll p = { .st = st, .things = things, .nthings = nthings, .now = now,
+		.stats = stats, .e = e };
+	struct poll_feed pf;
+	struct entries en = { .p = &p, .pf = &pf, .digest_left = FEEDS_DIGEST_PER_FETCH };
+	struct err perr;
+	int rc;
+
+	memset(&pf, 0, sizeof(pf));
+	pf.feed = *f;
+	en.first = f->last_ok_at == 0;
+	en.cutoff = (en.first ? now : f->last_ok_at) - FEEDS_NEW_WINDOW;
+	if ((en.refl = calloc(REFLECTIONS_MAX, sizeof(*en.refl))) == NULL)
+		return err_set(e, "out of memory");
+	rc = store_reflection_each_url(st, f->participant_id, add_reflection, &en, e);
+	if (rc >= 0) {
+		rc = feeds_parse(buf, len, base_url, on_entry, &en, NULL, &perr);
+		if (rc == -1) {
+			/* The feed is broken, not the store. */
+			err_set(e, "%s", perr.msg);
+			rc = 1;
+		} else if (rc != 0) {
+			rc = -1;
+		}
+	}
+	free(en.refl);
+	return rc;
+}
+
 /* Stores the entries of a fetched feed and its new validators, in one
  * transaction: a crash leaves the feed as if not fetched. */
 static int
 store_entries(struct poll *p, struct poll_feed *pf, struct fetch_job *job)
 {
-	struct reflection_url *refl = calloc(REFLECTIONS_MAX, sizeof(*refl));
-	struct entries en = { .p = p, .pf = pf, .refl = refl,
-		.digest_left = FEEDS_DIGEST_PER_FETCH };
 	struct err perr;
 	int rc;
 
-	if (refl == NULL)
-		return err_set(p->e, "out of memory");
-	en.first = pf->feed.last_ok_at == 0;
-	en.cutoff = (en.first ? p->now : pf->feed.last_ok_at) - FEEDS_NEW_WINDOW;
-	if (store_begin(p->st, p->e) == -1) {
-		free(refl);
+	if (store_begin(p->st, p->e) == -1)
 		return -1;
-	}
-	rc = store_reflection_each_url(p->st, pf->feed.participant_id, add_reflection, &en, p->e);
-	if (rc >= 0)
-		rc = feeds_parse(buf_str(&job->body), job->body.len,
-		    job->effective_url ? job->effective_url : pf->feed.url, on_entry, &en, NULL,
-		    &perr);
-	free(refl);
-	if (rc == -1) {
-		/* The feed is broken, not the store: undo its entries, record it. */
+	rc = feeds_ingest(p->st, &pf->feed, buf_str(&job->body), job->body.len,
+	    job->effective_url ? job->effective_url : pf->feed.url, p->things, p->nthings,
+	    p->now, p->stats, &perr);
+	if (rc == 1) {
 		store_rollback(p->st);
 		return failed(p, pf, perr.msg);
 	}
-	if (rc != 0) {
-		store_rollback(p->st);
-		return -1;
-	}
-	if (store_feed_fetch_ok(p->st, pf->feed.id, job->new_etag, job->new_last_modified,
-	    p->now, p->e) == -1 || sync_participant(p, pf) == -1 ||
+	if (rc == -1 || store_feed_fetch_ok(p->st, pf->feed.id, job->new_etag,
+	    job->new_last_modified, p->now, p->e) == -1 || sync_participant(p, pf) == -1 ||
 	    store_commit(p->st, p->e) == -1) {
+		if (rc == -1)
+			err_set(p->e, "%s", perr.msg);
 		store_rollback(p->st);
 		return -1;
 	}

@@ -20,15 +20,17 @@ is_cont(unsigned char c)
 	return (c & 0xc0) == 0x80;
 }
 
-void
-feeds_clip(char *s, size_t max_chars, size_t max_bytes, int word)
+/* feeds_clip, for text that may already have been cut (cut set): then it
+ * gets its ellipsis even if what is left fits. */
+static void
+clip(char *s, size_t max_chars, size_t max_bytes, int word, int cut_before)
 {
 	size_t len = strlen(s), chars = 0, cut = 0, i;
 
 	for (i = 0; i < len; i++)
 		if (!is_cont((unsigned char)s[i]))
 			chars++;
-	if (chars <= max_chars && len <= max_bytes)
+	if (!cut_before && chars <= max_chars && len <= max_bytes)
 		return;
 	/* The last character boundary that leaves room for the ellipsis. */
 	chars = 0;
@@ -50,6 +52,12 @@ feeds_clip(char *s, size_t max_chars, size_t max_bytes, int word)
 	    s[cut - 1] == ':'))
 		cut--;
 	memcpy(s + cut, ellipsis, sizeof(ellipsis));
+}
+
+void
+feeds_clip(char *s, size_t max_chars, size_t max_bytes, int word)
+{
+	clip(s, max_chars, max_bytes, word, 0);
 }
 
 /* Text accumulated with runs of white space collapsed as it comes. */
@@ -201,7 +209,7 @@ feeds_html_text(const char *html, size_t len, const char *base, size_t max_chars
 	rc = html_walk(doc, base, &t, links, nlinks_max, nlinks);
 	xmlFreeDoc(doc);
 	if (rc == 0 && t.b.len > 0) {
-		feeds_clip(t.b.data, max_chars, n - 1, 1);
+		clip(t.b.data, max_chars, n - 1, 1, t.full);
 		snprintf(out, n, "%s", t.b.data);
 	}
 out:
