@@ -141,13 +141,16 @@ check_url(struct transfer *t)
 	if (t->job->url == NULL || strlen(t->job->url) > FEEDS_URL_MAX ||
 	    str_has_ctl(t->job->url, 0) ||
 	    curl_url_set(u, CURLUPART_URL, t->job->url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
 		snprintf(t->job->error, sizeof(t->job->error), "not a valid URL");
 		goto out;
 	}
 	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
 		snprintf(t->job->error, sizeof(t->job->error), "not an http or https URL");
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		snprintf(t->job->error, sizeof(t->job->error), "not a valid URL (no host)");
 		goto out;
 	}
 	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
