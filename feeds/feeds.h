@@ -176,7 +176,7 @@ struct fetch_job {
 	/* results */
 	int ok;                 /* a response arrived and the body is complete */
 	long status;            /* final HTTP status (0 if none) */
-	int not_modified;       /* 304, or the time condition was not met */
+	int not_modified;       /* the server answered 304 */
 	struct buf body;        /* the decoded body (ok and 2xx) */
 	char content_type[128];
 	char new_etag[FEEDS_ETAG_MAX + 1];

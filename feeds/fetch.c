@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -171,27 +172,59 @@ out:
 }
 
 static int
+add_header(struct transfer *t, const char *line)
+{
+	struct curl_slist *l = curl_slist_append(t->headers, line);
+
+	if (l == NULL)
+		return -1;
+	t->headers = l;
+	return 0;
+}
+
+/* "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate,
+ * English names whatever the locale). */
+static void
+http_date(int64_t t, char *out, size_t n)
+{
+	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	snprintf(out, n, "If-Modified-Since: %s, %02d %s %04d %02d:%02d:%02d GMT", wd[tm.tm_wday],
+	    tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static int
 setup_handle(struct transfer *t)
 {
 	const struct feeds_options *o = t->o;
 	struct fetch_job *j = t->job;
-	char inm[FEEDS_ETAG_MAX + 32];
+	char inm[FEEDS_ETAG_MAX + 32], ims[64];
 	CURL *h;
 
 	if ((t->h = h = curl_easy_init()) == NULL)
 		return -1;
-	t->headers = curl_slist_append(NULL, "Accept: application/rss+xml, application/atom+xml,"
+	if (add_header(t, "Accept: application/rss+xml, application/atom+xml,"
 	    " application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8,"
-	    " text/html;q=0.5, */*;q=0.1");
-	if (t->headers == NULL)
+	    " text/html;q=0.5, */*;q=0.1") == -1)
 		return -1;
 	if (j->etag[0] != '\0' && !str_has_ctl(j->etag, 0)) {
-		struct curl_slist *l;
-
 		snprintf(inm, sizeof(inm), "If-None-Match: %s", j->etag);
-		if ((l = curl_slist_append(t->headers, inm)) == NULL)
+		if (add_header(t, inm) == -1)
 			return -1;
-		t->headers = l;
+	}
+	/* Not CURLOPT_TIMECONDITION: with it libcurl drops a 200's body
+	 * whose Last-Modified is not newer than ours, so a feed changed in
+	 * the same second, or a server with a stuck Last-Modified, would
+	 * look unchanged for ever.  Only a 304 means unchanged. */
+	if (j->last_modified > 0) {
+		http_date(j->last_modified, ims, sizeof(ims));
+		if (add_header(t, ims) == -1)
+			return -1;
 	}
 	if (curl_easy_setopt(h, CURLOPT_URL, j->url) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
@@ -210,10 +243,6 @@ setup_handle(struct transfer *t)
 	curl_easy_setopt(h, CURLOPT_USERAGENT, o->user_agent ? o->user_agent : "Things/0.1");
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, t->headers);
 	curl_easy_setopt(h, CURLOPT_FILETIME, 1L);
-	if (j->last_modified > 0) {
-		curl_easy_setopt(h, CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_IFMODSINCE);
-		curl_easy_setopt(h, CURLOPT_TIMEVALUE_LARGE, (curl_off_t)j->last_modified);
-	}
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -264,10 +293,8 @@ collect(struct transfer *t, CURLcode res)
 	struct curl_header *hdr;
 	char *eff = NULL, *ct = NULL;
 	curl_off_t filetime = -1;
-	long unmet = 0;
 
 	curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, &j->status);
-	curl_easy_getinfo(t->h, CURLINFO_CONDITION_UNMET, &unmet);
 	if (curl_easy_getinfo(t->h, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff)
 		j->effective_url = strdup(eff);
 	if (res != CURLE_OK) {
@@ -297,7 +324,7 @@ collect(struct transfer *t, CURLcode res)
 	if (curl_easy_getinfo(t->h, CURLINFO_FILETIME_T, &filetime) == CURLE_OK && filetime > 0)
 		j->new_last_modified = (int64_t)filetime;
 	/* A 304 need not repeat the validators: keep the ones that worked. */
-	if (j->status == 304 || unmet) {
+	if (j->status == 304) {
 		j->not_modified = 1;
 		if (j->new_etag[0] == '\0')
 			snprintf(j->new_etag, sizeof(j->new_etag), "%s", j->etag);

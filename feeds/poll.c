@@ -317,11 +317,13 @@ on_done(void *arg, struct fetch_job *job)
 	if (p->fatal)
 		return 0;
 	rc = handle(p, job->user, job);
-	if (rc == -1) {
+	if (rc == -1)
 		p->fatal = 1;
-		return 0;
-	}
-	return rc;
+	/* Done with the body: memory stays bounded by the transfers in flight,
+	 * not by the number of participants. */
+	if (rc != 1)
+		buf_free(&job->body);
+	return rc == 1 ? 1 : 0;
 }
 
 static int
@@ -362,7 +364,7 @@ ensure_rows(struct poll *p)
 		char *checked = feeds_resolve_url(NULL, url);
 
 		if (checked == NULL || strcmp(checked, url) != 0) {
-			log_warn("feeds: participant %lld: %s is not an http(s) URL; not fetched",
+			log_info("feeds: participant %lld: %s is not an http(s) URL; not fetched",
 			    (long long)pf->feed.participant_id, url);
 			free(checked);
 			continue;

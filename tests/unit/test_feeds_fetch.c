@@ -229,6 +229,37 @@ nobody_connected(int fd)
 	return errno == EAGAIN || errno == EWOULDBLOCK;
 }
 
+/* http_proxy and friends in the environment are not used: a proxy would
+ * make the address guard check the proxy, not the participant's host. */
+static void
+test_no_proxy_from_environment(void **state)
+{
+	struct httpd *h = *state;
+	struct feeds_options o;
+	struct fetch_job job;
+	char url[128], proxy[64];
+	int port, fd = listener("127.0.0.1", &port);
+
+	assert_true(fd >= 0);
+	snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%d", port);
+	setenv("http_proxy", proxy, 1);
+	setenv("HTTPS_PROXY", proxy, 1);
+	setenv("ALL_PROXY", proxy, 1);
+	httpd_put_fixture(h, "feed.xml", "rss2.xml");
+	options(&o, 1);
+	url_of(h, "/feed.xml", url, sizeof(url));
+	fetch(&o, url, NULL, 0, &job);
+	unsetenv("http_proxy");
+	unsetenv("HTTPS_PROXY");
+	unsetenv("ALL_PROXY");
+	assert_true(job.ok);
+	assert_int_equal(job.status, 200);
+	assert_true(nobody_connected(fd));
+	assert_int_equal(httpd_expect(h, (const char *[]){ "GET /feed.xml 200", NULL }, 1), 1);
+	fetch_job_free(&job);
+	close(fd);
+}
+
 /* Every URL resolves to an address that is not public: refused before
  * connecting, with the address and the reason in the error. */
 static void
@@ -659,6 +690,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fetch_http_errors_and_bad_urls, setup_httpd,
 		    teardown_httpd),
 		cmocka_unit_test(test_private_addresses_refused),
+		cmocka_unit_test_setup_teardown(test_no_proxy_from_environment, setup_httpd,
+		    teardown_httpd),
 		cmocka_unit_test_setup_teardown(test_redirect_to_private_refused, setup_httpd,
 		    teardown_other),
 		cmocka_unit_test_setup_teardown(test_redirects, setup_httpd, teardown_httpd),
