@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -182,20 +181,19 @@ add_header(struct transfer *t, const char *line)
 	return 0;
 }
 
-/* "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate,
- * English names whatever the locale). */
+/* "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT": RFC 9110's date is
+ * RFC 5322's in UTC with "GMT" for the zone. */
 static void
 http_date(int64_t t, char *out, size_t n)
 {
-	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t tt = (time_t)t;
-	struct tm tm;
+	char date[64];
+	size_t len;
 
-	gmtime_r(&tt, &tm);
-	snprintf(out, n, "If-Modified-Since: %s, %02d %s %04d %02d:%02d:%02d GMT", wd[tm.tm_wday],
-	    tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	time_format_rfc5322(t, date, sizeof(date));
+	len = strlen(date);
+	if (len > 5 && strcmp(date + len - 5, "+0000") == 0)
+		memcpy(date + len - 5, "GMT", 4);
+	snprintf(out, n, "If-Modified-Since: %s", date);
 }
 
 static int

@@ -292,17 +292,19 @@ handle(struct poll *p, struct poll_feed *pf, struct fetch_job *job)
 		return store_feed_retire(p->st, pf->feed.id, "the server says the feed is gone "
 		    "(HTTP 410); it will not be fetched again", p->now, p->e);
 	}
+	if (!job->not_modified && (job->status < 200 || job->status > 299)) {
+		snprintf(reason, sizeof(reason), "%s", job->error[0] ? job->error : "HTTP error");
+		return failed(p, pf, reason);
+	}
+	/* Moved for good, to a place that answers (a 304 too: the validators
+	 * travel with the redirect). */
+	if (job->moved_url != NULL && move_feed(p, pf, job->moved_url) == -1)
+		return -1;
 	if (job->not_modified) {
 		p->stats->not_modified++;
 		return store_feed_fetch_ok(p->st, pf->feed.id, job->new_etag,
 		    job->new_last_modified, p->now, p->e);
 	}
-	if (job->status < 200 || job->status > 299) {
-		snprintf(reason, sizeof(reason), "%s", job->error[0] ? job->error : "HTTP error");
-		return failed(p, pf, reason);
-	}
-	if (job->moved_url != NULL && move_feed(p, pf, job->moved_url) == -1)
-		return -1;
 	if (feeds_looks_like_html(job->content_type, buf_str(&job->body), job->body.len))
 		return follow_page(p, pf, job);
 	return store_entries(p, pf, job);

@@ -13,10 +13,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <cmocka.h>
-#include <curl/curl.h>
-#include <libxml/parser.h>
 
 #include "../../feeds/feeds.h"
+#include "test_feeds_common.h"
 #include "test_feeds_httpd.h"
 
 static double
@@ -98,15 +97,11 @@ test_fetch_gzip_and_validators(void **state)
 	struct httpd *h = *state;
 	struct feeds_options o;
 	struct fetch_job job;
-	char url[128], expect[8192];
-	FILE *f;
+	char url[128];
 	size_t n;
+	char *expect = fixture_read("rss2.xml", NULL, NULL, &n);
 
 	httpd_put_fixture(h, "feed.xml", "rss2.xml");
-	f = fopen("tests/fixtures/feeds/rss2.xml", "rb");
-	assert_non_null(f);
-	n = fread(expect, 1, sizeof(expect), f);
-	fclose(f);
 	options(&o, 1);
 	url_of(h, "/feed.xml", url, sizeof(url));
 	fetch(&o, url, NULL, 0, &job);
@@ -115,6 +110,7 @@ test_fetch_gzip_and_validators(void **state)
 	assert_false(job.not_modified);
 	assert_int_equal(job.body.len, n);
 	assert_memory_equal(job.body.data, expect, n);       /* gzip decoded */
+	free(expect);
 	assert_string_equal(job.content_type, "application/xml");
 	assert_true(job.new_etag[0] == '"');
 	assert_true(job.new_last_modified > 0);
@@ -673,14 +669,6 @@ test_discover(void **state)
 	assert_int_equal(feeds_discover(&o, url, got, 16, &e), -1);
 }
 
-static int
-cleanup(void **state)
-{
-	(void)state;
-	xmlCleanupParser();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -701,11 +689,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_requeue, setup_httpd, teardown_httpd),
 		cmocka_unit_test_setup_teardown(test_discover, setup_httpd, teardown_httpd),
 	};
-	int rc;
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	xmlInitParser();
-	rc = cmocka_run_group_tests(tests, NULL, cleanup);
-	curl_global_cleanup();
-	return rc;
+	feeds_test_init();
+	return feeds_test_done(cmocka_run_group_tests(tests, NULL, feeds_test_cleanup));
 }

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test_feeds_common.h"
+
 #define HTTPD_SCRIPT "tests/tools/httpd.py"
 
 struct httpd {
@@ -68,20 +70,11 @@ httpd_put(struct httpd *h, const char *name, const char *data)
 static inline void
 httpd_put_fixture(struct httpd *h, const char *name, const char *fixture)
 {
-	char path[256];
-	static char data[1 << 16];
-	size_t n;
-	FILE *f;
+	size_t len;
+	char *data = fixture_read(fixture, NULL, NULL, &len);
 
-	snprintf(path, sizeof(path), "tests/fixtures/feeds/%s", fixture);
-	if ((f = fopen(path, "rb")) == NULL) {
-		fprintf(stderr, "cannot read %s\n", path);
-		abort();
-	}
-	n = fread(data, 1, sizeof(data) - 1, f);
-	fclose(f);
-	data[n] = '\0';
 	httpd_put(h, name, data);
+	free(data);
 }
 
 /* Starts the server on host ("127.0.0.1", or "0.0.0.0" to answer on

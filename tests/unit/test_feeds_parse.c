@@ -10,12 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include <curl/curl.h>
-#include <libxml/parser.h>
 
 #include "../../feeds/feeds.h"
+#include "test_feeds_common.h"
 
-#define FIXTURES "tests/fixtures/feeds/"
 #define MAX_GOT 8
 
 struct got_entry {
@@ -53,26 +51,6 @@ collect(void *arg, const struct feeds_entry *entry)
 	}
 	g->n++;
 	return g->stop_at != 0 && g->n == g->stop_at ? 7 : 0;
-}
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
 }
 
 struct want {
@@ -170,7 +148,6 @@ static const struct parse_case cases[] = {
 static void
 check_case(const struct parse_case *c)
 {
-	char path[256];
 	struct got g;
 	struct err e;
 	enum feeds_format fmt = (enum feeds_format)-1;
@@ -178,8 +155,7 @@ check_case(const struct parse_case *c)
 	char *buf;
 	int rc;
 
-	snprintf(path, sizeof(path), FIXTURES "%s", c->file);
-	buf = slurp(path, &len);
+	buf = fixture_read(c->file, NULL, NULL, &len);
 	memset(&g, 0, sizeof(g));
 	memset(&e, 0, sizeof(e));
 	rc = feeds_parse(buf, len, c->base, collect, &g, &fmt, &e);
@@ -230,7 +206,7 @@ test_entity_bomb_is_quick(void **state)
 	struct err e;
 	struct timespec t0, t1;
 	size_t len;
-	char *buf = slurp(FIXTURES "bomb.xml", &len);
+	char *buf = fixture_read("bomb.xml", NULL, NULL, &len);
 
 	(void)state;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -250,9 +226,8 @@ test_external_entity_not_read(void **state)
 	static const char marker[] = "TOPSECRET-2f9c41";
 	struct got g;
 	struct err e;
-	struct buf doc;
 	size_t len;
-	char *tmpl, *p, *at;
+	char *doc;
 	FILE *f;
 	int rc;
 
@@ -263,18 +238,11 @@ test_external_entity_not_read(void **state)
 	assert_non_null(f);
 	fprintf(f, "%s\n", marker);
 	fclose(f);
-	tmpl = slurp(FIXTURES "xxe.xml", &len);
-	buf_init(&doc, 0);
-	for (p = tmpl; (at = strstr(p, "@SECRET@")) != NULL; p = at + 8) {
-		assert_int_equal(buf_append(&doc, p, (size_t)(at - p)), 0);
-		assert_int_equal(buf_puts(&doc, secret), 0);
-	}
-	assert_int_equal(buf_puts(&doc, p), 0);
-	free(tmpl);
+	doc = fixture_read("xxe.xml", "@SECRET@", secret, &len);
 
 	memset(&g, 0, sizeof(g));
-	rc = feeds_parse(buf_str(&doc), doc.len, "https://x.example/feed", collect, &g, NULL, &e);
-	buf_free(&doc);
+	rc = feeds_parse(doc, len, "https://x.example/feed", collect, &g, NULL, &e);
+	free(doc);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(rc, 0);
@@ -361,7 +329,7 @@ test_callback_stops_parse(void **state)
 	struct got g;
 	struct err e;
 	size_t len;
-	char *buf = slurp(FIXTURES "rss2.xml", &len);
+	char *buf = fixture_read("rss2.xml", NULL, NULL, &len);
 
 	(void)state;
 	memset(&g, 0, sizeof(g));
@@ -440,14 +408,6 @@ test_dates(void **state)
 	}
 }
 
-static int
-cleanup(void **state)
-{
-	(void)state;
-	xmlCleanupParser();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -463,9 +423,6 @@ main(void)
 		cmocka_unit_test(test_dates),
 	};
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	xmlInitParser();
-	int rc = cmocka_run_group_tests(tests, NULL, cleanup);
-	curl_global_cleanup();
-	return rc;
+	feeds_test_init();
+	return feeds_test_done(cmocka_run_group_tests(tests, NULL, feeds_test_cleanup));
 }

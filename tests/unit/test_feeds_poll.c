@@ -9,11 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include <curl/curl.h>
-#include <libxml/parser.h>
 
 #include "../../feeds/feeds.h"
-#include "../../store/store.h"
+#include "test_feeds_common.h"
 #include "test_feeds_httpd.h"
 
 #define NOW ((int64_t)1795500000) /* 2026-11-24 05:20 UTC */
@@ -22,9 +20,8 @@
 struct fixture {
 	struct httpd h;
 	struct httpd big;   /* a second server some tests start */
-	char dir[64];
-	char path[128];
-	struct store *st;
+	struct test_store ts;
+	struct store *st;   /* ts.st */
 	struct feeds_options o;
 	int64_t ada, bo, cy, dee;    /* cy is pending; dee has no blog */
 };
@@ -35,36 +32,19 @@ static const struct feeds_thing things[12] = {
 	{ "Cloud storage", NULL }, { "Mashups", NULL }, { "Games", NULL }, { "Looking back", NULL },
 };
 
-static int64_t
-add(struct store *st, const char *addr, enum participant_status status)
-{
-	struct participant p;
-	struct err e;
-
-	assert_int_equal(store_participant_add(st, addr, "", status, 100, &p, &e), 0);
-	return p.id;
-}
-
 static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct err e;
 
-	if (f == NULL || httpd_start(&f->h, "127.0.0.1", NULL) == -1)
+	if (f == NULL || httpd_start(&f->h, "127.0.0.1", NULL) == -1 ||
+	    test_store_open(&f->ts) == -1)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/things-poll-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/things.db", f->dir);
-	if (store_open(f->path, &f->st, &e) == -1) {
-		fprintf(stderr, "%s\n", e.msg);
-		return -1;
-	}
-	f->ada = add(f->st, "ada@example.org", PS_ACTIVE);
-	f->bo = add(f->st, "bo@example.net", PS_ACTIVE);
-	f->cy = add(f->st, "cy@example.com", PS_PENDING);
-	f->dee = add(f->st, "dee@example.com", PS_ACTIVE);
+	f->st = f->ts.st;
+	f->ada = test_participant(f->st, "ada@example.org", PS_ACTIVE);
+	f->bo = test_participant(f->st, "bo@example.net", PS_ACTIVE);
+	f->cy = test_participant(f->st, "cy@example.com", PS_PENDING);
+	f->dee = test_participant(f->st, "dee@example.com", PS_ACTIVE);
 	feeds_options_default(&f->o);
 	f->o.allow_private = 1;
 	f->o.timeout = 10;
@@ -76,16 +56,13 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[160];
+	int rc;
 
 	httpd_stop(&f->h);
 	httpd_stop(&f->big);
-	store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		return -1;
+	rc = test_store_close(&f->ts);
 	free(f);
-	return 0;
+	return rc;
 }
 
 static void
@@ -120,6 +97,22 @@ feed_of(struct fixture *f, int64_t who, struct feed *out)
 	assert_int_equal(store_participant_by_id(f->st, who, &p, &e), 0);
 	assert_int_equal(store_feed_ensure(f->st, who, p.feed_url[0] ? p.feed_url : p.blog_url,
 	    NOW, out, &e), 1);
+}
+
+/* Checks that the participant's feed URL is now base + path and gives
+ * the feed row. */
+static void
+assert_feed_url(struct fixture *f, int64_t who, const char *path, struct feed *fd)
+{
+	struct participant p;
+	struct err e;
+	char want[256];
+
+	snprintf(want, sizeof(want), "%s%s", f->h.base, path);
+	assert_int_equal(store_participant_by_id(f->st, who, &p, &e), 0);
+	assert_string_equal(p.feed_url, want);
+	feed_of(f, who, fd);
+	assert_string_equal(fd->url, want);
 }
 
 static int
@@ -222,14 +215,12 @@ static void
 test_poll_moved_permanently(void **state)
 {
 	struct fixture *f = *state;
+	static const char map[] = "/old.xml 301 /new.xml\n/temp.xml 302 /other.xml\n";
 	struct feeds_stats s;
-	struct participant p;
 	struct feed fd;
 	struct err e;
-	char want[128], map[256];
 	int64_t n;
 
-	snprintf(map, sizeof(map), "/old.xml 301 /new.xml\n/temp.xml 302 /other.xml\n");
 	httpd_write(f->h.redirects, map, strlen(map));
 	httpd_put_fixture(&f->h, "new.xml", "rss2.xml");
 	httpd_put_fixture(&f->h, "other.xml", "atom.xml");
@@ -240,17 +231,11 @@ test_poll_moved_permanently(void **state)
 	assert_int_equal(s.feeds, 2);
 	assert_int_equal(s.moved, 1);
 	assert_int_equal(s.new_posts, 6 + 3);
-	snprintf(want, sizeof(want), "%s/new.xml", f->h.base);
-	assert_int_equal(store_participant_by_id(f->st, f->bo, &p, &e), 0);
-	assert_string_equal(p.feed_url, want);
-	feed_of(f, f->bo, &fd);
-	assert_string_equal(fd.url, want);
+	assert_feed_url(f, f->bo, "/new.xml", &fd);
 	assert_int_equal(store_post_count(f->st, fd.id, -1, &n, &e), 0);
 	assert_int_equal(n, 6);
 	/* A temporary redirect is not a move. */
-	snprintf(want, sizeof(want), "%s/temp.xml", f->h.base);
-	assert_int_equal(store_participant_by_id(f->st, f->ada, &p, &e), 0);
-	assert_string_equal(p.feed_url, want);
+	assert_feed_url(f, f->ada, "/temp.xml", &fd);
 
 	poll_at(f, NOW + DAY, &s);
 	assert_int_equal(s.moved, 0);
@@ -258,6 +243,20 @@ test_poll_moved_permanently(void **state)
 	assert_int_equal(requests(f, "GET /old.xml", 1), 1);
 	assert_int_equal(httpd_expect(&f->h, (const char *[]){ "GET /new.xml 304", NULL }, 1), 1);
 	assert_int_equal(requests(f, "GET /temp.xml 302", 2), 2);
+
+	/* Now a permanent move to a URL serving the same feed: a 304 there
+	 * still moves the stored URL. */
+	httpd_write(f->h.redirects, "/temp.xml 301 /other.xml\n", 25);
+	poll_at(f, NOW + 2 * DAY, &s);
+	assert_int_equal(s.moved, 1);
+	assert_int_equal(s.not_modified, 2);
+	assert_int_equal(s.new_posts, 0);
+	assert_feed_url(f, f->ada, "/other.xml", &fd);
+	assert_int_equal(fd.last_ok_at, NOW + 2 * DAY);
+	assert_true(fd.etag[0] == '"');
+	assert_int_equal(requests(f, "GET /temp.xml 301", 1), 1);
+	/* one behind the 302 of the second poll, one behind the 301 */
+	assert_int_equal(httpd_expect(&f->h, (const char *[]){ "GET /other.xml 304", NULL }, 2), 2);
 }
 
 static void
@@ -330,10 +329,8 @@ test_poll_discovers_feed(void **state)
 	struct fixture *f = *state;
 	static const char map[] = "/feed/ 302 /wordpress.xml\n";
 	struct feeds_stats s;
-	struct participant p;
 	struct feed fd;
 	struct err e;
-	char want[128];
 	int64_t n;
 
 	httpd_write(f->h.redirects, map, strlen(map));
@@ -351,16 +348,10 @@ test_poll_discovers_feed(void **state)
 	assert_int_equal(s.moved, 1);
 	assert_int_equal(s.failed, 1);
 	assert_int_equal(s.new_posts, 2 + 3);
-	snprintf(want, sizeof(want), "%s/feed/", f->h.base);
-	assert_int_equal(store_participant_by_id(f->st, f->ada, &p, &e), 0);
-	assert_string_equal(p.feed_url, want);
-	feed_of(f, f->ada, &fd);
-	assert_string_equal(fd.url, want);
+	assert_feed_url(f, f->ada, "/feed/", &fd);
 	assert_int_equal(store_post_count(f->st, fd.id, -1, &n, &e), 0);
 	assert_int_equal(n, 2);
-	snprintf(want, sizeof(want), "%s/bo.xml", f->h.base);
-	assert_int_equal(store_participant_by_id(f->st, f->bo, &p, &e), 0);
-	assert_string_equal(p.feed_url, want);
+	assert_feed_url(f, f->bo, "/bo.xml", &fd);
 	feed_of(f, f->dee, &fd);
 	assert_int_equal(fd.failures, 1);
 	assert_non_null(strstr(fd.last_error, "does not announce a feed"));
@@ -421,7 +412,7 @@ test_poll_many(void **state)
 		char addr[64], name[32], path[40];
 
 		snprintf(addr, sizeof(addr), "p%d@example.org", i);
-		ids[i] = add(f->st, addr, PS_ACTIVE);
+		ids[i] = test_participant(f->st, addr, PS_ACTIVE);
 		snprintf(name, sizeof(name), "f%d.xml", i);
 		httpd_put_fixture(&f->h, name, i % 2 ? "rss1.rdf" : "blogger.xml");
 		snprintf(path, sizeof(path), "/%s", name);
@@ -436,14 +427,6 @@ test_poll_many(void **state)
 	assert_int_equal(requests(f, "GET /f", 10), 10);
 }
 
-static int
-cleanup(void **state)
-{
-	(void)state;
-	xmlCleanupParser();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -456,11 +439,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_poll_guard_and_size_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_many, setup, teardown),
 	};
-	int rc;
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	xmlInitParser();
-	rc = cmocka_run_group_tests(tests, NULL, cleanup);
-	curl_global_cleanup();
-	return rc;
+	feeds_test_init();
+	return feeds_test_done(cmocka_run_group_tests(tests, NULL, feeds_test_cleanup));
 }

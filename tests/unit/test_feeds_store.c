@@ -9,50 +9,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include <curl/curl.h>
-#include <libxml/parser.h>
 #include <sqlite3.h>
 
 #include "../../feeds/feeds.h"
-#include "../../store/store.h"
+#include "test_feeds_common.h"
 
 #define NOW ((int64_t)1795500000) /* 2026-11-24 */
 #define DAY ((int64_t)86400)
 
 struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *st;
+	struct test_store ts;
+	struct store *st;      /* ts.st */
 	int64_t ada, bo, cy;   /* active, active, pending */
 };
-
-static int64_t
-add(struct store *st, const char *addr, enum participant_status status)
-{
-	struct participant p;
-	struct err e;
-
-	assert_int_equal(store_participant_add(st, addr, "", status, 100, &p, &e), 0);
-	return p.id;
-}
 
 static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct err e;
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/things-feeds-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (f == NULL || test_store_open(&f->ts) == -1)
 		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/things.db", f->dir);
-	if (store_open(f->path, &f->st, &e) == -1) {
-		fprintf(stderr, "%s\n", e.msg);
-		return -1;
-	}
-	f->ada = add(f->st, "ada@example.org", PS_ACTIVE);
-	f->bo = add(f->st, "bo@example.net", PS_ACTIVE);
-	f->cy = add(f->st, "cy@example.com", PS_PENDING);
+	f->st = f->ts.st;
+	f->ada = test_participant(f->st, "ada@example.org", PS_ACTIVE);
+	f->bo = test_participant(f->st, "bo@example.net", PS_ACTIVE);
+	f->cy = test_participant(f->st, "cy@example.com", PS_PENDING);
 	*state = f;
 	return 0;
 }
@@ -61,14 +42,10 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[160];
+	int rc = test_store_close(&f->ts);
 
-	store_close(f->st);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		return -1;
 	free(f);
-	return 0;
+	return rc;
 }
 
 static void
@@ -80,7 +57,7 @@ test_schema_v2(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *s;
 
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_open(f->ts.path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(s, 0), 2);
@@ -90,7 +67,7 @@ test_schema_v2(void **state)
 	    " SELECT id, participant_id, feed_id, entry_key, title, link, excerpt, published_at,"
 	    " first_seen_at, thing, for_digest FROM posts", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(store_open(f->path, &again, &e), 0);
+	assert_int_equal(store_open(f->ts.path, &again, &e), 0);
 	store_close(again);
 }
 
@@ -464,6 +441,21 @@ test_first_fetch_no_backfill(void **state)
 	assert_int_equal(stats.digest_posts, 0);
 }
 
+/* Ada's feed after a first fetch of items at NOW (fetched OK at NOW). */
+static void
+primed_feed(struct store *st, int64_t who, const struct item *items, size_t n,
+    struct feed *out)
+{
+	struct feeds_stats stats;
+	struct err e;
+
+	assert_int_equal(store_feed_ensure(st, who, "https://ada.example.org/feed", NOW, out, &e),
+	    0);
+	assert_int_equal(ingest(st, out, items, n, NOW, &stats), 0);
+	assert_int_equal(store_feed_fetch_ok(st, out->id, "", 0, NOW, &e), 0);
+	assert_int_equal(store_feed_get(st, out->id, out, &e), 0);
+}
+
 static void
 test_later_fetch_rules(void **state)
 {
@@ -483,11 +475,7 @@ test_later_fetch_rules(void **state)
 	struct post p;
 	struct err e;
 
-	assert_int_equal(store_feed_ensure(f->st, f->ada, "https://ada.example.org/feed", NOW, &a,
-	    &e), 0);
-	assert_int_equal(ingest(f->st, &a, first, 1, NOW, &stats), 0);
-	assert_int_equal(store_feed_fetch_ok(f->st, a.id, "", 0, NOW, &e), 0);
-	assert_int_equal(store_feed_get(f->st, a.id, &a, &e), 0);
+	primed_feed(f->st, f->ada, first, 1, &a);
 
 	assert_int_equal(ingest(f->st, &a, second, 5, NOW + 7 * DAY, &stats), 0);
 	assert_int_equal(stats.new_posts, 4);
@@ -513,13 +501,8 @@ test_digest_cap_per_fetch(void **state)
 	char keys[15][8];
 	struct feeds_stats stats;
 	struct feed a;
-	struct err e;
 
-	assert_int_equal(store_feed_ensure(f->st, f->ada, "https://ada.example.org/feed", NOW, &a,
-	    &e), 0);
-	assert_int_equal(ingest(f->st, &a, NULL, 0, NOW, &stats), 0);
-	assert_int_equal(store_feed_fetch_ok(f->st, a.id, "", 0, NOW, &e), 0);
-	assert_int_equal(store_feed_get(f->st, a.id, &a, &e), 0);
+	primed_feed(f->st, f->ada, NULL, 0, &a);
 	/* A feed that regenerated every guid: all "new", all undated. */
 	for (int i = 0; i < 15; i++) {
 		snprintf(keys[i], sizeof(keys[i]), "r%d", i);
@@ -588,14 +571,6 @@ test_ingest_matches_things(void **state)
 	assert_int_equal(p.thing, 0);
 }
 
-static int
-cleanup(void **state)
-{
-	(void)state;
-	xmlCleanupParser();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -612,11 +587,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_broken_feed_stores_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_matches_things, setup, teardown),
 	};
-	int rc;
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	xmlInitParser();
-	rc = cmocka_run_group_tests(tests, NULL, cleanup);
-	curl_global_cleanup();
-	return rc;
+	feeds_test_init();
+	return feeds_test_done(cmocka_run_group_tests(tests, NULL, feeds_test_cleanup));
 }

@@ -11,12 +11,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <cmocka.h>
-#include <curl/curl.h>
-#include <libxml/parser.h>
 
 #include "../../feeds/feeds.h"
-
-#define FIXTURES "tests/fixtures/feeds/"
+#include "test_feeds_common.h"
 
 struct html_case {
 	const char *html;
@@ -212,33 +209,6 @@ test_looks_like_html(void **state)
 			fail_msg("case %zu ('%s') should be %d", i, cases[i].body, cases[i].want);
 }
 
-/* Reads a fixture page with @BASE@ replaced by base. */
-static char *
-page(const char *file, const char *base, size_t *len)
-{
-	char path[256];
-	struct buf b;
-	char raw[16384];
-	const char *p, *at;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), FIXTURES "%s", file);
-	f = fopen(path, "rb");
-	assert_non_null(f);
-	n = fread(raw, 1, sizeof(raw) - 1, f);
-	fclose(f);
-	raw[n] = '\0';
-	buf_init(&b, 0);
-	for (p = raw; (at = strstr(p, "@BASE@")) != NULL; p = at + 6) {
-		assert_int_equal(buf_append(&b, p, (size_t)(at - p)), 0);
-		assert_int_equal(buf_puts(&b, base), 0);
-	}
-	assert_int_equal(buf_puts(&b, p), 0);
-	*len = b.len;
-	return buf_steal(&b);
-}
-
 struct alt_case {
 	const char *file;     /* a fixture, or NULL: html below */
 	const char *html;
@@ -285,7 +255,7 @@ test_find_alternate(void **state)
 		if (c->file != NULL) {
 			snprintf(base, sizeof(base), "%s", c->page_url);
 			base[strlen(base) - 1] = '\0'; /* the fixtures write @BASE@/path */
-			html = page(c->file, base, &len);
+			html = fixture_read(c->file, "@BASE@", base, &len);
 		} else {
 			html = strdup(c->html);
 			len = strlen(html);
@@ -453,14 +423,6 @@ test_addr_public(void **state)
 	}
 }
 
-static int
-cleanup(void **state)
-{
-	(void)state;
-	xmlCleanupParser();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -475,11 +437,6 @@ main(void)
 		cmocka_unit_test(test_match_thing),
 		cmocka_unit_test(test_addr_public),
 	};
-	int rc;
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	xmlInitParser();
-	rc = cmocka_run_group_tests(tests, NULL, cleanup);
-	curl_global_cleanup();
-	return rc;
+	feeds_test_init();
+	return feeds_test_done(cmocka_run_group_tests(tests, NULL, feeds_test_cleanup));
 }
