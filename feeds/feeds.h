@@ -63,7 +63,8 @@ struct feeds_options {
 	long timeout;           /* seconds for a whole transfer (default 30) */
 	size_t max_size;        /* bytes of body, decoded (default 2 MiB; at most FEEDS_PARSE_MAX) */
 	long max_redirects;     /* default 5 */
-	int allow_private;      /* TEST ONLY: let URLs reach loopback/private addresses */
+	int allow_private;      /* TEST ONLY ([feeds] allow_private_addresses = yes):
+				 * let URLs reach loopback/private addresses */
 	const char *allow_address; /* TEST ONLY: one address (as inet_ntop writes it) let
 				    * through although not public; NULL: none */
 	const char *user_agent; /* default "Things/0.1" */
@@ -156,7 +157,8 @@ int feeds_match_thing(const struct feeds_entry *entry, const struct feeds_thing 
 
 /* --- fetching ---------------------------------------------------------- */
 
-/* 0 if a resolved address may be fetched from; -1 if it is loopback,
+/* sa is a complete sockaddr_in or sockaddr_in6.
+ * 0 if a resolved address may be fetched from; -1 if it is loopback,
  * private, link-local, CGNAT, multicast, reserved, documentation,
  * unspecified, IPv4-mapped or otherwise not a public unicast address, with
  * a reason in why (n bytes). */
@@ -177,13 +179,13 @@ struct fetch_job {
 	int ok;                 /* a response arrived and the body is complete */
 	long status;            /* final HTTP status (0 if none) */
 	int not_modified;       /* the server answered 304 */
-	struct buf body;        /* the decoded body (ok and 2xx) */
+	struct buf body;        /* the decoded body, when ok (an error page for 4xx/5xx) */
 	char content_type[128];
 	char new_etag[FEEDS_ETAG_MAX + 1];
 	int64_t new_last_modified;
 	char *effective_url;    /* after redirects (malloc'd) */
 	char *moved_url;        /* set when every redirect was 301/308 (malloc'd) */
-	char error[FETCH_ERROR_MAX]; /* why it failed, when !ok */
+	char error[FETCH_ERROR_MAX]; /* why it failed when !ok; "HTTP status N" for 4xx/5xx */
 
 	void *priv;             /* fetch_run's */
 };
