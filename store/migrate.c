@@ -74,6 +74,40 @@ static const char *const migrations[] = {
 	"  uidvalidity INTEGER NOT NULL,"
 	"  last_uid INTEGER NOT NULL"
 	");",
+	/* 2: blog feeds and their posts (feeds/).  At most one active feed per
+	 * participant; older rows stay (status 'replaced' or 'gone') so that
+	 * their posts keep their dedupe keys and history. */
+	"CREATE TABLE feeds ("
+	"  id INTEGER PRIMARY KEY,"
+	"  participant_id INTEGER NOT NULL REFERENCES participants(id),"
+	"  url TEXT NOT NULL,"
+	"  etag TEXT NOT NULL DEFAULT '',"
+	"  last_modified INTEGER NOT NULL DEFAULT 0,"
+	"  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active','gone','replaced')),"
+	"  failures INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT NOT NULL DEFAULT '',"
+	"  last_ok_at INTEGER NOT NULL DEFAULT 0,"
+	"  last_fetch_at INTEGER NOT NULL DEFAULT 0,"
+	"  told_at INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE UNIQUE INDEX feeds_active ON feeds (participant_id) WHERE status = 'active';"
+	"CREATE INDEX feeds_participant_url ON feeds (participant_id, url);"
+	"CREATE TABLE posts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  participant_id INTEGER NOT NULL REFERENCES participants(id),"
+	"  feed_id INTEGER NOT NULL REFERENCES feeds(id),"
+	"  entry_key TEXT NOT NULL,"
+	"  title TEXT NOT NULL DEFAULT '',"
+	"  link TEXT NOT NULL DEFAULT '',"
+	"  excerpt TEXT NOT NULL DEFAULT '',"
+	"  published_at INTEGER NOT NULL DEFAULT 0,"
+	"  first_seen_at INTEGER NOT NULL,"
+	"  thing INTEGER NOT NULL DEFAULT 0,"
+	"  for_digest INTEGER NOT NULL DEFAULT 1,"
+	"  UNIQUE (feed_id, entry_key)"
+	");"
+	"CREATE INDEX posts_digest ON posts (first_seen_at) WHERE for_digest = 1;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
