@@ -35,6 +35,9 @@
  *   goodbye         (the common ones)
  *   blog-ack        blog_url, feed_url (may be empty); feed_url decides a
  *                   section, so it must be given to content_prepare
+ *   suspended       participant ("Name <address>"), participant_address,
+ *                   bounce_score, bounce_threshold, bounce_reason
+ *                                                      [to organisers]
  *   digest          digest_body (markdown=1), week
  *   certificate     things_count, done
  *
@@ -240,6 +243,21 @@ static const char text_blog_ack[] =
     "You receive this because you joined {{programme}}.\n"
     "[Leave the programme]({{unsubscribe_mailto}}) at any time.\n";
 
+static const char *const vars_suspended[] = { "participant", "participant_address",
+	"bounce_score", "bounce_threshold", "bounce_reason", NULL };
+static const char text_suspended[] =
+    "Subject: {{programme}}: {{participant_address}} suspended after bounces\n"
+    "\n"
+    "Mail to {{participant}} has bounced too often (score {{bounce_score}},\n"
+    "threshold {{bounce_threshold}}), so Things has suspended them: they will\n"
+    "get no more Things.\n"
+    "\n"
+    "The last bounce: {{bounce_reason}}\n"
+    "\n"
+    "They have not been told, as their address does not work. If it works again,\n"
+    "or they give you another one, subscribe them again with\n"
+    "`things subscribe ADDRESS`; their score then starts from zero.\n";
+
 static const char *const vars_digest[] = { "digest_body", "week", NULL };
 static const char text_digest[] =
     "Subject: {{programme}}: what participants wrote, week {{week}}\n"
@@ -290,6 +308,7 @@ const struct template_kind template_kinds[] = {
 	{ DK_UNSUB_CONFIRM, text_unsubscribe_confirm, vars_unsubscribe_confirm },
 	{ DK_GOODBYE, text_goodbye, vars_goodbye },
 	{ DK_BLOG_ACK, text_blog_ack, vars_blog_ack },
+	{ DK_SUSPENDED, text_suspended, vars_suspended },
 	{ "digest", text_digest, vars_digest },
 	{ "certificate", text_certificate, vars_certificate },
 };

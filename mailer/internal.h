@@ -7,13 +7,22 @@
 
 #include "mailer.h"
 
-#define MAILER_NKINDS 10
+#define MAILER_NKINDS 11
 
 /* A template rendered once per run with the programme-wide variables; the
  * per-recipient placeholders are still in it (content_prepare). */
 struct prepared {
 	int ready;
 	struct content_message msg;
+};
+
+/* The clock the send loop paces itself by (monotonic microseconds) and
+ * sleeps on when a throttle holds it back with nothing in flight.  NULL in
+ * struct mailer: the real one; tests inject their own. */
+struct mailer_clock {
+	int64_t (*now_us)(void *arg);
+	void (*sleep_us)(void *arg, int64_t us);
+	void *arg;
 };
 
 struct mailer {
@@ -27,6 +36,8 @@ struct mailer {
 	struct content_message personal; /* reused for every recipient */
 	long stop_after;                 /* THINGS_TEST_STOP_AFTER, 0 if unset */
 	long successes;                  /* transport successes in this process */
+	const struct mailer_clock *clock; /* NULL: the real one */
+	int progress_fd;                 /* the progress bar's terminal: stderr */
 };
 
 /* The domain of the programme's address (Message-IDs, VERP). */

@@ -184,10 +184,12 @@ maildir_submit(struct transport *t, size_t slot, const struct transport_msg *msg
 }
 
 static int
-maildir_wait(struct transport *t, size_t *slot, struct transport_result *res, struct err *e)
+maildir_wait(struct transport *t, size_t *slot, struct transport_result *res, long timeout_ms,
+    struct err *e)
 {
 	struct maildir *md = (struct maildir *)t;
 
+	(void)timeout_ms; /* a submission is done by the time it returns */
 	if (!md->pending)
 		return err_set(e, "maildir: nothing in flight");
 	*slot = 0;

@@ -32,6 +32,7 @@ mailer_new(const struct programme *p, struct store *st, struct mailer **out, str
 	m->p = p;
 	m->st = st;
 	m->delim = p->cfg.delimiter ? p->cfg.delimiter : '+';
+	m->progress_fd = 2;
 	if (p->nthings > 0 && (m->things = calloc(p->nthings, sizeof(*m->things))) == NULL) {
 		free(m);
 		return err_set(e, "out of memory");

@@ -60,6 +60,8 @@ struct mailer_stats {
 	size_t deferred;
 	size_t failed;
 	size_t held;       /* not set by the mailer yet: it holds nothing */
+	size_t bounces;    /* failures counted against a participant's address */
+	size_t suspended;  /* participants suspended by those bounces */
 };
 
 /* A mailer for one run.  p and st must outlive it.  Rendered templates are

@@ -33,6 +33,7 @@ static const struct kind_policy {
 	{ DK_UNSUB_CONFIRM, 0, 0, 0, 0 }, /* its own link does it */
 	{ DK_GOODBYE, 0, 0, 0, 0 },       /* already gone */
 	{ DK_BLOG_ACK, 0, 0, 1, 1 },      /* {{#feed_url}}: rare, once each */
+	{ DK_SUSPENDED, 0, 1, 0, 0 },     /* to organisers, about a participant */
 };
 
 /* Template variables of one message: the programme-wide ones (given to
@@ -48,6 +49,7 @@ struct vars {
 	char number[NUM_MAX], done[NUM_MAX], total[NUM_MAX], start[64];
 	char from[STORE_NAME_MAX + ADDR_MAX + 8];
 	char help_mailto[ADDR_MAX + 8];
+	struct participant about;         /* DK_SUSPENDED: whom it is about */
 };
 
 static void
@@ -152,6 +154,40 @@ key_address(struct mailer *m, const struct delivery *d, const char *what, struct
 	return 0;
 }
 
+/* DK_SUSPENDED: the participant named by the key "ID.TIME", as they are
+ * now (score and last bounce). */
+static int
+suspended_vars(struct mailer *m, const struct delivery *d, struct vars *v, struct err *e)
+{
+	const struct programme_config *c = &m->p->cfg;
+	struct participant *a = &v->about;
+	char id_text[NUM_MAX];
+	int64_t id;
+	int rc;
+
+	snprintf(id_text, sizeof(id_text), "%.*s", (int)strcspn(d->key, "."), d->key);
+	if (str_to_int64(id_text, 1, INT64_MAX, &id) == -1)
+		return err_set(e, "delivery %lld: key '%.40s' names no participant", (long long)d->id,
+		    d->key);
+	if ((rc = store_participant_by_id(m->st, id, a, e)) == -1)
+		return -1;
+	if (rc == 1)
+		return err_set(e, "delivery %lld: participant %lld is gone", (long long)d->id,
+		    (long long)id);
+	if (a->name[0] != '\0')
+		snprintf(v->from, sizeof(v->from), "%s <%s>", a->name, a->address);
+	else
+		snprintf(v->from, sizeof(v->from), "%s", a->address);
+	snprintf(v->number, sizeof(v->number), "%g", a->bounce_score);
+	snprintf(v->total, sizeof(v->total), "%d", c->bounce_threshold > 0 ? c->bounce_threshold : 5);
+	PERS("participant", v->from);
+	PERS("participant_address", a->address);
+	PERS("bounce_score", v->number);
+	PERS("bounce_threshold", v->total);
+	PERS("bounce_reason", a->bounce_reason[0] ? a->bounce_reason : "(not recorded)");
+	return 0;
+}
+
 /* The variables of each kind.  in is the message answered or forwarded
  * (NULL if none). */
 static int
@@ -210,6 +246,8 @@ kind_vars(struct mailer *m, const struct delivery *d, const struct participant *
 	} else if (strcmp(kind, DK_BLOG_ACK) == 0) {
 		PERS("blog_url", p ? p->blog_url : "");
 		PERS("feed_url", p ? p->feed_url : "");
+	} else if (strcmp(kind, DK_SUSPENDED) == 0) {
+		return suspended_vars(m, d, v, e);
 	}
 	return 0;
 }

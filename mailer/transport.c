@@ -42,16 +42,25 @@ transport_submit(struct transport *t, size_t slot, const struct transport_msg *m
 }
 
 int
-transport_wait(struct transport *t, size_t *slot, struct transport_result *res,
-    struct err *e)
+transport_wait_for(struct transport *t, size_t *slot, struct transport_result *res,
+    long timeout_ms, struct err *e)
 {
+	int rc;
+
 	if (t->busy == 0)
 		return 1;
 	memset(res, 0, sizeof(*res));
-	if (t->ops->wait(t, slot, res, e) == -1)
-		return -1;
-	t->busy--;
-	return 0;
+	rc = t->ops->wait(t, slot, res, timeout_ms, e);
+	if (rc == 0)
+		t->busy--;
+	return rc;
+}
+
+int
+transport_wait(struct transport *t, size_t *slot, struct transport_result *res,
+    struct err *e)
+{
+	return transport_wait_for(t, slot, res, -1, e);
 }
 
 void

@@ -17,11 +17,12 @@
 #define THINGS_MAILER_TRANSPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../store/store.h"
 #include "../util/util.h"
 
-#define TRANSPORT_SLOTS_MAX 32
+#define TRANSPORT_SLOTS_MAX 64  /* the most [smtp] connections allows */
 
 enum transport_status {
 	TR_SENT,       /* accepted (2xx after DATA; file renamed into new/) */
@@ -36,6 +37,7 @@ struct transport_result {
 	 * RCPT or DATA); 0 when it would hit any message (connection, TLS,
 	 * authentication, sender refused, disk full) */
 	int per_message;
+	char enhanced[16];  /* RFC 3463 status of the reply ("5.1.1"), "" if none */
 	char text[STORE_REASON_MAX + 1]; /* for the store: code and server text */
 };
 
@@ -53,6 +55,8 @@ struct transport_config {
 	const char *helo;       /* SMTP: EHLO name when the URL gives none */
 	long connect_timeout_ms; /* 0: 30 s */
 	long timeout_ms;        /* a whole transaction; 0: 300 s */
+	long max_per_connection; /* SMTP: messages before a connection is closed
+	                          * (QUIT) and a fresh one opened; 0: no limit */
 };
 
 struct transport;
@@ -60,8 +64,9 @@ struct transport;
 struct transport_ops {
 	int (*submit)(struct transport *t, size_t slot, const struct transport_msg *msg,
 	    struct err *e);
+	/* timeout_ms < 0: block; returns 0 (a result), 2 (timed out), -1 */
 	int (*wait)(struct transport *t, size_t *slot, struct transport_result *res,
-	    struct err *e);
+	    long timeout_ms, struct err *e);
 	void (*close)(struct transport *t);
 };
 
@@ -94,12 +99,22 @@ int transport_submit(struct transport *t, size_t slot, const struct transport_ms
 int transport_wait(struct transport *t, size_t *slot, struct transport_result *res,
     struct err *e);
 
+/* transport_wait, giving up after timeout_ms (0: only what is ready now;
+ * negative: no limit): then returns 2 and reports nothing.  Lets the send
+ * loop collect every outcome that is ready before it writes them down in
+ * one transaction, and wait for a throttle while messages are in flight. */
+int transport_wait_for(struct transport *t, size_t *slot, struct transport_result *res,
+    long timeout_ms, struct err *e);
+
 /* Abandons anything in flight and releases everything.  NULL is a no-op. */
 void transport_close(struct transport *t);
 
 /* The implementations, for transport_open. */
 int smtp_open(const struct transport_config *cfg, struct transport **out, struct err *e);
 int maildir_open(const char *path, struct transport **out, struct err *e);
+
+/* The monotonic clock, in milliseconds (for timeouts and throttling). */
+int64_t transport_now_ms(void);
 
 /* 1 if addr can go into an SMTP envelope or a Maildir header as is: an
  * address of printable ASCII or UTF-8, with an "@", no space, no control

@@ -120,25 +120,22 @@ store_delivery_enqueue(struct store *st, const struct delivery_request *r, int64
 	return 1;
 }
 
-static int
-by_due_then_id(const void *a, const void *b)
-{
-	const struct delivery *x = a, *y = b;
-
-	if (x->due_at != y->due_at)
-		return x->due_at < y->due_at ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
+/* The oldest due first, read with one ordered index range per state,
+ * merged: "state IN (...) ORDER BY" would sort every due row on each
+ * claim, O(queue) per message.  Rows are read, then updated one by one by
+ * id: an UPDATE ... RETURNING would build a temporary table per claim. */
 int
 store_delivery_claim(struct store *st, int64_t now, size_t max, struct delivery *out,
     size_t *n, struct err *e)
 {
-	static const char sql[] =
-	    "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, claimed_at = ?1"
-	    " WHERE id IN (SELECT id FROM deliveries WHERE state IN ('queued', 'deferred')"
-	    "   AND due_at <= ?1 ORDER BY due_at, id LIMIT ?2)"
-	    " RETURNING " DELIVERY_COLUMNS;
+	static const char sel[] =
+	    "SELECT " DELIVERY_COLUMNS " FROM deliveries WHERE state = 'queued' AND due_at <= ?1"
+	    " UNION ALL"
+	    " SELECT " DELIVERY_COLUMNS " FROM deliveries WHERE state = 'deferred' AND due_at <= ?1"
+	    " ORDER BY due_at, id LIMIT ?2";
+	static const char upd[] =
+	    "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, claimed_at = ?2"
+	    " WHERE id = ?1";
 	sqlite3_stmt *s;
 	int own, rc = SQLITE_DONE;
 
@@ -147,22 +144,31 @@ store_delivery_claim(struct store *st, int64_t now, size_t max, struct delivery 
 		return 0;
 	if (store_auto_begin(st, &own, e) == -1)
 		return -1;
-	if ((s = store_stmt(st, sql, e)) == NULL)
+	if ((s = store_stmt(st, sel, e)) == NULL)
 		return store_auto_end(st, own, -1, e);
 	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
 	while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		read_delivery(s, &out[(*n)++]);
-	if (*n < max && rc != SQLITE_DONE) {
-		sqlite3_reset(s);
-		store_db_err(st, e, "claim deliveries");
-		*n = 0;
-		return store_auto_end(st, own, -1, e);
-	}
 	sqlite3_reset(s);
-	/* RETURNING gives rows in no particular order. */
-	qsort(out, *n, sizeof(*out), by_due_then_id);
+	if (*n < max && rc != SQLITE_DONE) {
+		store_db_err(st, e, "claim deliveries");
+		goto fail;
+	}
+	for (size_t i = 0; i < *n; i++) {
+		if ((s = store_stmt(st, upd, e)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(s, 1, out[i].id);
+		sqlite3_bind_int64(s, 2, now);
+		if (store_step_done(st, s, e, "claim delivery") == -1)
+			goto fail;
+		out[i].state = DS_SENDING;
+		out[i].attempts++;
+	}
 	return store_auto_end(st, own, 0, e);
+fail:
+	*n = 0;
+	return store_auto_end(st, own, -1, e);
 }
 
 static int
@@ -298,6 +304,26 @@ store_delivery_count(struct store *st, const char *kind, int state, int64_t *n, 
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		sqlite3_reset(s);
 		return store_db_err(st, e, "count deliveries");
+	}
+	*n = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_delivery_count_due(struct store *st, int64_t now, int64_t *n, struct err *e)
+{
+	static const char sql[] = "SELECT"
+	    " (SELECT count(*) FROM deliveries WHERE state = 'queued' AND due_at <= ?1) +"
+	    " (SELECT count(*) FROM deliveries WHERE state = 'deferred' AND due_at <= ?1)";
+	sqlite3_stmt *s = store_stmt(st, sql, e);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return store_db_err(st, e, "count due deliveries");
 	}
 	*n = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);

@@ -108,6 +108,9 @@ static const char *const migrations[] = {
 	"  UNIQUE (feed_id, entry_key)"
 	");"
 	"CREATE INDEX posts_digest ON posts (first_seen_at) WHERE for_digest = 1;",
+	/* 3: what the last counted bounce said, for the organisers' notice
+	 * when a participant is suspended */
+	"ALTER TABLE participants ADD COLUMN bounce_reason TEXT NOT NULL DEFAULT '';",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

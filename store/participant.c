@@ -24,7 +24,7 @@ status_from_name(const char *name)
 
 #define PARTICIPANT_COLUMNS \
 	"id, address, name, status, token, confirm_token, blog_url, feed_url, " \
-	"created_at, confirmed_at, bounce_score"
+	"created_at, confirmed_at, bounce_score, bounce_at, bounce_reason"
 
 static void
 read_participant(sqlite3_stmt *s, struct participant *p)
@@ -45,6 +45,8 @@ read_participant(sqlite3_stmt *s, struct participant *p)
 	p->created_at = sqlite3_column_int64(s, 8);
 	p->confirmed_at = sqlite3_column_int64(s, 9);
 	p->bounce_score = sqlite3_column_double(s, 10);
+	p->bounce_at = sqlite3_column_int64(s, 11);
+	store_col_copy(s, 12, p->bounce_reason, sizeof(p->bounce_reason));
 }
 
 /* Runs a lookup statement whose first parameter is already bound. */
@@ -176,7 +178,8 @@ store_participant_activate(struct store *st, int64_t id, int64_t now, struct err
 {
 	static const char sql[] =
 	    "UPDATE participants SET status = 'active', confirm_token = NULL, status_at = ?1,"
-	    " confirmed_at = CASE WHEN confirmed_at = 0 THEN ?1 ELSE confirmed_at END"
+	    " confirmed_at = CASE WHEN confirmed_at = 0 THEN ?1 ELSE confirmed_at END,"
+	    " bounce_score = 0, bounce_at = 0, bounce_reason = ''"
 	    " WHERE id = ?2";
 	sqlite3_stmt *s = store_stmt(st, sql, e);
 

@@ -79,7 +79,9 @@ struct participant {
 	char feed_url[STORE_URL_MAX + 1];    /* "" if none found yet */
 	int64_t created_at;
 	int64_t confirmed_at;                /* 0 unless active at some point */
-	double bounce_score;
+	double bounce_score;                 /* see store_participant_bounce */
+	int64_t bounce_at;                   /* the last bounce counted; 0: none */
+	char bounce_reason[STORE_REASON_MAX + 1]; /* what it said; "" if none */
 };
 
 const char *participant_status_name(enum participant_status s);
@@ -102,7 +104,8 @@ int store_participant_by_confirm_token(struct store *st, const char *token,
     struct participant *out, struct err *e);
 
 /* Makes a participant active (confirming a pending one, or re-subscribing),
- * clears the confirm token, sets confirmed_at to now if it was 0. */
+ * clears the confirm token, sets confirmed_at to now if it was 0, and
+ * clears the bounce score (a participant who comes back starts afresh). */
 int store_participant_activate(struct store *st, int64_t id, int64_t now, struct err *e);
 /* Gives a participant (pending, or one re-subscribing) a new confirm token,
  * written into token_out (TOKEN_HEX_LEN + 1 bytes). */
@@ -137,6 +140,8 @@ int store_participant_count(struct store *st, int status, int64_t *n, struct err
 #define DK_UNSUB_CONFIRM "unsubscribe-confirm" /* key: token */
 #define DK_GOODBYE "goodbye"             /* unsubscribed; key: inbound id */
 #define DK_BLOG_ACK "blog-ack"           /* key: inbound id */
+#define DK_SUSPENDED "suspended"         /* to organisers: a participant suspended
+                                          * for bounces; key: "PARTICIPANT_ID.TIME" */
 
 enum delivery_state {
 	DS_QUEUED,
@@ -206,6 +211,59 @@ int store_delivery_find(struct store *st, const char *recipient, const char *kin
 /* Counts deliveries of a kind (NULL: all kinds) in a state (-1: any). */
 int store_delivery_count(struct store *st, const char *kind, int state, int64_t *n,
     struct err *e);
+/* Counts the queued and deferred deliveries due at now: what
+ * store_delivery_claim would hand out (for progress reports). */
+int store_delivery_count_due(struct store *st, int64_t now, int64_t *n, struct err *e);
+
+/* --- bounces ------------------------------------------------------------ */
+
+/* How a failed delivery counts against its address. */
+enum bounce_severity {
+	BOUNCE_NONE,   /* not a sign of a dead address: not counted */
+	BOUNCE_SOFT,   /* temporary (4.x.x): +0.5 */
+	BOUNCE_HARD,   /* permanent (5.x.x): +1 */
+};
+
+/* Classifies a failure by its RFC 3463 status ("5.1.1"; NULL or "" if
+ * none), else by its SMTP reply code (0 if none), else -- a bounce with
+ * neither, e.g. a plain-text report to the VERP address -- as soft.
+ * X.7.X (security or policy: a spam block, a relay refusal) is
+ * BOUNCE_NONE, as is a DSN whose action (lowercase; NULL or "" if none)
+ * is not "failed" ("delayed" is a warning, "delivered" a success). */
+enum bounce_severity bounce_severity_of(const char *status, int smtp_code,
+    const char *dsn_action);
+
+/* The scoring rule, as mature list servers have it: a bounce within a day
+ * of the last one counted is not counted again (*counted = 0, score
+ * unchanged); a score whose last bounce is stale_days or more old starts
+ * again from 0; then hard adds 1, soft 0.5.  last_at 0: never bounced. */
+double bounce_score_next(double score, int64_t last_at, int64_t now,
+    enum bounce_severity sev, int stale_days, int *counted);
+
+struct bounce_policy {
+	double threshold;               /* a score this high suspends (cfg.bounce_threshold) */
+	int stale_days;                 /* cfg.bounce_stale_days */
+	const char *const *organisers;  /* told of each suspension */
+	size_t norganisers;
+	const char *msgid_domain;       /* for the notices' Message-IDs */
+};
+
+struct bounce_outcome {
+	int counted;       /* 0: BOUNCE_NONE, or one was counted within the day */
+	double score;      /* the participant's score after this bounce */
+	int suspended;     /* this bounce suspended an active participant */
+};
+
+/* Counts a bounce of mail to the participant (bounce_score_next; reason,
+ * clipped to one line, is kept as bounce_reason).  When the score reaches
+ * pol->threshold and the participant is active, suspends them (no more
+ * Things) and queues a DK_SUSPENDED notice to each organiser, once per
+ * suspension.  The participant is not told: the store knows no other
+ * address of theirs.  One transaction, or the caller's.  BOUNCE_NONE
+ * changes nothing. */
+int store_participant_bounce(struct store *st, int64_t participant_id,
+    enum bounce_severity sev, const char *reason, int64_t now,
+    const struct bounce_policy *pol, struct bounce_outcome *out, struct err *e);
 
 /* --- inbound messages -------------------------------------------------- */
 

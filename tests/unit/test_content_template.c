@@ -30,6 +30,11 @@ static const struct tvar recipient[] = {
 	{ "week", "7", 0 },
 	{ "things_count", "12", 0 },
 	{ "start_date", "11 January 2027", 0 },
+	{ "participant", "Bob <bob@example.org>", 0 },
+	{ "participant_address", "bob@example.org", 0 },
+	{ "bounce_score", "5", 0 },
+	{ "bounce_threshold", "5", 0 },
+	{ "bounce_reason", "RCPT: 550 5.1.1 <bob@example.org>: Recipient address rejected", 0 },
 };
 #define NRECIPIENT (sizeof(recipient) / sizeof(recipient[0]))
 
