@@ -297,17 +297,32 @@ act_unsubscribe(struct act *a)
 	    NULL) == -1 ? -1 : 0;
 }
 
+/* Counts a bounce to a participant's VERP address against them (hard for
+ * 5.x.x, soft for 4.x.x or no status, not at all for a 5.7.x policy
+ * refusal or a "delayed" warning): the score may suspend them, and the
+ * organisers are then told.  Only the VERP token names the participant: a
+ * bounce anyone can forge must not suspend anyone. */
 static int
 act_bounce(struct act *a)
 {
 	const struct inbox_message *m = a->r->m;
+	const struct programme_config *c = &a->r->p->cfg;
+	struct bounce_policy pol = {
+		.threshold = c->bounce_threshold > 0 ? c->bounce_threshold : 5,
+		.stale_days = c->bounce_stale_days > 0 ? c->bounce_stale_days : 7,
+		.organisers = (const char *const *)c->organisers,
+		.norganisers = c->norganisers,
+		.msgid_domain = a->domain,
+	};
+	struct bounce_outcome out = { 0 };
 	struct participant p;
 	char detail[STORE_REASON_MAX + 1];
+	enum bounce_severity sev = bounce_severity_of(m->dsn_status, 0, m->dsn_action);
 	int64_t pid = 0;
+	int rc;
 
 	if (token_valid(a->r->in->token)) {
-		int rc = store_participant_by_token(a->r->st, a->r->in->token, &p, a->e);
-
+		rc = store_participant_by_token(a->r->st, a->r->in->token, &p, a->e);
 		if (rc == -1)
 			return -1;
 		if (rc == 0)
@@ -315,7 +330,14 @@ act_bounce(struct act *a)
 	}
 	snprintf(detail, sizeof(detail), "bounce: status %s for %s",
 	    m->dsn_status[0] ? m->dsn_status : "?", m->dsn_recipient[0] ? m->dsn_recipient : "?");
-	log_info("inbox: %s (participant %lld)", detail, (long long)pid);
+	if (pid > 0 && store_participant_bounce(a->r->st, pid, sev, detail, a->r->now, &pol, &out,
+	    a->e) == -1)
+		return -1;
+	snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), "%s",
+	    pid == 0 ? "" : sev == BOUNCE_NONE ? " (not counted: no sign of a dead address)" :
+	    !out.counted ? " (not counted: one was counted within the day)" :
+	    out.suspended ? " (counted; participant suspended)" : " (counted)");
+	log_info("inbox: %s (participant %lld, score %g)", detail, (long long)pid, out.score);
 	return record(a, pid, detail);
 }
 

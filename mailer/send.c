@@ -374,9 +374,17 @@ run_loop(struct run *r, struct err *e)
 		}
 		if (r->drained || r->halted)
 			return 0;
-		/* nothing in flight: only the throttle holds the next start */
-		if ((wait = throttle_wait_us(&r->throttle, now_us(r))) > 0)
+		/* nothing in flight: only the throttle holds the next start,
+		 * if there is one to hold */
+		if ((wait = throttle_wait_us(&r->throttle, now_us(r))) > 0) {
+			int64_t due;
+
+			if (store_delivery_count_due(r->m->st, r->now, &due, e) == -1)
+				return -1;
+			if (due == 0)
+				return 0;
 			r->clock->sleep_us(r->clock->arg, wait);
+		}
 	}
 }
 

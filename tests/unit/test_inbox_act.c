@@ -390,6 +390,70 @@ test_bounce_and_autoreply_recorded_only(void **state)
 	assert_int_equal(participant(f, "hal@example.net").status, PS_ACTIVE);
 }
 
+/* A DSN to a participant's VERP address counts against them (hard 5.x.x,
+ * soft 4.x.x, nothing for a 5.7.x refusal or a "delayed" warning, once a
+ * day); five days of hard bounces suspend them and tell both organisers;
+ * a DSN without a valid token counts against nobody. */
+static void
+test_bounces_are_scored(void **state)
+{
+	static const struct {
+		const char *status, *action;
+		double score;     /* after this one, a day after the one before */
+		const char *detail;
+	} days[] = {
+		{ "5.7.1", "failed", 0, "not counted: no sign" },
+		{ "4.4.7", "delayed", 0, "not counted: no sign" },
+		{ "5.1.1", "failed", 1, "(counted)" },
+		{ "4.2.2", "failed", 1.5, "(counted)" },
+		{ "5.1.1", "", 2.5, "(counted)" },
+		{ "5.1.1", "failed", 3.5, "(counted)" },
+		{ "5.1.1", "failed", 4.5, "(counted)" },
+		{ "5.1.1", "failed", 5.5, "participant suspended" },
+	};
+	struct th_fixture *f = *state;
+	struct inbox_intent bounce = intent(II_BOUNCE);
+	int64_t pid, id;
+
+	pid = add_participant(f, "gone@example.net", PS_ACTIVE);
+	snprintf(bounce.token, sizeof(bounce.token), "%s", participant(f, "gone@example.net").token);
+	for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++) {
+		struct inbox_message m = message("MAILER-DAEMON@mx.example.net");
+
+		m.null_sender = m.is_dsn = 1;
+		m.dsn_status = (char *)days[i].status;
+		m.dsn_action = (char *)days[i].action;
+		m.dsn_recipient = "gone@example.net";
+		assert_int_equal(act(f, &m, &bounce, NOW + (int64_t)i * 86400, &id), 0);
+		detail_is(f, id, days[i].detail);
+		assert_true(participant(f, "gone@example.net").bounce_score == days[i].score);
+		if (i == 3) { /* the same day again */
+			assert_int_equal(act(f, &m, &bounce, NOW + (int64_t)i * 86400 + 60, &id), 0);
+			detail_is(f, id, "one was counted within the day");
+		}
+	}
+	assert_int_equal(participant(f, "gone@example.net").status, PS_SUSPENDED);
+	assert_int_equal(deliveries(f, DK_SUSPENDED, "org1@example.org"), 1);
+	assert_int_equal(deliveries(f, DK_SUSPENDED, "org2@example.org"), 1);
+	assert_int_equal(q(f, "SELECT count(*) FROM inbound WHERE participant_id = %lld",
+	    (long long)pid), 9);
+
+	/* no token (the plain bounce address): nobody's score moves */
+	pid = add_participant(f, "other@example.net", PS_ACTIVE);
+	{
+		struct inbox_message m = message("MAILER-DAEMON@mx.example.net");
+		struct inbox_intent plain = intent(II_BOUNCE);
+
+		m.null_sender = m.is_dsn = 1;
+		m.dsn_status = "5.1.1";
+		m.dsn_recipient = "other@example.net";
+		assert_int_equal(act(f, &m, &plain, NOW, &id), 0);
+		assert_true(participant(f, "other@example.net").bounce_score == 0);
+		assert_int_equal(q(f, "SELECT count(*) FROM inbound WHERE participant_id = %lld",
+		    (long long)pid), 0);
+	}
+}
+
 static void
 test_unknown_forwarded_and_duplicate_refused(void **state)
 {
@@ -493,6 +557,7 @@ main(void)
 		T(test_unsubscribe_needs_token_or_confirmation),
 		T(test_automatic_mail_is_never_answered),
 		T(test_bounce_and_autoreply_recorded_only),
+		T(test_bounces_are_scored),
 		T(test_unknown_forwarded_and_duplicate_refused),
 		T(test_unreadable_recorded_forwarded_answered),
 		T(test_automatic_unsubscribe_with_token_counts),

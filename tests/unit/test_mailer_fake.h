@@ -77,6 +77,7 @@ struct fake {
 	volatile int stop;
 	pthread_t thread;
 	int sessions;
+	int quits;              /* sessions that ended with QUIT */
 	int tls_sessions;       /* sessions that completed a TLS handshake */
 	char helo[128];
 };
@@ -170,6 +171,9 @@ static const struct {
 } script[] = {
 	{ "RCPT", "temp@", "451 4.3.0 <temp@example.org>: Temporary lookup failure\r\n" },
 	{ "RCPT", "perm@", "550 5.1.1 <perm@example.org>: Recipient address rejected\r\n" },
+	{ "RCPT", "policy@", "550 5.7.1 <policy@example.org>: Recipient address rejected: "
+	  "Access denied\r\n" },
+	{ "RCPT", "nostatus@", "550 Mailbox unavailable\r\n" },
 	{ "END", "dataperm@", "554 5.7.1 Message refused: content\r\n" },
 	{ "END", "datatemp@", "452 4.3.1 Insufficient system storage\r\n" },
 };
@@ -223,6 +227,7 @@ fake_session(struct fake *f, struct conn *c)
 				;
 			fake_say(c, scripted("END", rcpt, "250 2.0.0 Ok: queued as FAKE1\r\n"));
 		} else if (strcasecmp(line, "QUIT") == 0) {
+			f->quits++;
 			fake_say(c, "221 2.0.0 Bye\r\n");
 			return;
 		} else if (strcasecmp(line, "RSET") == 0 || strcasecmp(line, "NOOP") == 0) {

@@ -102,18 +102,23 @@ test_replies_are_classified(void **state)
 		enum transport_status status;
 		int code;
 		int per_message;
+		const char *enhanced;
 		const char *text;
 	} table[] = {
-		{ "ok@example.org", TR_SENT, 250, 0, "250 2.0.0 Ok: queued as FAKE1" },
-		{ "temp@example.org", TR_TEMPORARY, 451, 1,
+		{ "ok@example.org", TR_SENT, 250, 0, "", "250 2.0.0 Ok: queued as FAKE1" },
+		{ "temp@example.org", TR_TEMPORARY, 451, 1, "4.3.0",
 		  "RCPT: 451 4.3.0 <temp@example.org>: Temporary lookup failure" },
-		{ "perm@example.org", TR_PERMANENT, 550, 1,
+		{ "perm@example.org", TR_PERMANENT, 550, 1, "5.1.1",
 		  "RCPT: 550 5.1.1 <perm@example.org>: Recipient address rejected" },
-		{ "dataperm@example.org", TR_PERMANENT, 554, 1,
+		{ "policy@example.org", TR_PERMANENT, 550, 1, "5.7.1",
+		  "RCPT: 550 5.7.1 <policy@example.org>: Recipient address rejected: Access denied" },
+		{ "nostatus@example.org", TR_PERMANENT, 550, 1, "",
+		  "RCPT: 550 Mailbox unavailable" },
+		{ "dataperm@example.org", TR_PERMANENT, 554, 1, "5.7.1",
 		  "DATA-END: 554 5.7.1 Message refused: content" },
-		{ "datatemp@example.org", TR_TEMPORARY, 452, 1,
+		{ "datatemp@example.org", TR_TEMPORARY, 452, 1, "4.3.1",
 		  "DATA-END: 452 4.3.1 Insufficient system storage" },
-		{ "ok@example.org", TR_SENT, 250, 0, "250 2.0.0 Ok: queued as FAKE1" },
+		{ "ok@example.org", TR_SENT, 250, 0, "", "250 2.0.0 Ok: queued as FAKE1" },
 	};
 	struct transport *t;
 	struct fake f;
@@ -131,11 +136,58 @@ test_replies_are_classified(void **state)
 		assert_int_equal(res.code, table[i].code);
 		if (res.status != TR_SENT)
 			assert_int_equal(res.per_message, table[i].per_message);
+		assert_string_equal(res.enhanced, table[i].enhanced);
 		assert_string_equal(res.text, table[i].text);
 	}
 	transport_close(t);
 	fake_stop(&f);
 	assert_string_equal(f.helo, "things.example.org");
+	/* every refusal above kept the connection (libcurl may QUIT after a
+	 * refused RCPT: then one more) */
+	assert_true(f.sessions >= 1 && f.sessions <= 5);
+}
+
+/* max_per_connection: a connection carries that many messages, then says
+ * QUIT and the next message opens a fresh one. */
+static void
+test_messages_per_connection(void **state)
+{
+	static const struct {
+		long max;
+		int messages, connections;
+	} table[] = {
+		{ 3, 7, 3 },
+		{ 1, 3, 3 },
+		{ 0, 5, 1 },   /* no limit */
+		{ 10, 4, 1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		struct transport_config cfg = { .connections = 1, .helo = "things.example.org",
+			.connect_timeout_ms = 2000, .timeout_ms = 5000,
+			.max_per_connection = table[i].max };
+		struct transport *t = NULL;
+		struct fake f;
+		char url[128];
+		struct err e;
+
+		fake_start(&f, FAKE_NORMAL);
+		snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", f.port);
+		cfg.url = url;
+		assert_int_equal(transport_open(&cfg, &t, &e), 0);
+		for (int k = 0; k < table[i].messages; k++) {
+			struct transport_result res;
+
+			send_one(t, "ok@example.org", &res);
+			assert_int_equal(res.status, TR_SENT);
+		}
+		assert_int_equal(t->connections, table[i].connections);
+		transport_close(t);
+		fake_stop(&f);
+		assert_int_equal(f.sessions, table[i].connections);
+		assert_int_equal(f.quits, table[i].connections);
+	}
 }
 
 /* One message to scheme://127.0.0.1:port through a fresh transport. */
@@ -226,6 +278,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sink_accepts_over_reused_connections),
 		cmocka_unit_test(test_replies_are_classified),
+		cmocka_unit_test(test_messages_per_connection),
 		cmocka_unit_test(test_setup_failures_are_temporary),
 		cmocka_unit_test(test_urls),
 	};
