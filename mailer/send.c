@@ -117,6 +117,8 @@ count_bounce(struct run *r, const struct delivery *d, enum bounce_severity sev,
 	if (out.counted)
 		r->stats->bounces++;
 	if (out.suspended) {
+		/* the organisers' notices are due now: go on claiming */
+		r->drained = 0;
 		r->stats->suspended++;
 		log_warn("%s suspended after bounces (score %g): %s", d->recipient, out.score, reason);
 	}

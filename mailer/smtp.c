@@ -478,7 +478,7 @@ url_for_curl(struct smtp *sm, const struct transport_config *cfg, long *use_ssl,
 	host = host ? host + 1 : rest;
 	if ((size_t)(host - rest) >= authority)
 		return err_set(e, "smtp url: no host");
-	snprintf(sm->shown, sizeof(sm->shown), "%s%.*s", scheme,
+	snprintf(sm->shown, sizeof(sm->shown), "%.*s%.*s", (int)(rest - url), url,
 	    (int)(authority - (size_t)(host - rest)), host);
 	if (rest[authority] == '\0' || rest[authority + 1] == '\0')
 		n = snprintf(sm->url, sizeof(sm->url), "%s%.*s/%s", scheme, (int)authority, rest,
