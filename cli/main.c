@@ -4,6 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+#include <libxml/parser.h>
+
 #include "cli.h"
 
 static const struct {
@@ -17,6 +20,8 @@ static const struct {
 	{ "subscribe", cmd_subscribe, "subscribe ADDRESS [NAME]   add a participant (no opt-in mail)" },
 	{ "run", cmd_run, "run [--now TIMESTAMP]      the cron tick: read mail, act, send" },
 	{ "report", cmd_report, "report                     progress per Thing and participant" },
+	{ "feeds", cmd_feeds, "feeds [--fetch]            participants' blog feeds (--fetch: now)" },
+	{ "digest", cmd_digest, "digest [--preview [--to ADDRESS] [--out FILE]]  the weekly digest" },
 };
 
 static void
@@ -27,6 +32,24 @@ usage(FILE *f)
 		fprintf(f, "  things %s\n", commands[i].usage);
 	fprintf(f, "\n-c FILE  the programme's things.conf (default $THINGS_CONFIG,"
 	    " else ./things.conf)\n-v       say what happens (twice: debug)\n");
+}
+
+/* Runs the subcommand between the libraries' one-time set-up and clean-up
+ * (libcurl and libxml2 want both called once, from the main thread). */
+static int
+run_command(int (*fn)(struct cli *), struct cli *c)
+{
+	int status;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "things: libcurl cannot be initialised\n");
+		return EXIT_FAIL;
+	}
+	xmlInitParser();
+	status = fn(c);
+	xmlCleanupParser();
+	curl_global_cleanup();
+	return status;
 }
 
 int
@@ -65,7 +88,7 @@ main(int argc, char **argv)
 	c.argv = argv + optind + 1;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[optind], commands[i].name) == 0)
-			return commands[i].fn(&c);
+			return run_command(commands[i].fn, &c);
 	fprintf(stderr, "things: unknown command '%s'\n", argv[optind]);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -47,6 +47,7 @@ struct entries {
 	int digest_left;
 	struct reflection_url *refl;
 	size_t nrefl;
+	char feed_title[FEEDS_TITLE_MAX + 1];
 };
 
 /* A URL with what does not tell two pages apart removed: scheme, "www.",
@@ -103,6 +104,8 @@ on_entry(void *arg, const struct feeds_entry *entry)
 	struct post_record r;
 	int rc;
 
+	if (entry->feed_title != NULL)
+		snprintf(en->feed_title, sizeof(en->feed_title), "%s", entry->feed_title);
 	memset(&r, 0, sizeof(r));
 	r.participant_id = en->pf->feed.participant_id;
 	r.feed_id = en->pf->feed.id;
@@ -212,6 +215,8 @@ feeds_ingest(struct store *st, const struct feed *f, const char *buf, size_t len
 			rc = 1;
 		} else if (rc != 0) {
 			rc = -1;
+		} else if (en.feed_title[0] != '\0' && strcmp(en.feed_title, f->title) != 0) {
+			rc = store_feed_set_title(st, f->id, en.feed_title, e);
 		}
 	}
 	free(en.refl);

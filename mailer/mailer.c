@@ -37,6 +37,7 @@ mailer_new(const struct programme *p, struct store *st, struct mailer **out, str
 		return err_set(e, "out of memory");
 	}
 	content_message_init(&m->personal);
+	buf_init(&m->digest, DIGEST_BODY_MAX);
 	if (mailer_tagged(m, "help", m->help_addr, sizeof(m->help_addr), e) == -1 ||
 	    mailer_tagged(m, "blog", m->blog_addr, sizeof(m->blog_addr), e) == -1) {
 		mailer_free(m);
@@ -59,6 +60,7 @@ mailer_free(struct mailer *m)
 			content_message_free(&m->things[i].msg);
 	free(m->things);
 	content_message_free(&m->personal);
+	buf_free(&m->digest);
 	free(m);
 }
 

@@ -60,6 +60,8 @@ struct mailer_stats {
 	size_t deferred;
 	size_t failed;
 	size_t held;       /* not set by the mailer yet: it holds nothing */
+	size_t digests;    /* of enqueued: weekly digests */
+	size_t feed_notices; /* of enqueued: "your blog's feed stopped working" */
 };
 
 /* A mailer for one run.  p and st must outlive it.  Rendered templates are
@@ -80,6 +82,56 @@ void mailer_free(struct mailer *m);
  * later change of this function.  Only Things are scheduled: the other
  * kinds are queued by whoever decides on them (the inbox). */
 int mailer_schedule(struct mailer *m, int64_t now, struct mailer_stats *stats,
+    struct err *e);
+
+/* --- the weekly digest and feed notices (digest.c) ---------------------
+ *
+ * Once a week, at cfg.digest_weekday / digest_hour local time (from the
+ * programme's start on), each active participant with something to read
+ * gets one digest (kind DK_DIGEST, key = the ISO week "2027-W03") of the
+ * blog posts first seen since the previous digest, other than their own:
+ * grouped by Thing, each with its title (linked when http/https), author,
+ * blog name and excerpt.  The window of an edition is fixed when it is
+ * made (store: digest editions) and starts where the previous one ended:
+ * after downtime one digest covers everything since the last, never a
+ * post twice; a rerun in the same week makes nothing.  No posts by others:
+ * no digest.  Bodies are built when each delivery is composed. */
+
+/* The digest time of the week that now is in: the latest configured day
+ * and hour at or before now (local time), and that day's ISO week ("%G-W%V",
+ * n >= 9 bytes; week may be NULL).  0, or -1 if the local time cannot be
+ * worked out. */
+int mailer_digest_moment(const struct programme_config *c, int64_t now, int64_t *moment,
+    char *week, size_t n);
+
+/* 1 if this week's digest is due and not made yet (enabled, its day and
+ * hour have come and are not before the programme's start), else 0; -1 on
+ * a store error.  *moment gets this week's digest time either way. */
+int mailer_digest_due(struct mailer *m, int64_t now, int64_t *moment, struct err *e);
+
+/* Makes this week's edition when due, queueing its deliveries, all in one
+ * transaction (due now); stats->digests and enqueued count them.  Call it
+ * after fetching the feeds, holding the run lock. */
+int mailer_schedule_digest(struct mailer *m, int64_t now, struct mailer_stats *stats,
+    struct err *e);
+
+/* Composes the digest participant p would get next (p need not be in the
+ * store: a sample with id 0 sees every post), over the posts first seen
+ * from the end of the last edition until now: raw gets the message, *text
+ * and *html its parts (valid until the next call on m), week (n bytes) the
+ * edition's ISO week.  Nothing is queued or recorded.  0 composed; 1
+ * nothing new for p, so no digest would go out; -1 error. */
+int mailer_preview_digest(struct mailer *m, const struct participant *p, int64_t now,
+    struct buf *raw, const char **text, const char **html, char *week, size_t n,
+    struct err *e);
+
+/* Queues one DK_FEED_BROKEN message (key "<feed id>-<last_ok_at>") to the
+ * owner of each feed that failed cfg.feeds_failures_notice times in a row
+ * or is gone (store_feed_each_broken), and marks it told, in one
+ * transaction: one message per breakage, however many runs see it (a
+ * success in between resets it).  The message's advice follows the
+ * failure (feeds_problem_of).  stats->feed_notices and enqueued count them. */
+int mailer_schedule_feed_notices(struct mailer *m, int64_t now, struct mailer_stats *stats,
     struct err *e);
 
 /* Sends every queued delivery due at now, until none is left.  Call it

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../feeds/feeds.h"
 #include "compose.h"
 #include "internal.h"
 
@@ -33,13 +34,15 @@ static const struct kind_policy {
 	{ DK_UNSUB_CONFIRM, 0, 0, 0, 0 }, /* its own link does it */
 	{ DK_GOODBYE, 0, 0, 0, 0 },       /* already gone */
 	{ DK_BLOG_ACK, 0, 0, 1, 1 },      /* {{#feed_url}}: rare, once each */
+	{ DK_DIGEST, 1, 0, 1, 1 },        /* a body of its own for each */
+	{ DK_FEED_BROKEN, 0, 0, 1, 1 },   /* {{#problem_...}} */
 };
 
 /* Template variables of one message: the programme-wide ones (given to
  * content_prepare) and the recipient's (content_personalise), with the
  * storage their values point into. */
 struct vars {
-	struct tvar stat[24], pers[12];
+	struct tvar stat[32], pers[24];
 	size_t nstat, npers;
 	char name[STORE_NAME_MAX + 1];
 	char unsub_addr[ADDR_MAX + 1], unsub_mailto[ADDR_MAX + 8];
@@ -48,6 +51,9 @@ struct vars {
 	char number[NUM_MAX], done[NUM_MAX], total[NUM_MAX], start[64];
 	char from[STORE_NAME_MAX + ADDR_MAX + 8];
 	char help_mailto[ADDR_MAX + 8];
+	char since[64];
+	char week[STORE_WEEK_MAX + 1];
+	struct feed feed;                 /* feed-broken: the feed */
 };
 
 static void
@@ -152,6 +158,57 @@ key_address(struct mailer *m, const struct delivery *d, const char *what, struct
 	return 0;
 }
 
+/* A digest: its body is built now, for this recipient alone. */
+static int
+digest_vars(struct mailer *m, const struct delivery *d, const struct participant *p,
+    struct vars *v, struct err *e)
+{
+	struct digest_edition ed;
+
+	if (digest_edition_of(m, d, &ed, e) == -1 ||
+	    digest_compose_body(m, &ed, p ? p->id : 0, NULL, e) == -1)
+		return -1;
+	snprintf(v->week, sizeof(v->week), "%s", ed.week);
+	add(v->stat, &v->nstat, "digest_body", buf_str(&m->digest), 1);
+	STAT("week", v->week);
+	return 0;
+}
+
+/* A feed that stopped working: what we saw, and a flag per kind of
+ * problem for the template's advice. */
+static int
+feed_broken_vars(struct mailer *m, const struct delivery *d, const struct participant *p,
+    struct vars *v, struct err *e)
+{
+	static const struct {
+		const char *var;
+		enum feeds_problem problem;
+	} flags[] = {
+		{ "problem_gone", FP_GONE }, { "problem_private", FP_PRIVATE },
+		{ "problem_missing", FP_MISSING }, { "problem_web_page", FP_WEB_PAGE },
+		{ "problem_not_a_feed", FP_NOT_A_FEED }, { "problem_unreachable", FP_UNREACHABLE },
+		{ "problem_other", FP_OTHER },
+	};
+	int problem;
+
+	if (notice_feed_of(m, d, &v->feed, &problem, e) == -1)
+		return -1;
+	if (problem == FP_NONE)
+		problem = FP_OTHER; /* fixed since it was queued: the advice still fits */
+	snprintf(v->number, sizeof(v->number), "%d", v->feed.failures);
+	if (v->feed.last_ok_at > 0)
+		date_text(v->since, sizeof(v->since), v->feed.last_ok_at);
+	PERS("blog_url", p && p->blog_url[0] ? p->blog_url : v->feed.url);
+	PERS("blog_address", m->blog_addr);
+	PERS("feed_url", v->feed.url);
+	PERS("error", v->feed.last_error);
+	PERS("failures", v->number);
+	PERS("last_ok", v->since);
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		PERS(flags[i].var, (int)flags[i].problem == problem ? "yes" : "");
+	return 0;
+}
+
 /* The variables of each kind.  in is the message answered or forwarded
  * (NULL if none). */
 static int
@@ -210,6 +267,10 @@ kind_vars(struct mailer *m, const struct delivery *d, const struct participant *
 	} else if (strcmp(kind, DK_BLOG_ACK) == 0) {
 		PERS("blog_url", p ? p->blog_url : "");
 		PERS("feed_url", p ? p->feed_url : "");
+	} else if (strcmp(kind, DK_DIGEST) == 0) {
+		return digest_vars(m, d, p, v, e);
+	} else if (strcmp(kind, DK_FEED_BROKEN) == 0) {
+		return feed_broken_vars(m, d, p, v, e);
 	}
 	return 0;
 }

@@ -137,6 +137,8 @@ int store_participant_count(struct store *st, int status, int64_t *n, struct err
 #define DK_UNSUB_CONFIRM "unsubscribe-confirm" /* key: token */
 #define DK_GOODBYE "goodbye"             /* unsubscribed; key: inbound id */
 #define DK_BLOG_ACK "blog-ack"           /* key: inbound id */
+#define DK_DIGEST "digest"               /* key: the edition's ISO week, "2027-W03" */
+#define DK_FEED_BROKEN "feed-broken"     /* key: "<feed id>-<its last_ok_at>" */
 
 enum delivery_state {
 	DS_QUEUED,
@@ -320,6 +322,7 @@ struct feed {
 	int64_t last_fetch_at;
 	int64_t told_at;                     /* owner told it is broken; 0: not told */
 	int64_t created_at;
+	char title[STORE_TITLE_MAX + 1];     /* the feed's own title, "" until known */
 };
 
 /* Finds the participant's feed row for url, creating an active one if there
@@ -349,6 +352,9 @@ int store_feed_retire(struct store *st, int64_t id, const char *reason, int64_t 
  * feed): the row keeps its id, posts and keys and takes the new url; the
  * validators are cleared. */
 int store_feed_set_url(struct store *st, int64_t id, const char *url, struct err *e);
+/* Records the feed's own title (the blog's name in digests), clipped to
+ * STORE_TITLE_MAX bytes as one line. */
+int store_feed_set_title(struct store *st, int64_t id, const char *title, struct err *e);
 /* Records that the owner was told the feed is broken (the mailer calls it
  * when it queues the "your feed is broken" mail). */
 int store_feed_mark_told(struct store *st, int64_t id, int64_t now, struct err *e);
@@ -413,5 +419,46 @@ int store_post_count(struct store *st, int64_t feed_id, int for_digest, int64_t 
 typedef int (*reflection_url_fn)(void *arg, int thing, const char *url);
 int store_reflection_each_url(struct store *st, int64_t participant_id, reflection_url_fn fn,
     void *arg, struct err *e);
+
+/* --- digest editions and feed rounds ----------------------------------- */
+
+#define STORE_WEEK_MAX 16
+
+/* One weekly digest: the window of posts its deliveries (kind DK_DIGEST,
+ * key = week) show.  The mailer makes at most one per ISO week and starts
+ * each window where the previous edition's ended, so no post is in two
+ * digests and none falls between them, whatever runs were missed. */
+struct digest_edition {
+	char week[STORE_WEEK_MAX + 1];   /* ISO 8601 week, "2027-W03" */
+	int64_t window_from;             /* posts first seen in [window_from, window_to) */
+	int64_t window_to;
+	int64_t created_at;
+	int recipients;                  /* deliveries queued for it */
+	int posts;                       /* posts in its window */
+};
+
+/* Records an edition (week: 1..STORE_WEEK_MAX bytes, no control
+ * characters; window_from <= window_to).  0 added, 1 that week has one
+ * already (left as it was). */
+int store_digest_add(struct store *st, const struct digest_edition *d, struct err *e);
+/* 0 found, 1 not found. */
+int store_digest_get(struct store *st, const char *week, struct digest_edition *out,
+    struct err *e);
+/* The edition whose window ends last: 0 found, 1 there is none yet. */
+int store_digest_last(struct store *st, struct digest_edition *out, struct err *e);
+
+/* One round of fetching every feed (feeds_poll), recorded when it ends;
+ * the time of the last one decides when the next is due. */
+struct feed_round {
+	int64_t started_at;
+	int64_t finished_at;
+	int feeds;
+	int not_modified;
+	int failed;
+	int new_posts;
+};
+int store_feed_round_add(struct store *st, const struct feed_round *r, struct err *e);
+/* The round that started last: 0 found, 1 there was none yet. */
+int store_feed_round_last(struct store *st, struct feed_round *out, struct err *e);
 
 #endif

@@ -30,6 +30,8 @@ static const struct tvar recipient[] = {
 	{ "week", "7", 0 },
 	{ "things_count", "12", 0 },
 	{ "start_date", "11 January 2027", 0 },
+	{ "error", "HTTP status 403", 0 },
+	{ "failures", "3", 0 },
 };
 #define NRECIPIENT (sizeof(recipient) / sizeof(recipient[0]))
 
@@ -61,6 +63,15 @@ test_every_default_renders(void **state)
 		{ "thing_body", "Try a *feed reader*.\n", 1 },
 		{ "feed_url", "", 0 },
 		{ "digest_body", "- [Ann's post](https://ann.example.org/p)\n", 1 },
+		/* feed-broken: its sections */
+		{ "last_ok", "", 0 },
+		{ "problem_gone", "", 0 },
+		{ "problem_private", "yes", 0 },
+		{ "problem_missing", "", 0 },
+		{ "problem_web_page", "", 0 },
+		{ "problem_not_a_feed", "", 0 },
+		{ "problem_unreachable", "", 0 },
+		{ "problem_other", "", 0 },
 	};
 
 	(void)state;
