@@ -23,6 +23,13 @@ int cmd_preview(struct cli *c);
 int cmd_subscribe(struct cli *c);
 int cmd_run(struct cli *c);
 int cmd_report(struct cli *c);
+int cmd_status(struct cli *c);
+int cmd_release(struct cli *c);
+
+/* If argv[*i] is "--now", takes the time after it (moving *i past it),
+ * sets *now and the clock (time_set_now) and returns 1; 0 for any other
+ * argument; -1 (reported) for a missing or bad time. */
+int cli_now_option(struct cli *c, int *i, int64_t *now);
 
 /* Loads the programme named by -c, printing every problem as
  * file:line: message; NULL on failure. */

@@ -17,6 +17,8 @@ static const struct {
 	{ "subscribe", cmd_subscribe, "subscribe ADDRESS [NAME]   add a participant (no opt-in mail)" },
 	{ "run", cmd_run, "run [--now TIMESTAMP]      the cron tick: read mail, act, send" },
 	{ "report", cmd_report, "report                     progress per Thing and participant" },
+	{ "status", cmd_status, "status [--now TIMESTAMP]   per Thing: waiting, queued, sent, failed, held" },
+	{ "release", cmd_release, "release N|--all            send the held deliveries of Thing N (or all)" },
 };
 
 static void
