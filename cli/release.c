@@ -48,10 +48,9 @@ cmd_release(struct cli *c)
 		fprintf(stderr, "things: %s\n", e.msg);
 		goto out;
 	}
-	if (all)
-		printf("released %lld held deliveries", (long long)n);
-	else
-		printf("Thing %lld: released %lld held deliveries", (long long)thing, (long long)n);
+	if (!all)
+		printf("Thing %lld: ", (long long)thing);
+	printf("released %lld held %s", (long long)n, n == 1 ? "delivery" : "deliveries");
 	printf(n > 0 ? "; the next run sends them\n" : "\n");
 	status = EXIT_OK;
 out:

@@ -40,10 +40,12 @@ print_header(const struct programme *p, int64_t now)
 		    "they confirm ([schedule] dates do not apply)\n", c->interval_days);
 	else
 		printf("mode: cohort: Thing N goes out on its release date\n");
+	printf("%s", c->self_paced ? "returning participants: the Things that fell due while "
+	    "they were away, " : "late joiners: the Things already out, ");
 	if (c->catch_up_days > 0)
-		printf("late joiners: the Things already out, one every %d days\n", c->catch_up_days);
+		printf("one every %d days\n", c->catch_up_days);
 	else
-		printf("late joiners: the Things already out, all at once\n");
+		printf("all at once\n");
 	if (c->send_late)
 		printf("late Things: sent however late (send_late = yes)\n");
 	else
@@ -116,9 +118,10 @@ print_held(const struct cli *c, const struct programme *p, const struct thing_ou
 		if (box[i].held == 0)
 			continue;
 		total += box[i].held;
-		printf("held: Thing %d: %lld deliveries wait for an organiser; send them with: "
+		printf("held: Thing %d: %lld %s for an organiser; send with: "
 		    "things -c %s release %d\n", p->things[i].number, (long long)box[i].held,
-		    c->config, p->things[i].number);
+		    box[i].held == 1 ? "delivery waits" : "deliveries wait", c->config,
+		    p->things[i].number);
 	}
 	if (total == 0)
 		printf("held: nothing\n");

@@ -193,9 +193,10 @@ warn_held(const struct schedule_ctx *c)
 
 	for (size_t i = 0; i < p->nthings; i++)
 		if (c->holds[i].n > 0)
-			log_msg(LV_WARN, "Thing %d: %zu deliveries held: due more than %d hours "
-			    "before this run; `things release %d` sends them", p->things[i].number,
-			    c->holds[i].n, p->cfg.max_lateness_hours, p->things[i].number);
+			log_msg(LV_WARN, "Thing %d: %zu %s held: due more than %d hours before this "
+			    "run; `things release %d` sends %s", p->things[i].number, c->holds[i].n,
+			    c->holds[i].n == 1 ? "delivery" : "deliveries", p->cfg.max_lateness_hours,
+			    p->things[i].number, c->holds[i].n == 1 ? "it" : "them");
 }
 
 /* Runs the schedule over every active participant: queueing what is due
