@@ -21,20 +21,24 @@ int cmd_init(struct cli *c);
 int cmd_check(struct cli *c);
 int cmd_preview(struct cli *c);
 int cmd_subscribe(struct cli *c);
+int cmd_import(struct cli *c);
 int cmd_run(struct cli *c);
 int cmd_report(struct cli *c);
+int cmd_status(struct cli *c);
+int cmd_release(struct cli *c);
 int cmd_feeds(struct cli *c);
 int cmd_digest(struct cli *c);
+
+/* If argv[*i] is "--now", takes the time after it (moving *i past it),
+ * sets *now and the clock (time_set_now) and returns 1; 0 for any other
+ * argument; -1 (reported) for a missing or bad time. */
+int cli_now_option(struct cli *c, int *i, int64_t *now);
 
 /* Loads the programme named by -c, printing every problem as
  * file:line: message; NULL on failure. */
 struct programme *cli_load(struct cli *c);
 /* Loads the programme and opens its store; 0 or -1 (reported). */
 int cli_open(struct cli *c, struct programme **p, struct store **st);
-
-/* Parses --now's TIMESTAMP into *now and makes it the program's clock
- * (time_set_now); prints the problem and returns -1 if it is not one. */
-int cli_parse_now(const char *arg, int64_t *now);
 
 struct mailer;
 struct feeds_stats;

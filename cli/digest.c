@@ -25,8 +25,12 @@ parse_digest_args(struct cli *c, struct digest_args *a)
 	a->now = time_now();
 	for (int i = 0; i < c->argc; i++) {
 		const char *arg = c->argv[i];
-		int more = i + 1 < c->argc;
+		int more = i + 1 < c->argc, rc = cli_now_option(c, &i, &a->now);
 
+		if (rc == -1)
+			return -1;
+		if (rc == 1)
+			continue;
 		if (strcmp(arg, "--preview") == 0)
 			a->preview = 1;
 		else if (strcmp(arg, "--to") == 0 && more)
@@ -39,10 +43,7 @@ parse_digest_args(struct cli *c, struct digest_args *a)
 			a->what = TEXT;
 		else if (strcmp(arg, "--html") == 0)
 			a->what = HTML;
-		else if (strcmp(arg, "--now") == 0 && more) {
-			if (cli_parse_now(c->argv[++i], &a->now) == -1)
-				return -1;
-		} else
+		else
 			goto usage;
 	}
 	if (!a->preview && (a->to || a->out || a->what != RAW))

@@ -156,11 +156,14 @@ cmd_feeds(struct cli *c)
 	struct err e;
 
 	for (int i = 0; i < c->argc; i++) {
+		int now_rc = cli_now_option(c, &i, &now);
+
+		if (now_rc == -1)
+			return EXIT_USAGE;
+		if (now_rc == 1)
+			continue;
 		if (strcmp(c->argv[i], "--fetch") == 0) {
 			fetch = 1;
-		} else if (strcmp(c->argv[i], "--now") == 0 && i + 1 < c->argc) {
-			if (cli_parse_now(c->argv[++i], &now) == -1)
-				return EXIT_USAGE;
 		} else {
 			fprintf(stderr, "usage: things -c FILE feeds [--fetch] [--now TIMESTAMP]\n");
 			return EXIT_USAGE;

@@ -10,27 +10,15 @@
 #include "../mailer/mailer.h"
 #include "cli.h"
 
-int
-cli_parse_now(const char *arg, int64_t *now)
-{
-	struct err e;
-
-	if (time_parse_iso(arg, now, &e) == -1) {
-		fprintf(stderr, "things: --now: %s\n", e.msg);
-		return -1;
-	}
-	time_set_now(*now);
-	return 0;
-}
-
 static int
 parse_run_args(struct cli *c, int64_t *now)
 {
 	for (int i = 0; i < c->argc; i++) {
-		if (strcmp(c->argv[i], "--now") == 0 && i + 1 < c->argc) {
-			if (cli_parse_now(c->argv[++i], now) == -1)
-				return -1;
-		} else {
+		int rc = cli_now_option(c, &i, now);
+
+		if (rc == -1)
+			return -1;
+		if (rc == 0) {
 			fprintf(stderr, "usage: things -c FILE run [--now TIMESTAMP]\n");
 			return -1;
 		}

@@ -35,6 +35,9 @@
  *   goodbye         (the common ones)
  *   blog-ack        blog_url, feed_url (may be empty); feed_url decides a
  *                   section, so it must be given to content_prepare
+ *   late-notice     thing_number, thing_title, held (how many are held
+ *                   now), late_hours (max_lateness_hours),
+ *                   release_command, status_command   [to organisers]
  *   digest          digest_body (markdown=1: the posts, grouped by Thing,
  *                   built with the escaping functions), week ("2027-W03")
  *   feed-broken     blog_url, blog_address, feed_url, error (what went wrong, technical),
@@ -248,6 +251,31 @@ static const char text_blog_ack[] =
     "You receive this because you joined {{programme}}.\n"
     "[Leave the programme]({{unsubscribe_mailto}}) at any time.\n";
 
+static const char *const vars_late_notice[] = { "thing_number", "thing_title", "held",
+	"late_hours", "release_command", "status_command", NULL };
+static const char text_late_notice[] =
+    "Subject: Thing {{thing_number}} is held: it was due over {{late_hours}} hours ago\n"
+    "\n"
+    "Things has not sent Thing {{thing_number}}, \"{{thing_title}}\": it came due\n"
+    "more than {{late_hours}} hours before Things could send it. Usually this\n"
+    "means that `things run` did not run for a while (the machine, cron or the\n"
+    "mail server was down).\n"
+    "\n"
+    "Rather than send it late without a word, Things holds it until you decide.\n"
+    "Participants waiting for it now: {{held}}. If more of them fall due late\n"
+    "before you decide, Things holds those too, without writing again.\n"
+    "\n"
+    "To send it to them (the next run sends it), run:\n"
+    "\n"
+    "{{release_command}}\n"
+    "\n"
+    "To see what is held, queued and sent:\n"
+    "\n"
+    "{{status_command}}\n"
+    "\n"
+    "If you would rather not send it, leave it held: nothing goes out. To send\n"
+    "late Things without asking, set `send_late = yes` in things.conf.\n";
+
 static const char *const vars_digest[] = { "digest_body", "week", NULL };
 static const char text_digest[] =
     "Subject: {{programme}}: what participants wrote, week {{week}}\n"
@@ -370,6 +398,7 @@ const struct template_kind template_kinds[] = {
 	{ DK_UNSUB_CONFIRM, text_unsubscribe_confirm, vars_unsubscribe_confirm },
 	{ DK_GOODBYE, text_goodbye, vars_goodbye },
 	{ DK_BLOG_ACK, text_blog_ack, vars_blog_ack },
+	{ DK_HELD_NOTICE, text_late_notice, vars_late_notice },
 	{ DK_DIGEST, text_digest, vars_digest },
 	{ DK_FEED_BROKEN, text_feed_broken, vars_feed_broken },
 	{ "certificate", text_certificate, vars_certificate },

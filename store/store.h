@@ -79,6 +79,8 @@ struct participant {
 	char feed_url[STORE_URL_MAX + 1];    /* "" if none found yet */
 	int64_t created_at;
 	int64_t confirmed_at;                /* 0 unless active at some point */
+	int64_t status_at;                   /* when the status last changed (for an
+	                                        active one: when they last became active) */
 	double bounce_score;
 };
 
@@ -137,6 +139,8 @@ int store_participant_count(struct store *st, int status, int64_t *n, struct err
 #define DK_UNSUB_CONFIRM "unsubscribe-confirm" /* key: token */
 #define DK_GOODBYE "goodbye"             /* unsubscribed; key: inbound id */
 #define DK_BLOG_ACK "blog-ack"           /* key: inbound id */
+#define DK_HELD_NOTICE "late-notice"     /* to organisers: Thing N held because it is
+                                            late; key "N-ID", ID the first delivery held */
 #define DK_DIGEST "digest"               /* key: the edition's ISO week, "2027-W03" */
 #define DK_FEED_BROKEN "feed-broken"     /* key: "<feed id>-<its last_ok_at>" */
 
@@ -159,6 +163,8 @@ struct delivery_request {
 	int64_t due_at;
 	int64_t inbound_id;       /* the message this answers or forwards, or 0 */
 	const char *msgid_domain; /* the domain of the Message-ID to mint */
+	enum delivery_state state; /* initial state: DS_QUEUED (0, the default) or
+	                              DS_HELD (sent only once released) */
 };
 
 struct delivery {
@@ -176,9 +182,11 @@ struct delivery {
 	char last_error[STORE_REASON_MAX + 1];
 };
 
-/* Queues a message.  Unique per (recipient, kind, key): a second enqueue is
- * a no-op that returns 1 (with *id set to the existing row).  The
- * Message-ID is minted here, once, so that a resend carries the same one. */
+/* Queues a message, in r->state (DS_QUEUED or DS_HELD; any other state is
+ * refused).  Unique per (recipient, kind, key): a second enqueue is a no-op
+ * that returns 1 (with *id set to the existing row, whatever its state).
+ * The Message-ID is minted here, once, so that a resend carries the same
+ * one. */
 int store_delivery_enqueue(struct store *st, const struct delivery_request *r, int64_t now,
     int64_t *id, struct err *e);
 
@@ -208,6 +216,23 @@ int store_delivery_find(struct store *st, const char *recipient, const char *kin
 /* Counts deliveries of a kind (NULL: all kinds) in a state (-1: any). */
 int store_delivery_count(struct store *st, const char *kind, int state, int64_t *n,
     struct err *e);
+/* The same, for one key of the kind too (key NULL: any key). */
+int store_delivery_count_key(struct store *st, const char *kind, const char *key, int state,
+    int64_t *n, struct err *e);
+
+/* An organiser's decision: the held deliveries of kind (NULL: every kind)
+ * with key (NULL: every key) become queued, due at now, so that the next
+ * send sends them.  *n: how many.  Only held ones change: releasing twice
+ * releases nothing the second time.  One statement (atomic). */
+int store_delivery_release_held(struct store *st, const char *kind, const char *key,
+    int64_t now, int64_t *n, struct err *e);
+
+/* For the schedule: when each Thing was queued for a participant.
+ * created[n - 1] (n = 1..nthings) gets the created time of the
+ * participant's delivery of Thing n, or 0 when there is none; deliveries
+ * of Things beyond nthings are ignored. */
+int store_thing_deliveries(struct store *st, int64_t participant_id, int nthings,
+    int64_t *created, struct err *e);
 
 /* --- inbound messages -------------------------------------------------- */
 
@@ -284,6 +309,23 @@ struct thing_stats {
 
 /* Fills stats[0 .. nthings-1] for Things 1..nthings. */
 int store_thing_stats(struct store *st, int nthings, struct thing_stats *stats, struct err *e);
+
+/* The outbox of one Thing at a given time, for `things status`. */
+struct thing_outbox {
+	int thing;
+	int64_t due;       /* queued, due_at <= now */
+	int64_t later;     /* queued, due_at > now */
+	int64_t sending;
+	int64_t sent;
+	int64_t deferred;
+	int64_t failed;
+	int64_t held;
+};
+
+/* Fills out[0 .. nthings-1] for Things 1..nthings as of now (deliveries of
+ * Things no longer in the programme are left out). */
+int store_thing_outbox(struct store *st, int64_t now, int nthings, struct thing_outbox *out,
+    struct err *e);
 
 struct participant_progress {
 	struct participant p;

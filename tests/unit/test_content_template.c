@@ -30,6 +30,10 @@ static const struct tvar recipient[] = {
 	{ "week", "7", 0 },
 	{ "things_count", "12", 0 },
 	{ "start_date", "11 January 2027", 0 },
+	{ "held", "30", 0 },
+	{ "late_hours", "72", 0 },
+	{ "release_command", "things -c /srv/things.conf release 3", 0 },
+	{ "status_command", "things -c /srv/things.conf status", 0 },
 	{ "error", "HTTP status 403", 0 },
 	{ "failures", "3", 0 },
 };
