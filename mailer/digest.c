@@ -93,6 +93,22 @@ window_start(struct mailer *m, int64_t moment, int64_t *from, struct err *e)
 	return 0;
 }
 
+/* v itself if it has room for element n (of *cap, each size bytes), else
+ * v moved to twice the room (*cap updated); NULL when out of memory (v is
+ * then left as it was). */
+static void *
+grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t want = *cap ? *cap * 2 : 16;
+	void *more;
+
+	if (n < *cap)
+		return v;
+	if ((more = realloc(v, want * size)) != NULL)
+		*cap = want;
+	return more;
+}
+
 /* --- queueing an edition ------------------------------------------------ */
 
 /* The distinct authors of the posts of a window. */
@@ -107,20 +123,15 @@ static int
 add_author(void *arg, const struct post *p)
 {
 	struct authors *a = arg;
+	int64_t *ids;
 
 	a->posts++;
 	for (size_t i = 0; i < a->n; i++)
 		if (a->ids[i] == p->participant_id)
 			return 0;
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 16;
-		int64_t *more = realloc(a->ids, cap * sizeof(*more));
-
-		if (more == NULL)
-			return err_set(a->e, "out of memory");
-		a->ids = more;
-		a->cap = cap;
-	}
+	if ((ids = grow(a->ids, a->n, &a->cap, sizeof(*ids))) == NULL)
+		return err_set(a->e, "out of memory");
+	a->ids = ids;
 	a->ids[a->n++] = p->participant_id;
 	return 0;
 }
@@ -504,18 +515,13 @@ static int
 collect_broken(void *arg, const struct feed *f)
 {
 	struct broken_list *l = arg;
+	struct broken *v;
 
 	if (l->n == NOTICES_MAX)
 		return 1; /* the rest next run */
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct broken *more = realloc(l->v, cap * sizeof(*more));
-
-		if (more == NULL)
-			return err_set(l->e, "out of memory");
-		l->v = more;
-		l->cap = cap;
-	}
+	if ((v = grow(l->v, l->n, &l->cap, sizeof(*v))) == NULL)
+		return err_set(l->e, "out of memory");
+	l->v = v;
 	l->v[l->n].feed_id = f->id;
 	l->v[l->n].participant_id = f->participant_id;
 	l->v[l->n].last_ok_at = f->last_ok_at;

@@ -7,8 +7,10 @@
 #define EDITION_COLUMNS "week, window_from, window_to, created_at, recipients, posts"
 
 static void
-read_edition(sqlite3_stmt *s, struct digest_edition *d)
+read_edition(sqlite3_stmt *s, void *out)
 {
+	struct digest_edition *d = out;
+
 	memset(d, 0, sizeof(*d));
 	store_col_copy(s, 0, d->week, sizeof(d->week));
 	d->window_from = sqlite3_column_int64(s, 1);
@@ -18,18 +20,34 @@ read_edition(sqlite3_stmt *s, struct digest_edition *d)
 	d->posts = sqlite3_column_int(s, 5);
 }
 
-/* Steps a lookup whose parameters are bound: 0 found, 1 not found. */
+static void
+read_round(sqlite3_stmt *s, void *out)
+{
+	struct feed_round *r = out;
+
+	memset(r, 0, sizeof(*r));
+	r->started_at = sqlite3_column_int64(s, 0);
+	r->finished_at = sqlite3_column_int64(s, 1);
+	r->feeds = sqlite3_column_int(s, 2);
+	r->not_modified = sqlite3_column_int(s, 3);
+	r->failed = sqlite3_column_int(s, 4);
+	r->new_posts = sqlite3_column_int(s, 5);
+}
+
+/* Steps a lookup whose parameters are bound and reads its row into out:
+ * 0 found, 1 not found. */
 static int
-edition_lookup(struct store *st, sqlite3_stmt *s, struct digest_edition *out, struct err *e)
+lookup(struct store *st, sqlite3_stmt *s, void (*read)(sqlite3_stmt *, void *), void *out,
+    struct err *e)
 {
 	int rc = sqlite3_step(s);
 
 	if (rc == SQLITE_ROW)
-		read_edition(s, out);
+		read(s, out);
 	sqlite3_reset(s);
 	if (rc == SQLITE_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : store_db_err(st, e, "digest lookup");
+	return rc == SQLITE_DONE ? 1 : store_db_err(st, e, "digest or feed round lookup");
 }
 
 int
@@ -67,7 +85,7 @@ store_digest_get(struct store *st, const char *week, struct digest_edition *out,
 	if (s == NULL)
 		return -1;
 	store_bind_text(s, 1, week);
-	return edition_lookup(st, s, out, e);
+	return lookup(st, s, read_edition, out, e);
 }
 
 int
@@ -79,7 +97,7 @@ store_digest_last(struct store *st, struct digest_edition *out, struct err *e)
 
 	if (s == NULL)
 		return -1;
-	return edition_lookup(st, s, out, e);
+	return lookup(st, s, read_edition, out, e);
 }
 
 int
@@ -106,22 +124,8 @@ store_feed_round_last(struct store *st, struct feed_round *out, struct err *e)
 	static const char sql[] = "SELECT started_at, finished_at, feeds, not_modified, failed,"
 	    " new_posts FROM feed_rounds ORDER BY started_at DESC, id DESC LIMIT 1";
 	sqlite3_stmt *s = store_stmt(st, sql, e);
-	int rc;
 
 	if (s == NULL)
 		return -1;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		memset(out, 0, sizeof(*out));
-		out->started_at = sqlite3_column_int64(s, 0);
-		out->finished_at = sqlite3_column_int64(s, 1);
-		out->feeds = sqlite3_column_int(s, 2);
-		out->not_modified = sqlite3_column_int(s, 3);
-		out->failed = sqlite3_column_int(s, 4);
-		out->new_posts = sqlite3_column_int(s, 5);
-	}
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? 1 : store_db_err(st, e, "last feed round");
+	return lookup(st, s, read_round, out, e);
 }
