@@ -50,6 +50,11 @@ int message_build(struct mailer *m, const struct delivery *d, const struct parti
 int message_sender(struct mailer *m, const struct delivery *d, const struct participant *p,
     char *out, size_t n, struct err *e);
 
+/* v itself if it has room for element n (of *cap elements of size bytes),
+ * else v moved to twice the room (*cap updated); NULL when out of memory
+ * (v is then left as it was, still the caller's). */
+void *mailer_grow(void *v, size_t n, size_t *cap, size_t size);
+
 /* digest.c: the edition a digest delivery shows (its key is the week),
  * or the preview's.  0, or -1 if there is no such edition. */
 int digest_edition_of(struct mailer *m, const struct delivery *d, struct digest_edition *ed,
@@ -60,8 +65,8 @@ int digest_edition_of(struct mailer *m, const struct delivery *d, struct digest_
  * NULL) gets how many posts there were.  0 or -1. */
 int digest_compose_body(struct mailer *m, const struct digest_edition *ed, int64_t exclude,
     int *nposts, struct err *e);
-/* The feed a feed-broken delivery is about (from its key) and its
- * problem (enum feeds_problem).  0 or -1. */
+/* feed_notice.c: the feed a feed-broken delivery is about (from its key)
+ * and its problem (enum feeds_problem).  0 or -1. */
 int notice_feed_of(struct mailer *m, const struct delivery *d, struct feed *f, int *problem,
     struct err *e);
 

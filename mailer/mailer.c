@@ -18,6 +18,20 @@ mailer_tagged(const struct mailer *m, const char *tag, char *out, size_t n, stru
 	return 0;
 }
 
+/* Doubling, so that n appends cost O(n) copies. */
+void *
+mailer_grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t want = *cap ? *cap * 2 : 16;
+	void *more;
+
+	if (n < *cap)
+		return v;
+	if ((more = realloc(v, want * size)) != NULL)
+		*cap = want;
+	return more;
+}
+
 int
 mailer_new(const struct programme *p, struct store *st, struct mailer **out, struct err *e)
 {
