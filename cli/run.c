@@ -1,8 +1,11 @@
-/* run.c - `things run`, the cron tick: read mail, act on it, send what is due. */
+/* run.c - `things run`, the cron tick: read mail, act on it, fetch the
+ * blog feeds when due, queue what is due (Things, the weekly digest, notices
+ * of broken feeds) and send it. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../feeds/feeds.h"
 #include "../inbox/inbox.h"
 #include "../mailer/mailer.h"
 #include "cli.h"
@@ -10,16 +13,12 @@
 static int
 parse_run_args(struct cli *c, int64_t *now)
 {
-	struct err e;
-
 	for (int i = 0; i < c->argc; i++) {
-		if (strcmp(c->argv[i], "--now") == 0 && i + 1 < c->argc) {
-			if (time_parse_iso(c->argv[++i], now, &e) == -1) {
-				fprintf(stderr, "things: --now: %s\n", e.msg);
-				return -1;
-			}
-			time_set_now(*now);
-		} else {
+		int rc = cli_now_option(c, &i, now);
+
+		if (rc == -1)
+			return -1;
+		if (rc == 0) {
 			fprintf(stderr, "usage: things -c FILE run [--now TIMESTAMP]\n");
 			return -1;
 		}
@@ -28,30 +27,54 @@ parse_run_args(struct cli *c, int64_t *now)
 }
 
 static void
-print_summary(const struct inbox_stats *in, const struct mailer_stats *out)
+print_summary(const struct inbox_stats *in, const struct feeds_stats *fs, int fetched,
+    const struct mailer_stats *out)
 {
 	printf("inbox: %zu fetched, %zu processed, %zu duplicate, %zu failed",
 	    in->fetched, in->processed, in->duplicates, in->failed);
 	for (int k = 0; k < II_COUNT; k++)
 		if (in->intents[k])
 			printf("; %s %zu", inbox_intent_name(k), in->intents[k]);
-	printf("\noutbox: %zu queued, %zu sent, %zu deferred, %zu failed, %zu held",
+	printf("\n");
+	if (fetched)
+		cli_feeds_summary(fs);
+	else
+		printf("feeds: not due\n");
+	printf("outbox: %zu queued, %zu sent, %zu deferred, %zu failed, %zu held",
 	    out->enqueued, out->sent, out->deferred, out->failed, out->held);
 	if (out->recovered)
 		printf(", %zu recovered from an interrupted run", out->recovered);
-	printf("\n");
+	printf("\ndigest: %zu queued; feed notices: %zu queued\n", out->digests,
+	    out->feed_notices);
+}
+
+/* Fetches the feeds when due (every feeds_every_hours, and before a
+ * digest).  *fetched says whether it did.  -1 on a store or libcurl
+ * error: the caller reports it and goes on with the mail. */
+static int
+feeds_stage(const struct programme *p, struct store *st, struct mailer *m, int64_t now,
+    struct feeds_stats *fs, int *fetched, struct err *e)
+{
+	int due = cli_feeds_due(p, st, m, now, e);
+
+	*fetched = 0;
+	if (due != 1)
+		return due;
+	*fetched = 1;
+	return cli_feeds_poll(p, st, now, fs, e);
 }
 
 int
 cmd_run(struct cli *c)
 {
 	struct inbox_stats in = { 0 };
+	struct feeds_stats fs = { 0 };
 	struct mailer_stats out = { 0 };
 	struct programme *p = NULL;
 	struct store *st = NULL;
 	struct mailer *m = NULL;
 	int64_t now = time_now();
-	int lockfd = -1, rc, status = EXIT_FAIL;
+	int lockfd = -1, rc, fetched = 0, status = EXIT_FAIL;
 	struct err e;
 
 	if (parse_run_args(c, &now) == -1)
@@ -78,13 +101,28 @@ cmd_run(struct cli *c)
 		fprintf(stderr, "things: inbox: %s\n", e.msg);
 		status = EXIT_FAIL;
 	}
-	if (mailer_new(p, st, &m, &e) == -1 || mailer_schedule(m, now, &out, &e) == -1 ||
-	    mailer_send_due(m, now, &out, &e) == -1) {
+	if (mailer_new(p, st, &m, &e) == -1) {
+		fprintf(stderr, "things: outbox: %s\n", e.msg);
+		status = EXIT_FAIL;
+		goto out;
+	}
+	/* Nor broken feeds: the digest then shows what was fetched before. */
+	if (feeds_stage(p, st, m, now, &fs, &fetched, &e) == -1) {
+		fprintf(stderr, "things: %s\n", e.msg);
+		status = EXIT_FAIL;
+	}
+	if (mailer_schedule(m, now, &out, &e) == -1 ||
+	    mailer_schedule_digest(m, now, &out, &e) == -1 ||
+	    mailer_schedule_feed_notices(m, now, &out, &e) == -1) {
+		fprintf(stderr, "things: outbox: %s\n", e.msg);
+		status = EXIT_FAIL;
+	}
+	if (mailer_send_due(m, now, &out, &e) == -1) {
 		fprintf(stderr, "things: outbox: %s\n", e.msg);
 		status = EXIT_FAIL;
 	}
 	if (c->verbose)
-		print_summary(&in, &out);
+		print_summary(&in, &fs, fetched, &out);
 out:
 	mailer_free(m);
 	store_close(st);

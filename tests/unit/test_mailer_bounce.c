@@ -63,7 +63,8 @@ static void
 enqueue(struct fixture *f, int64_t pid, const char *to, const char *kind, const char *key,
     int64_t due)
 {
-	struct delivery_request r = { pid, to, kind, key, due, 0, "example.org" };
+	struct delivery_request r = { .participant_id = pid, .recipient = to, .kind = kind,
+		.key = key, .due_at = due, .msgid_domain = "example.org" };
 	struct err e;
 	int64_t id;
 

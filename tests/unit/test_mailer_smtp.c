@@ -217,7 +217,7 @@ test_setup_failures_are_temporary(void **state)
 		const char *text;
 	} table[] = {
 		{ FAKE_REFUSE_SENDER, "smtp", 5000, 553, "MAIL: 553 5.7.1" },
-		{ FAKE_NORMAL, "smtp+starttls", 5000, 0, "smtp://127.0.0.1:" },
+		{ FAKE_NORMAL, "smtp+starttls", 5000, 0, "smtp+starttls://127.0.0.1:" },
 		{ (enum fake_mode)-1, "smtp", 5000, 0, "Couldn't connect" },
 		{ FAKE_SILENT, "smtp", 300, 0, "imeout" },
 	};
