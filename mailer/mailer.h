@@ -29,9 +29,10 @@
  * (plain), "smtp+starttls://..." (STARTTLS required, never a plaintext
  * fallback), "smtps://..." (implicit TLS); certificates always verified,
  * host name included, against the system store (libcurl's CA path) and
- * cfg.smtp_ca_file when set.  Up to
- * cfg.smtp_connections connections (default 4), each reused from message
- * to message, one recipient per transaction.  "maildir:/path" writes each
+ * cfg.smtp_ca_file when set; AUTH when the URL has a user.  Up to
+ * cfg.smtp_connections connections (default 4) in parallel, each reused
+ * from message to message (sharing TLS session and DNS caches), one
+ * recipient per transaction.  "maildir:/path" writes each
  * message into /path/new as an MDA would (created if missing).
  *
  * Test switch: THINGS_TEST_STOP_AFTER=N in the environment makes the
@@ -183,10 +184,12 @@ int mailer_schedule_feed_notices(struct mailer *m, int64_t now, struct mailer_st
 
 /* Sends every queued delivery due at now, until none is left.  Call it
  * holding the run lock: it first puts back deliveries a crashed run left
- * "sending" (stats->recovered), then claims a few at a time, composes each
- * just before it goes and records each outcome before its connection takes
- * the next message (a crash duplicates at most one message per
- * connection).  Commits use the store's fast mode during the loop.
+ * "sending" (stats->recovered), then works in rounds: one transaction
+ * records the outcomes that came in and claims one delivery per free
+ * connection; each is composed just before it goes.  An outcome is
+ * recorded before its connection takes the next message, so a crash
+ * duplicates at most one message per connection.  Commits use the store's
+ * fast mode during the loop.  Memory does not grow with the queue.
  *
  * Outcomes: accepted -> sent.  Temporary failure (4xx, connection, TLS,
  * timeout, local I/O, a template that does not render) -> deferred 5 min,
@@ -197,6 +200,19 @@ int mailer_schedule_feed_notices(struct mailer *m, int64_t now, struct mailer_st
  * ("not sent: participant is unsubscribed").  When failures that concern
  * no message in particular come 2 x connections + 1 times in a row, the run
  * stops taking new work (the rest stays queued for the next run).
+ *
+ * Bounces: a 5xx to a participant's recipient or message counts a hard
+ * bounce against them, unless its status is 5.7.x (a policy refusal); a
+ * per-recipient 4xx given up after 3 days counts a soft one
+ * (store_participant_bounce, with cfg.bounce_threshold/_stale_days).  A
+ * participant suspended by it gets no more Things; the organisers' notices
+ * go out in the same run.  stats->bounces and ->suspended count them.
+ *
+ * Pacing: at most cfg.smtp_max_per_minute messages start in any minute
+ * (evenly spaced), and a connection is closed (QUIT) and replaced after
+ * cfg.smtp_max_per_connection messages (0: no limit, for either).  While
+ * it lasts more than a second, a send shows a progress bar on stderr if
+ * stderr is a terminal; under cron nothing but warnings and errors.
  *
  * Only an error of the store (or an unusable smtp_url) makes it return -1;
  * deliveries then left "sending" are recovered by the next run. */
