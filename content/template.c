@@ -480,7 +480,11 @@ fill_markers(struct buf *out, const char *src, size_t len, const struct tvar *va
 		int rc;
 
 		if (m == 0) {
-			i++;
+			/* on to the next byte that can open a marker: this runs
+			 * for every message a send composes */
+			const char *next = memchr(src + i + 1, PH_OPEN[0], len - i - 1);
+
+			i = next ? (size_t)(next - src) : len;
 			continue;
 		}
 		v = tvar_find(vars, nvars, name, n);

@@ -14,6 +14,7 @@
  * text in non-Latin scripts, where it is shorter) stays libetpan's.
  */
 #include <libetpan/libetpan.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "compose.h"
@@ -93,20 +94,43 @@ qp_escape(struct qp *q, unsigned char c)
 	q->col += 3;
 }
 
-/* One byte that may be literal; "." and "F" opening a line are escaped so
- * that no relay can take the line for an end of data or a "From " line. */
+/* A run of literal characters (printable ASCII but "=", space, tab); "."
+ * and "F" opening a line are escaped so that no relay can take the line
+ * for an end of data or a "From " line. */
 static void
-qp_literal(struct qp *q, unsigned char c)
+qp_run(struct qp *q, const char *s, size_t len)
 {
-	char ch = (char)c;
+	while (len > 0) {
+		size_t fit;
 
-	qp_room(q, 1);
-	if (q->col == 0 && (c == '.' || c == 'F')) {
-		qp_escape(q, c);
-		return;
+		qp_room(q, 1);
+		if (q->col == 0 && (s[0] == '.' || s[0] == 'F')) {
+			qp_escape(q, (unsigned char)s[0]);
+			s++;
+			len--;
+			continue;
+		}
+		fit = QP_LINE - q->col < len ? QP_LINE - q->col : len;
+		qp_put(q, s, fit);
+		q->col += fit;
+		s += fit;
+		len -= fit;
 	}
-	qp_put(q, &ch, 1);
-	q->col++;
+}
+
+static int
+qp_blank(unsigned char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* 1 if only NULs stand between i and a line end or the end of the text. */
+static int
+at_line_end(const unsigned char *p, size_t i, size_t n)
+{
+	while (i < n && p[i] == '\0')
+		i++;
+	return i == n || p[i] == '\r' || p[i] == '\n';
 }
 
 /* Writes text in quoted-printable with CRLF line ends, normalised as
@@ -117,63 +141,36 @@ qp_write(struct buf *out, const char *text, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)text;
 	struct qp q = { .out = out };
-	size_t i = 0, blanks = 0, blank_at = 0; /* pending white space */
-	int line_open = 0;
+	size_t i = 0;
+	int line_open = 0, lines = 0;
 
 	while (i < n) {
 		unsigned char c = p[i];
-		size_t len;
+		size_t j, end, len;
 
-		if (qp_plain[c]) {
-			size_t run = 1;
-
-			for (; blanks > 0; blanks--)
-				qp_literal(&q, p[blank_at++]);
-			qp_literal(&q, c);
-			i++;
-			/* the rest of a run of plain characters, as much as fits */
-			while (i + run - 1 < n && qp_plain[p[i + run - 1]])
-				run++;
-			run--;
-			while (run > 0) {
-				size_t fit = q.col < QP_LINE ? QP_LINE - q.col : 0;
-
-				if (fit == 0) {
-					qp_literal(&q, p[i++]);
-					run--;
-					continue;
-				}
-				if (fit > run)
-					fit = run;
-				qp_put(&q, text + i, fit);
-				q.col += fit;
-				i += fit;
-				run -= fit;
-			}
-			line_open = 1;
-			continue;
-		}
-		if (c == ' ' || c == '\t') {
-			if (blanks == 0)
-				blank_at = i;
-			blanks++;
-			i++;
-			line_open = 1;
+		if (qp_plain[c] || qp_blank(c)) {
+			for (j = i + 1; j < n && (qp_plain[p[j]] || qp_blank(p[j])); j++)
+				;
+			end = j;
+			if (at_line_end(p, j, n))
+				while (end > i && qp_blank(p[end - 1]))
+					end--;
+			qp_run(&q, text + i, end - i);
+			line_open |= end > i;
+			i = j;
 			continue;
 		}
 		if (c == '\r' || c == '\n') {
-			blanks = 0;
 			qp_put(&q, "\r\n", 2);
 			q.col = 0;
 			line_open = 0;
+			lines++;
 			i += (c == '\r' && i + 1 < n && p[i + 1] == '\n') ? 2 : 1;
 			continue;
 		}
 		i++;
 		if (c == '\0')
 			continue;
-		for (; blanks > 0; blanks--)
-			qp_literal(&q, p[blank_at++]);
 		line_open = 1;
 		if (c < 0x80) {
 			qp_escape(&q, c); /* "=", control characters, DEL */
@@ -190,7 +187,7 @@ qp_write(struct buf *out, const char *text, size_t n)
 		for (size_t k = 1; k < len; k++)
 			qp_escape(&q, p[i++]);
 	}
-	if (line_open || n == 0)
+	if (line_open || lines == 0) /* text ends with a line end, even an empty one */
 		qp_put(&q, "\r\n", 2);
 	qp_flush(&q);
 	return q.failed ? -1 : 0;
@@ -242,15 +239,26 @@ body_normalise(struct buf *out, const char *text, size_t n)
 
 /* Quoted-printable or base64, whichever comes out shorter: QP keeps mostly
  * ASCII text readable, base64 is a third of the size of QP for scripts
- * that are all multi-byte.  1 for base64. */
+ * that are all multi-byte.  1 for base64.  An estimate (QP escapes every
+ * byte above 127 and every "="; control characters are too rare to
+ * matter), counted a word at a time: it runs for every part sent. */
 static int
 body_wants_base64(const char *text, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)text;
-	size_t qp = 0, b64 = (n + 2) / 3 * 4;
+	const char *end = text + n, *eq;
+	size_t escaped = 0, i = 0, qp, b64 = (n + 2) / 3 * 4;
 
-	for (size_t i = 0; i < n; i++)
-		qp += 3 - 2 * (qp_plain[p[i]] | (p[i] == ' ') | (p[i] == '\n'));
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, text + i, 8);
+		escaped += (size_t)__builtin_popcountll(w & 0x8080808080808080ULL);
+	}
+	for (; i < n; i++)
+		escaped += (unsigned char)text[i] >= 0x80;
+	for (eq = memchr(text, '=', n); eq != NULL; eq = memchr(eq + 1, '=', (size_t)(end - eq - 1)))
+		escaped++;
+	qp = n + 2 * escaped;
 	qp += qp / 72 * 3;   /* soft breaks "=\r\n" */
 	b64 += b64 / 76 * 2; /* line ends */
 	return b64 < qp;

@@ -301,6 +301,100 @@ test_refusals(void **state)
 
 /* Not a benchmark gate: prints the cost so the report can quote it, and
  * fails only if composing got absurdly slow. */
+/* The quoted-printable writer on random text made of the pieces that
+ * matter (blanks before line ends, "=", "." and "F" at line starts, NUL,
+ * CR LF, multi-byte and invalid UTF-8, long words): what libetpan decodes
+ * is the text normalised (blanks before a line end and NULs dropped,
+ * invalid bytes as U+FFFD, a final line end), and every encoded line is
+ * at most 76 characters, none starting with "." or "From ". */
+static void
+test_quoted_printable_round_trip(void **state)
+{
+	static const struct {
+		const char *in, *out;   /* out: "" for a blank (decided at the line's end) */
+	} pieces[] = {
+		{ "a", "a" }, { "word", "word" }, { "F", "F" }, { ".", "." }, { "=", "=" },
+		{ " ", NULL }, { "\t", NULL }, { "\n", "\n" }, { "\r\n", "\n" },
+		{ "\xc3\xa9", "\xc3\xa9" }, { "\xe2\x82\xac", "\xe2\x82\xac" },
+		{ "\xff", "\xef\xbf\xbd" }, { "<p class=\"x\">", "<p class=\"x\">" },
+		{ "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
+		  "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz" },
+	};
+	enum { NPIECES = sizeof(pieces) / sizeof(pieces[0]) };
+	uint32_t seed = 7;
+	int bases[2] = { 0, 0 };  /* rounds in QP, in base64 */
+
+	(void)state;
+	for (int round = 0; round < 300; round++) {
+		struct buf in, want, blanks;
+		struct compose_spec s;
+		char *msg, *text, *html, *part, *line;
+		int tenc, henc, count = 1 + round % 120;
+		size_t len;
+
+		buf_init(&in, 0);
+		buf_init(&want, 0);
+		buf_init(&blanks, 0);
+		for (int k = 0; k < count; k++) {
+			int i;
+
+			seed = seed * 1103515245u + 12345u;
+			i = (int)((seed >> 16) % NPIECES);
+			if (pieces[i].out == NULL) {      /* a blank: kept unless a line end follows */
+				assert_int_equal(buf_puts(&in, pieces[i].in), 0);
+				assert_int_equal(buf_puts(&blanks, pieces[i].in), 0);
+				continue;
+			}
+			if (strcmp(pieces[i].out, "\n") != 0)
+				assert_int_equal(buf_append(&want, blanks.data, blanks.len), 0);
+			buf_reset(&blanks);
+			assert_int_equal(buf_puts(&in, pieces[i].in), 0);
+			assert_int_equal(buf_puts(&want, pieces[i].out), 0);
+			if (k % 17 == 5) /* a NUL now and then: dropped */
+				assert_int_equal(buf_putc(&in, '\0'), 0);
+		}
+		if (want.len == 0 || want.data[want.len - 1] != '\n')
+			assert_int_equal(buf_putc(&want, '\n'), 0);
+		thing_spec(&s);
+		s.text = in.data ? in.data : "";
+		s.text_len = in.len;
+		s.html = s.text;
+		s.html_len = s.text_len;
+		msg = compose_ok(&s, &len);
+		check_alternative(msg, len, &text, &html, &tenc, &henc);
+		if (strcmp(text, want.data) != 0)
+			fail_msg("round %d: decoded text differs:\n[%s]\n[%s]", round, text, want.data);
+		bases[tenc == MAILMIME_MECHANISM_BASE64]++;
+		if (tenc == MAILMIME_MECHANISM_QUOTED_PRINTABLE) {
+			part = strstr(msg, "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+			assert_non_null(part);
+			part += strlen("Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+			for (line = part; strncmp(line, "--=_things_", 11) != 0;) {
+				char *eol = strstr(line, "\r\n");
+
+				assert_non_null(eol);
+				if (eol - line > 76)
+					fail_msg("round %d: encoded line of %d characters", round,
+					    (int)(eol - line));
+				assert_false(line[0] == '.');
+				assert_false(strncmp(line, "From ", 5) == 0);
+				line = eol + 2;
+			}
+		}
+		len = strlen(text);
+		assert_true(str_valid_utf8(text, len));
+		assert_string_equal(text, html);
+		free(text);
+		free(html);
+		free(msg);
+		buf_free(&in);
+		buf_free(&want);
+		buf_free(&blanks);
+	}
+	assert_true(bases[0] > 100);  /* both writers were tried */
+	assert_true(bases[1] > 0);
+}
+
 static void
 test_compose_speed(void **state)
 {
@@ -333,6 +427,7 @@ main(void)
 		cmocka_unit_test(test_hostile_input_cannot_inject),
 		cmocka_unit_test(test_encodings_and_boundaries),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_quoted_printable_round_trip),
 		cmocka_unit_test(test_compose_speed),
 	};
 
