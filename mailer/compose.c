@@ -252,7 +252,10 @@ body_wants_base64(const char *text, size_t n)
 		uint64_t w;
 
 		memcpy(&w, text + i, 8);
-		escaped += (size_t)__builtin_popcountll(w & 0x8080808080808080ULL);
+		if ((w & 0x8080808080808080ULL) == 0)
+			continue; /* the usual case: eight ASCII bytes */
+		for (size_t k = 0; k < 8; k++)
+			escaped += (unsigned char)text[i + k] >= 0x80;
 	}
 	for (; i < n; i++)
 		escaped += (unsigned char)text[i] >= 0x80;
