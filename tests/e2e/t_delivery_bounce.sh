@@ -5,6 +5,7 @@
 # more than one a day); on the fifth day (threshold 5) nobody@ is suspended, the organiser is
 # told in the same run, and nobody@ gets no further Things while alice gets them all.
 . "$(dirname "$0")/lib.sh"
+. "$E2E_DIR/lib_delivery.sh"
 
 must bed_start REJECT_UNKNOWN=1
 P=$T/prog
@@ -13,9 +14,6 @@ must programme_conf "$P/things.conf" "programme.interval_days=1" "imap.url=maild
 C=$P/things.conf
 must run_things -c "$C" subscribe alice@example.test "Alice"
 must run_things -c "$C" subscribe nobody@example.test "No Body"
-sql() { sqlite3 "$P/things.db" "$1"; }
-# day D (1..): an hour and a bit after Thing D's release
-day() { date -u -d "@$(( $(date +%s) - 3600 + ($1 - 1) * 86400 + 4000 ))" +%Y-%m-%dT%H:%MZ; }
 score() { sql "SELECT bounce_score || ' ' || status FROM participants WHERE address = 'nobody@example.test'"; }
 
 # --- day 1: refused at RCPT, failed, one hard bounce -------------------------------------------------

@@ -7,6 +7,7 @@
 # flight at a kill, at most one per connection per kill; the store is consistent (no delivery
 # left "sending", each participant one delivery, marked sent, integrity check ok).
 . "$(dirname "$0")/lib.sh"
+. "$E2E_DIR/lib_delivery.sh"
 
 N=${CRASH_RECIPIENTS:-300}
 KILLS=${CRASH_KILLS:-10}
@@ -20,14 +21,7 @@ must programme_make "$P" 1
 must programme_conf "$P/things.conf" "smtp.url=smtp://127.0.0.1:$BADSMTP_PORT" \
 	"smtp.connections=$CONNS" "imap.url=maildir:$P/inbox"
 C=$P/things.conf
-for ((i = 1; i <= N; i++)); do
-	printf -v a 'p%04d@example.test' "$i"
-	THINGS_TIMEOUT=20 run_things -c "$C" subscribe "$a" "Participant $i" ||
-		{ fail "subscribing $a"; exit 1; }
-done
-pass "$N participants subscribed"
-
-sql() { sqlite3 "$P/things.db" "$1"; }
+must subscribe_many 'p%04d@example.test' "$N"
 
 # --- a deterministic crash: killed right after the 25th accepted message, before recording it
 THINGS_TEST_STOP_AFTER=25 run_things -c "$C" run
@@ -38,7 +32,6 @@ assert_eq 1 "$(( got <= 25 + CONNS ))" "and at most $CONNS more, in flight ($got
 kills=1
 
 # --- random kills while messages flow ------------------------------------------------------------
-grew() { [ "$(badsmtp_count)" -gt "$1" ]; }
 for ((k = 1; k <= KILLS; k++)); do
 	before=$(badsmtp_count)
 	[ "$before" -ge "$N" ] && break
@@ -72,18 +65,9 @@ assert_status 0 run_things -v -c "$C" run
 assert_file_contains "$THINGS_OUT" "0 sent, 0 deferred, 0 failed" "then nothing is left to send"
 
 # --- every participant got it; duplicates only from in-flight messages --------------------------
-counts=$(python3 - "$BADSMTP_DIR" <<'PY'
-import collections, glob, json, sys
-c = collections.Counter()
-for f in glob.glob(sys.argv[1] + "/msg-*.json"):
-    for r in json.load(open(f))["rcpt_to"]:
-        c[r.lower()] += 1
-people = {r: n for r, n in c.items() if r.startswith("p")}
-print(len(people), sum(people.values()), max(people.values()) if people else 0,
-      len(c) - len(people))
-PY
-)
-read -r distinct total most others <<<"$counts"
+read -r distinct total most <<<"$(per_recipient p)"
+read -r everyone _ _ <<<"$(per_recipient)"
+others=$((everyone - distinct))
 echo "# $distinct participants got the Thing, $total messages in all, at most $most each, after $kills kills"
 assert_eq "$N" "$distinct" "every participant received the Thing"
 dups=$((total - N))

@@ -6,6 +6,7 @@
 # bounce; with [bounces] threshold = 2, the second day's DSN suspends the participant and the
 # organiser is told.  A DSN to the plain bounce address counts against nobody.
 . "$(dirname "$0")/lib.sh"
+. "$E2E_DIR/lib_delivery.sh"
 
 must bed_start
 P=$T/prog
@@ -14,8 +15,6 @@ must programme_conf "$P/things.conf" "programme.interval_days=1" "bounces.thresh
 C=$P/things.conf
 must run_things -c "$C" subscribe alice@example.test "Alice"
 must run_things -c "$C" subscribe ghost@example.test "Gus Ghost"
-sql() { sqlite3 "$P/things.db" "$1"; }
-day() { date -u -d "@$(( $(date +%s) - 3600 + ($1 - 1) * 86400 + 4000 ))" +%Y-%m-%dT%H:%MZ; }
 score() { sql "SELECT bounce_score || ' ' || status FROM participants WHERE address = 'ghost@example.test'"; }
 
 # --- day 1: Postfix takes the Thing for ghost@, then bounces it back to the VERP address --------

@@ -4,6 +4,7 @@
 # slowly); the one that finds the run lock taken exits quietly at once (status 0, nothing on
 # stdout or stderr), the other sends.  Every participant has each Thing exactly once.
 . "$(dirname "$0")/lib.sh"
+. "$E2E_DIR/lib_delivery.sh"
 
 N=60
 must bed_start
@@ -14,18 +15,12 @@ must programme_make "$P" 3
 must programme_conf "$P/things.conf" "smtp.url=smtp://127.0.0.1:$BADSMTP_PORT" \
 	"imap.url=maildir:$P/inbox" "programme.interval_days=1"
 C=$P/things.conf
-for ((i = 1; i <= N; i++)); do
-	printf -v a 'o%03d@example.test' "$i"
-	must run_things -c "$C" subscribe "$a"
-done
-sql() { sqlite3 "$P/things.db" "$1"; }
-at() { date -u -d "@$(( $(date +%s) + $1 ))" +%Y-%m-%dT%H:%MZ; }
-grew() { [ "$(badsmtp_count)" -gt "$1" ]; }
+must subscribe_many 'o%03d@example.test' "$N"
 
 # --- round 1: two runs started together ----------------------------------------------------------
-"$THINGS" -c "$C" run --now "$(at 60)" >"$T/a1.out" 2>"$T/a1.err" &
+"$THINGS" -c "$C" run --now "$(later 60)" >"$T/a1.out" 2>"$T/a1.err" &
 a=$!
-"$THINGS" -c "$C" run --now "$(at 60)" >"$T/b1.out" 2>"$T/b1.err" &
+"$THINGS" -c "$C" run --now "$(later 60)" >"$T/b1.out" 2>"$T/b1.err" &
 b=$!
 wait "$a"; sa=$?
 wait "$b"; sb=$?
@@ -36,7 +31,7 @@ assert_eq "$N" "$(badsmtp_count)" "Thing 1 went to each participant once"
 # --- rounds 2 and 3: a second run starts in the middle of the first one's send --------------------
 for round in 2 3; do
 	before=$(badsmtp_count)
-	now=$(at $(( (round - 1) * 86400 + 60 )))
+	now=$(later $(( (round - 1) * 86400 + 60 )))
 	"$THINGS" -v -c "$C" run --now "$now" >"$T/a$round.out" 2>"$T/a$round.err" &
 	a=$!
 	wait_for 20 grew "$before"

@@ -6,6 +6,7 @@
 # every participant has the Thing exactly once: a message the server refused or never
 # acknowledged was not accepted, so sending it again is no duplicate.
 . "$(dirname "$0")/lib.sh"
+. "$E2E_DIR/lib_delivery.sh"
 
 N=12
 must bed_start
@@ -18,15 +19,10 @@ must programme_make "$P" 1
 must programme_conf "$P/things.conf" "smtp.url=smtp://127.0.0.1:$BADSMTP_PORT" \
 	"smtp.connections=2" "imap.url=maildir:$P/inbox"
 C=$P/things.conf
-for ((i = 1; i <= N; i++)); do
-	printf -v a 'r%02d@example.test' "$i"
-	must run_things -c "$C" subscribe "$a"
-done
-sql() { sqlite3 "$P/things.db" "$1"; }
-at() { date -u -d "@$(( $(date +%s) + $1 ))" +%Y-%m-%dT%H:%M:%SZ; }
+must subscribe_many 'r%02d@example.test' "$N"
 
 # --- the first run: some go, the rest is deferred with the server's words -----------------------
-assert_status 0 run_things -v -c "$C" run --now "$(at 0)"
+assert_status 0 run_things -v -c "$C" run --now "$(later 0)"
 deferred=$(sql "SELECT count(*) FROM deliveries WHERE state = 'deferred'")
 assert_ge 7 "$deferred" "the refused and dropped ones are deferred ($deferred)"
 assert_eq 0 "$(sql "SELECT count(*) FROM deliveries WHERE state IN ('failed', 'sending')")" \
@@ -44,28 +40,19 @@ assert_eq 1 "$(( $(sql "SELECT min(due_at) FROM deliveries WHERE state = 'deferr
 # (it may send what the first run left queued: after 2 x connections + 1 failures in a row
 # that concern no message in particular, a run stops taking work)
 waiting=$(sql "SELECT id || ':' || attempts FROM deliveries WHERE state = 'deferred' ORDER BY id")
-assert_status 0 run_things -v -c "$C" run --now "$(at 60)"
+assert_status 0 run_things -v -c "$C" run --now "$(later 60)"
 assert_eq "$waiting" "$(sql "SELECT id || ':' || attempts FROM deliveries WHERE state = 'deferred' ORDER BY id")" \
 	"nothing deferred is retried before its time"
 
 # --- later runs: everything goes, once ---------------------------------------------------------
-for later in 360 1000 2200 4600; do
+for t in 360 1000 2200 4600; do
 	[ "$(sql "SELECT count(*) FROM deliveries WHERE state != 'sent'")" = 0 ] && break
-	assert_status 0 run_things -v -c "$C" run --now "$(at "$later")"
+	assert_status 0 run_things -v -c "$C" run --now "$(later "$t")"
 done
 assert_eq "$N" "$(sql "SELECT count(*) FROM deliveries WHERE state = 'sent'")" \
 	"in the end every delivery is sent"
 assert_ge 2 "$(sql "SELECT max(attempts) FROM deliveries")" "some took more than one attempt"
-per=$(python3 - "$BADSMTP_DIR" <<'PY'
-import collections, glob, json, sys
-c = collections.Counter()
-for f in glob.glob(sys.argv[1] + "/msg-*.json"):
-    for r in json.load(open(f))["rcpt_to"]:
-        c[r] += 1
-print(len(c), max(c.values()), sum(c.values()))
-PY
-)
-assert_eq "$N 1 $N" "$per" "each participant received the Thing exactly once"
+assert_eq "$N $N 1" "$(per_recipient)" "each participant received the Thing exactly once"
 events=$(cat "$BADSMTP_DIR/events.log")
 assert_contains "$events" "> 421 4.3.2" "the server did answer 421 at the greeting"
 assert_contains "$events" "dropping the connection in DATA" "and dropped connections in the data"

@@ -5,6 +5,7 @@
 # from an unknown CA (127.0.0.3) is refused: nothing is delivered, the delivery is deferred
 # with a reason that says what was wrong with the certificate, and no password goes out.
 . "$(dirname "$0")/lib.sh"
+. "$E2E_DIR/lib_delivery.sh"
 
 must bed_start
 pw=$(password things)
@@ -16,8 +17,6 @@ programme() {
 	must run_things -c "$1/things.conf" subscribe alice@example.test "Alice"
 }
 
-# sql DIR QUERY: one value from the programme's store
-sql() { sqlite3 "$1/things.db" "$2"; }
 
 # --- verified TLS + AUTH: delivered ----------------------------------------------------------
 n=0
@@ -29,7 +28,7 @@ for url in "smtp+starttls://things:$pw@127.0.0.1:$MAILBED_SUBMISSION_PORT" \
 	assert_status 0 run_things -v -c "$P/things.conf" run
 	assert_file_contains "$THINGS_OUT" "1 sent" "${url%%:*}: Thing 1 submitted"
 	assert_ok imap_wait alice "$n"
-	assert_eq "sent" "$(sql "$P" "SELECT state FROM deliveries")" "${url%%:*}: recorded as sent"
+	assert_eq "sent" "$(sql "SELECT state FROM deliveries")" "${url%%:*}: recorded as sent"
 done
 imap_fetch_last alice > "$T/last.eml"
 assert_match "$(mail_header "$T/last.eml" Subject)" "Thing 1" "alice got Thing 1"
@@ -47,9 +46,9 @@ for host in "$MAILBED_WRONGNAME_HOST" "$MAILBED_UNKNOWNCA_HOST"; do
 		programme "$P" "$url"
 		assert_status 0 run_things -v -c "$P/things.conf" run
 		assert_file_contains "$THINGS_OUT" "0 sent, 1 deferred" "$host ${url%%:*}: deferred"
-		assert_eq "deferred" "$(sql "$P" "SELECT state FROM deliveries")" \
+		assert_eq "deferred" "$(sql "SELECT state FROM deliveries")" \
 			"$host ${url%%:*}: the delivery waits for a retry"
-		why=$(sql "$P" "SELECT last_error FROM deliveries")
+		why=$(sql "SELECT last_error FROM deliveries")
 		echo "# $host ${url%%:*}: $why"
 		case $host in
 			"$MAILBED_WRONGNAME_HOST") assert_match "$why" "(does not match|not match target host|name)" \
