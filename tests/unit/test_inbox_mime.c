@@ -284,6 +284,7 @@ test_html_to_text(void **state)
 		{ "<ul><li>one</li><li>two</li></ul>", "- one\n- two\n" },
 		{ "&lt;b&gt; &amp; &eacute; &#8212;", "<b> & é —\n" },
 		{ "<pre>a  b\nc</pre>", "a  b\nc\n" },
+		{ "<pre>a\n\nb</pre>", "a\n\nb\n" },
 		{ "a   \n\t b", "a b\n" },
 		{ "<table><tr><td>x</td><td>y</td></tr></table>", "x y\n" },
 		{ "<p>unclosed <b>bold", "unclosed bold\n" },
