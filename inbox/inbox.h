@@ -138,18 +138,40 @@ void inbox_classify(const struct inbox_message *m, const struct inbox_context *c
 
 /* --- the run ----------------------------------------------------------- */
 
+/* The largest message inbox_poll downloads; a larger one is recorded as
+ * "oversize", its sender gets a short answer (kind DK_OVERSIZE), the
+ * organisers a notice, and it goes to the Failed folder. */
+#define INBOX_MAX_MESSAGE_DEFAULT ((size_t)10 << 20)
+
+/* The readable text kept with an inbound record (for forwards). */
+#define INBOX_BODY_TEXT_MAX ((size_t)64 << 10)
+
+/* One more kind of answer, beside store.h's DK_* (the mailer composes it
+ * from the template of the same name): "your message was too large".
+ * Key: the inbound id. */
+#define DK_OVERSIZE "oversize"
+
 struct inbox_stats {
+	size_t listed;       /* waiting in the inbox at the start of the run */
 	size_t fetched;
 	size_t processed;
 	size_t duplicates;   /* already recorded: only moved/flagged again */
 	size_t failed;       /* could not be parsed or acted on: moved to Failed */
+	size_t oversize;     /* over INBOX_MAX_MESSAGE_DEFAULT: answered, moved to Failed */
 	size_t intents[II_COUNT];
 };
 
-/* Fetches every new message from the programme's inbox, acts on each in
- * one store transaction, then moves it out of the way.  A message is
- * processed at most once even across crashes; a message that cannot be
- * handled is kept (in a Failed folder) and organisers are told. */
+/* Fetches every new message from the programme's inbox (p->cfg.imap_url:
+ * IMAP or a Maildir), acts on each in one store transaction, then moves it
+ * out of the way (folder "Processed").  A message is processed at most
+ * once even across crashes: one the store already knows (a crash between
+ * commit and move) is only moved.  A message that cannot be handled is
+ * recorded as "failed", forwarded to the organisers and kept in a
+ * "Failed" folder: never lost, never retried forever.  If the source
+ * fails midway (a dropped connection), the run stops at once and returns
+ * -1 saying how many messages were done; stats count what was done, and
+ * the next run picks up from there.  Answers are queued in the store with
+ * due_at = now; nothing is sent here. */
 int inbox_poll(const struct programme *p, struct store *st, int64_t now,
     struct inbox_stats *stats, struct err *e);
 

@@ -5,6 +5,41 @@
  *
  * The mailer reads the programme and the store and writes only delivery
  * states (and, through the schedule, new queued deliveries).
+ *
+ * Messages (one per delivery, composed just before it is sent):
+ *   - From "Programme Name" <programme address>; To the participant (name
+ *     and address) or the organiser; RFC 2047 encoded-words for non-ASCII
+ *     names and subjects, folded at 78 columns; nothing a participant wrote
+ *     can add a header field or break the MIME structure.
+ *   - Message-ID is the delivery's stored one (stable across retries).
+ *   - Participant mail carries List-Id, List-Help and (Things, welcome,
+ *     acks) List-Unsubscribe with the participant's mailto token and, when
+ *     the config has unsubscribe_url, an https URL "?token=TOKEN" with
+ *     List-Unsubscribe-Post (RFC 8058 one-click).
+ *   - Things: Precedence: bulk, Auto-Submitted: auto-generated.  Answers to
+ *     a participant's mail (delivery with an inbound message): In-Reply-To
+ *     and References, Auto-Submitted: auto-replied.  Forwards to organisers
+ *     (help-forward, unknown-forward): Reply-To the sender, auto-generated.
+ *   - multipart/alternative: text/plain then text/html, utf-8, each in
+ *     quoted-printable or base64, whichever is shorter.
+ *   - Envelope sender (VERP): things+bounce-TOKEN@domain for a participant,
+ *     things+bounce@domain otherwise.
+ *
+ * Transports (cfg.smtp_url): "smtp://[user:pw@]host[:port][/ehlo-name]"
+ * (plain), "smtp+starttls://..." (STARTTLS required, never a plaintext
+ * fallback), "smtps://..." (implicit TLS); certificates always verified,
+ * host name included, against the system store (libcurl's CA path) and
+ * cfg.smtp_ca_file when set.  Up to
+ * cfg.smtp_connections connections (default 4), each reused from message
+ * to message, one recipient per transaction.  "maildir:/path" writes each
+ * message into /path/new as an MDA would (created if missing).
+ *
+ * Test switch: THINGS_TEST_STOP_AFTER=N in the environment makes the
+ * process kill itself (SIGKILL) right after the Nth successful submission
+ * of this process (SMTP 2xx after DATA, or file in new/) and before that
+ * delivery is recorded as sent, so tests can prove crash recovery
+ * deterministically.  Unset or empty: no effect; not a positive count:
+ * ignored with a warning.
  */
 #ifndef THINGS_MAILER_H
 #define THINGS_MAILER_H
@@ -24,28 +59,109 @@ struct mailer_stats {
 	size_t sent;
 	size_t deferred;
 	size_t failed;
-	size_t held;
+	size_t held;       /* new deliveries queued held by the schedule (too late) */
 };
 
-/* A mailer for one run.  p and st must outlive it. */
+/* A mailer for one run.  p and st must outlive it.  Rendered templates are
+ * cached in it (one per kind, one per Thing) until mailer_free. */
 int mailer_new(const struct programme *p, struct store *st, struct mailer **out,
     struct err *e);
 void mailer_free(struct mailer *m);
 
-/* Queues what is due at now: each released Thing for each active
- * participant who has not had it.  Idempotent. */
+/* Queues what is due at now: each Thing, for each active participant, at
+ * the Thing's due time for that participant.
+ *
+ * Due times.  "Joined" is when the participant last became active (their
+ * confirmation, or their return after leaving or a suspension).
+ *   - Cohort mode: a Thing released (release_at, [schedule] overrides
+ *     included) at or after they joined is due at its release.  The Things
+ *     released before they joined and not queued for them by then (the
+ *     back catalogue) are due one every cfg.catch_up_days days from joining,
+ *     in Thing order: the first when they join, the next catch_up_days
+ *     later, and so on (catch_up_days 0: all when they join); each is so
+ *     after its own release.  Things released after joining go at their
+ *     release, so one may overtake the end of a slow catch-up.
+ *   - Self-paced mode: Thing N is due at confirmed_at + (N - 1) *
+ *     interval_days ([schedule] overrides do not apply); Things that fell
+ *     due while they were away are a back catalogue, paced as above.
+ * Days are calendar days in local time (09:00 stays 09:00 across DST).
+ *
+ * A Thing is queued by the first run at or after its due time, never ahead,
+ * with due_at = that due time.  If that run is more than
+ * cfg.max_lateness_hours after the due time (runs stopped: downtime), the
+ * delivery is queued held (DS_HELD: never sent until released with
+ * store_delivery_release_held) unless cfg.send_late; lateness is always
+ * measured from the participant's own due time, so a back-catalogue Thing
+ * queued when they join is not late.  A Thing that gets held deliveries
+ * while none of its deliveries was held yet also gets one DK_HELD_NOTICE
+ * per organiser (key "N-ID", ID the first delivery held), due now; later
+ * runs add to the same hold without telling again, until the organisers
+ * release it.  Every run that holds something logs a warning.
+ * max_lateness_hours <= 0 (a programme built by hand; the config's minimum
+ * is 1) holds nothing.  Deliveries already queued are never held here:
+ * one that is late because sending failed is the retry policy's.
+ *
+ * Idempotent: a delivery once made is never moved, remade or duplicated
+ * (one per participant and Thing), and due times depend only on the config,
+ * the participant and what was queued for them before they joined.  A
+ * config change (dates, interval_days, catch_up_days, mode) therefore
+ * changes only what is not queued yet, computed anew; if that puts a due
+ * time more than max_lateness_hours in the past, it is held and the
+ * organisers are told, as after downtime.
+ *
+ * One transaction.  stats->enqueued counts the new queued deliveries
+ * (notices included), stats->held the new held ones.  Only Things and
+ * notices are scheduled: the other kinds are queued by whoever decides on
+ * them (the inbox). */
 int mailer_schedule(struct mailer *m, int64_t now, struct mailer_stats *stats,
     struct err *e);
 
-/* Claims and sends every queued delivery due at now, until none is left.
- * Temporary failures are deferred, permanent ones failed; only an error of
- * the store itself makes it return -1. */
+/* What the schedule has yet to queue for one Thing. */
+struct mailer_pending {
+	int64_t waiting;   /* active participants who will get it but have not been
+	                      queued it (due later, or due and the next run queues it) */
+	int64_t next_at;   /* the earliest of their due times; 0 when waiting is 0 */
+};
+
+/* Fills out[0 .. nthings-1] for Things 1..nthings by the rules of
+ * mailer_schedule, with the config as it is now; changes nothing. */
+int mailer_schedule_pending(struct mailer *m, struct mailer_pending *out, struct err *e);
+
+/* Sends every queued delivery due at now, until none is left.  Call it
+ * holding the run lock: it first puts back deliveries a crashed run left
+ * "sending" (stats->recovered), then claims a few at a time, composes each
+ * just before it goes and records each outcome before its connection takes
+ * the next message (a crash duplicates at most one message per
+ * connection).  Commits use the store's fast mode during the loop.
+ *
+ * Outcomes: accepted -> sent.  Temporary failure (4xx, connection, TLS,
+ * timeout, local I/O, a template that does not render) -> deferred 5 min,
+ * then 10, 20 ... at most 12 h apart; failed once the delays add up to 3
+ * days (13 attempts).  A 5xx to the recipient or the message -> failed.  A
+ * 5xx to the connection, EHLO, AUTH or MAIL FROM concerns every message, so
+ * it is temporary.  A Thing whose participant is no longer active -> failed
+ * ("not sent: participant is unsubscribed").  When failures that concern
+ * no message in particular come 2 x connections + 1 times in a row, the run
+ * stops taking new work (the rest stays queued for the next run).
+ *
+ * Only an error of the store (or an unusable smtp_url) makes it return -1;
+ * deliveries then left "sending" are recovered by the next run. */
 int mailer_send_due(struct mailer *m, int64_t now, struct mailer_stats *stats,
     struct err *e);
 
-/* Composes delivery d into out (reset first): a complete RFC 5322 message
- * with CRLF line ends, ready for SMTP DATA.  For previews and tests too. */
+/* Composes delivery d (any kind) into out (reset first): a complete RFC
+ * 5322 message with CRLF line ends, ready for SMTP DATA, exactly as
+ * mailer_send_due would send it now (Date is time_now()).  Reads the
+ * participant and the inbound message from the store; composes even when
+ * the participant is no longer active.  For previews and tests too. */
 int mailer_compose(struct mailer *m, const struct delivery *d, struct buf *out,
     struct err *e);
+
+/* Composes Thing n as participant p would get it; p need not be in the
+ * store (previews use a sample participant).  raw (reset first) gets the
+ * whole message; *text and *html point at its two rendered parts, valid
+ * until the next call on m.  Nothing is queued or recorded. */
+int mailer_preview_thing(struct mailer *m, int n, const struct participant *p,
+    struct buf *raw, const char **text, const char **html, struct err *e);
 
 #endif

@@ -79,6 +79,8 @@ struct participant {
 	char feed_url[STORE_URL_MAX + 1];    /* "" if none found yet */
 	int64_t created_at;
 	int64_t confirmed_at;                /* 0 unless active at some point */
+	int64_t status_at;                   /* when the status last changed (for an
+	                                        active one: when they last became active) */
 	double bounce_score;
 };
 
@@ -137,6 +139,8 @@ int store_participant_count(struct store *st, int status, int64_t *n, struct err
 #define DK_UNSUB_CONFIRM "unsubscribe-confirm" /* key: token */
 #define DK_GOODBYE "goodbye"             /* unsubscribed; key: inbound id */
 #define DK_BLOG_ACK "blog-ack"           /* key: inbound id */
+#define DK_HELD_NOTICE "late-notice"     /* to organisers: Thing N held because it is
+                                            late; key "N-ID", ID the first delivery held */
 
 enum delivery_state {
 	DS_QUEUED,
@@ -157,6 +161,8 @@ struct delivery_request {
 	int64_t due_at;
 	int64_t inbound_id;       /* the message this answers or forwards, or 0 */
 	const char *msgid_domain; /* the domain of the Message-ID to mint */
+	enum delivery_state state; /* initial state: DS_QUEUED (0, the default) or
+	                              DS_HELD (sent only once released) */
 };
 
 struct delivery {
@@ -174,9 +180,11 @@ struct delivery {
 	char last_error[STORE_REASON_MAX + 1];
 };
 
-/* Queues a message.  Unique per (recipient, kind, key): a second enqueue is
- * a no-op that returns 1 (with *id set to the existing row).  The
- * Message-ID is minted here, once, so that a resend carries the same one. */
+/* Queues a message, in r->state (DS_QUEUED or DS_HELD; any other state is
+ * refused).  Unique per (recipient, kind, key): a second enqueue is a no-op
+ * that returns 1 (with *id set to the existing row, whatever its state).
+ * The Message-ID is minted here, once, so that a resend carries the same
+ * one. */
 int store_delivery_enqueue(struct store *st, const struct delivery_request *r, int64_t now,
     int64_t *id, struct err *e);
 
@@ -200,10 +208,29 @@ int store_delivery_recover(struct store *st, int64_t *n, struct err *e);
 int store_delivery_by_message_id(struct store *st, const char *message_id,
     struct delivery *out, struct err *e);
 int store_delivery_get(struct store *st, int64_t id, struct delivery *out, struct err *e);
+int store_delivery_find(struct store *st, const char *recipient, const char *kind,
+    const char *key, struct delivery *out, struct err *e);
 
 /* Counts deliveries of a kind (NULL: all kinds) in a state (-1: any). */
 int store_delivery_count(struct store *st, const char *kind, int state, int64_t *n,
     struct err *e);
+/* The same, for one key of the kind too (key NULL: any key). */
+int store_delivery_count_key(struct store *st, const char *kind, const char *key, int state,
+    int64_t *n, struct err *e);
+
+/* An organiser's decision: the held deliveries of kind (NULL: every kind)
+ * with key (NULL: every key) become queued, due at now, so that the next
+ * send sends them.  *n: how many.  Only held ones change: releasing twice
+ * releases nothing the second time.  One statement (atomic). */
+int store_delivery_release_held(struct store *st, const char *kind, const char *key,
+    int64_t now, int64_t *n, struct err *e);
+
+/* For the schedule: when each Thing was queued for a participant.
+ * created[n - 1] (n = 1..nthings) gets the created time of the
+ * participant's delivery of Thing n, or 0 when there is none; deliveries
+ * of Things beyond nthings are ignored. */
+int store_thing_deliveries(struct store *st, int64_t participant_id, int nthings,
+    int64_t *created, struct err *e);
 
 /* --- inbound messages -------------------------------------------------- */
 
@@ -281,6 +308,23 @@ struct thing_stats {
 /* Fills stats[0 .. nthings-1] for Things 1..nthings. */
 int store_thing_stats(struct store *st, int nthings, struct thing_stats *stats, struct err *e);
 
+/* The outbox of one Thing at a given time, for `things status`. */
+struct thing_outbox {
+	int thing;
+	int64_t due;       /* queued, due_at <= now */
+	int64_t later;     /* queued, due_at > now */
+	int64_t sending;
+	int64_t sent;
+	int64_t deferred;
+	int64_t failed;
+	int64_t held;
+};
+
+/* Fills out[0 .. nthings-1] for Things 1..nthings as of now (deliveries of
+ * Things no longer in the programme are left out). */
+int store_thing_outbox(struct store *st, int64_t now, int nthings, struct thing_outbox *out,
+    struct err *e);
+
 struct participant_progress {
 	struct participant p;
 	int things_sent;
@@ -288,5 +332,128 @@ struct participant_progress {
 };
 typedef int (*progress_fn)(void *arg, const struct participant_progress *pp);
 int store_progress_each(struct store *st, progress_fn fn, void *arg, struct err *e);
+
+/* --- feeds and posts (written by feeds/, read by the mailer and reports) */
+
+#define STORE_ETAG_MAX 256
+#define STORE_TITLE_MAX 300      /* bytes of UTF-8 */
+#define STORE_EXCERPT_MAX 1280   /* bytes: ~300 characters of UTF-8 */
+#define STORE_ENTRY_KEY_MAX 512  /* feeds/ hashes longer keys */
+
+enum feed_status {
+	FS_ACTIVE,    /* fetched by feeds_poll */
+	FS_GONE,      /* the server said 410 Gone: never fetched again */
+	FS_REPLACED,  /* the participant registered another blog since */
+};
+
+const char *feed_status_name(enum feed_status s);
+
+/* A participant's blog feed and how fetching it went. */
+struct feed {
+	int64_t id;
+	int64_t participant_id;
+	char url[STORE_URL_MAX + 1];
+	char etag[STORE_ETAG_MAX + 1];       /* "" if the server gave none */
+	int64_t last_modified;               /* 0 if the server gave none */
+	enum feed_status status;
+	int failures;                        /* consecutive failed fetches */
+	char last_error[STORE_REASON_MAX + 1]; /* "" after a success */
+	int64_t last_ok_at;                  /* 0: never fetched successfully */
+	int64_t last_fetch_at;
+	int64_t told_at;                     /* owner told it is broken; 0: not told */
+	int64_t created_at;
+};
+
+/* Finds the participant's feed row for url, creating an active one if there
+ * is none; any other active feed of the participant becomes FS_REPLACED
+ * (a row for url that was replaced earlier becomes active again, keeping
+ * its posts).  A row that is FS_GONE stays gone.  0 created, 1 already
+ * there; out holds the row either way.  url: http(s), no control
+ * characters, at most STORE_URL_MAX bytes. */
+int store_feed_ensure(struct store *st, int64_t participant_id, const char *url, int64_t now,
+    struct feed *out, struct err *e);
+/* 0 found, 1 not found. */
+int store_feed_get(struct store *st, int64_t id, struct feed *out, struct err *e);
+
+/* A fetch succeeded (200 or 304): failures and last_error reset, told_at
+ * reset (a later breakage is told again), last_ok_at = now; the validators
+ * for the next conditional GET are replaced by etag ("" for none) and
+ * last_modified (0 for none). */
+int store_feed_fetch_ok(struct store *st, int64_t id, const char *etag, int64_t last_modified,
+    int64_t now, struct err *e);
+/* A fetch failed: failures + 1, last_error = reason (one line, clipped). */
+int store_feed_fetch_failed(struct store *st, int64_t id, const char *reason, int64_t now,
+    struct err *e);
+/* The feed is gone for good (410): status FS_GONE, failures + 1, reason kept. */
+int store_feed_retire(struct store *st, int64_t id, const char *reason, int64_t now,
+    struct err *e);
+/* The feed moved (a permanent redirect, or a page that now names another
+ * feed): the row keeps its id, posts and keys and takes the new url; the
+ * validators are cleared. */
+int store_feed_set_url(struct store *st, int64_t id, const char *url, struct err *e);
+/* Records that the owner was told the feed is broken (the mailer calls it
+ * when it queues the "your feed is broken" mail). */
+int store_feed_mark_told(struct store *st, int64_t id, int64_t now, struct err *e);
+
+/* Calls fn for each feed (in id order) that needs its owner told: the
+ * participant is active, the feed is their current one, told_at is 0, and
+ * either it is active and failed at least min_failures times in a row, or
+ * it is gone (410).  fn returns 0 to go on, non-zero to stop (returned). */
+typedef int (*feed_fn)(void *arg, const struct feed *f);
+int store_feed_each_broken(struct store *st, int min_failures, feed_fn fn, void *arg,
+    struct err *e);
+/* Calls fn for every feed row, in id order (for reports). */
+int store_feed_each(struct store *st, feed_fn fn, void *arg, struct err *e);
+
+/* One entry of a feed as feeds/ stores it.  Text is plain UTF-8, one line,
+ * already clipped by feeds/ (the store clips again to the maxima above). */
+struct post_record {
+	int64_t participant_id;
+	int64_t feed_id;
+	const char *key;          /* guid/id, normalised link, or content hash */
+	const char *title;
+	const char *link;         /* absolute http(s) URL or "" */
+	const char *excerpt;
+	int64_t published_at;     /* 0 if the feed gave no date */
+	int thing;                /* the Thing it is about, 0 if none found */
+	int for_digest;           /* 0: seen, but never shown in a digest */
+};
+
+struct post {
+	int64_t id;
+	int64_t participant_id;
+	int64_t feed_id;
+	char title[STORE_TITLE_MAX + 1];
+	char link[STORE_URL_MAX + 1];
+	char excerpt[STORE_EXCERPT_MAX + 1];
+	int64_t published_at;
+	int64_t first_seen_at;
+	int thing;
+	int for_digest;
+};
+
+/* Stores an entry unless (feed_id, key) is already there: an entry once
+ * stored is never new again, whatever its content becomes (the stored row
+ * is left as it was).  0 added (*id set; id may be NULL), 1 known. */
+int store_post_add(struct store *st, const struct post_record *r, int64_t now, int64_t *id,
+    struct err *e);
+/* 0 found, 1 not found. */
+int store_post_by_key(struct store *st, int64_t feed_id, const char *key, struct post *out,
+    struct err *e);
+/* Posts for a digest: for_digest set, first seen in [from, to), by an
+ * active participant other than exclude_participant (0: exclude nobody),
+ * oldest first. */
+typedef int (*post_fn)(void *arg, const struct post *p);
+int store_post_each_digest(struct store *st, int64_t from, int64_t to,
+    int64_t exclude_participant, post_fn fn, void *arg, struct err *e);
+/* Counts posts of a feed (0: all feeds) with for_digest equal to
+ * for_digest (-1: either). */
+int store_post_count(struct store *st, int64_t feed_id, int for_digest, int64_t *n,
+    struct err *e);
+
+/* Calls fn(arg, thing, url) for each reflection URL the participant sent. */
+typedef int (*reflection_url_fn)(void *arg, int thing, const char *url);
+int store_reflection_each_url(struct store *st, int64_t participant_id, reflection_url_fn fn,
+    void *arg, struct err *e);
 
 #endif

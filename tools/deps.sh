@@ -3,10 +3,12 @@
 # they are missing.  Needs root (or sudo) only if something is missing.
 set -eu
 
+# libnet-ssleay-perl: swaks' STARTTLS (only a Recommends of swaks); iproute2: ss, with which
+# tests/e2e/mailbed.sh finds free ports.
 PKGS="build-essential pkg-config dpkg-dev
 libetpan-dev libcurl4-gnutls-dev libcmark-dev libsqlite3-dev libxml2-dev libinih-dev
 libgnutls28-dev libcmocka-dev
-dovecot-imapd dovecot-lmtpd postfix swaks openssl python3 curl
+dovecot-imapd dovecot-lmtpd postfix swaks libnet-ssleay-perl openssl python3 curl iproute2
 valgrind clang"
 
 missing=""

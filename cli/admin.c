@@ -1,0 +1,272 @@
+/* admin.c - the organisers' subcommands: init, check, subscribe, report. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../mailer/mailer.h"
+#include "cli.h"
+
+static void
+print_diag(void *arg, const char *file, int line, const char *msg)
+{
+	int *count = arg;
+
+	(*count)++;
+	if (line > 0)
+		fprintf(stderr, "%s:%d: %s\n", file, line, msg);
+	else
+		fprintf(stderr, "%s: %s\n", file, msg);
+}
+
+struct programme *
+cli_load(struct cli *c)
+{
+	struct programme *p;
+	struct err e;
+	int count = 0;
+
+	if (programme_load(c->config, &p, print_diag, &count, &e) == -1) {
+		/* Problems were printed one by one; the summary may be all there is. */
+		if (count == 0)
+			fprintf(stderr, "things: %s\n", e.msg);
+		return NULL;
+	}
+	return p;
+}
+
+int
+cli_open(struct cli *c, struct programme **p, struct store **st)
+{
+	struct err e;
+
+	if ((*p = cli_load(c)) == NULL)
+		return -1;
+	if (store_open((*p)->cfg.store_path, st, &e) == -1) {
+		fprintf(stderr, "things: %s\n", e.msg);
+		programme_free(*p);
+		*p = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_init(struct cli *c)
+{
+	const char *dir = NULL, *maildir = NULL;
+	struct err e;
+
+	for (int i = 0; i < c->argc; i++) {
+		if (strcmp(c->argv[i], "--maildir") == 0 && i + 1 < c->argc)
+			maildir = c->argv[++i];
+		else if (c->argv[i][0] != '-' && dir == NULL)
+			dir = c->argv[i];
+		else
+			goto usage;
+	}
+	if (dir == NULL)
+		goto usage;
+	if (content_scaffold(dir, maildir, &e) == -1) {
+		fprintf(stderr, "things: %s\n", e.msg);
+		return EXIT_FAIL;
+	}
+	printf("A sample programme is in %s:\n"
+	    "  %s/things.conf     edit the name, addresses, dates and servers\n"
+	    "  %s/things/*.md     the 12 Things, one Markdown file each\n"
+	    "Then: things -c %s/things.conf check\n", dir, dir, dir, dir);
+	return EXIT_OK;
+usage:
+	fprintf(stderr, "usage: things init DIR [--maildir BASE]\n");
+	return EXIT_USAGE;
+}
+
+int
+cmd_check(struct cli *c)
+{
+	struct programme *p;
+
+	if (c->argc != 0) {
+		fprintf(stderr, "usage: things -c FILE check\n");
+		return EXIT_USAGE;
+	}
+	if ((p = cli_load(c)) == NULL)
+		return EXIT_FAIL;
+	printf("%s: ok: \"%s\", %zu Things, first release ", p->cfg.path, p->cfg.name, p->nthings);
+	if (p->nthings > 0) {
+		char when[32];
+
+		time_format_local(p->things[0].release_at, when, sizeof(when));
+		printf("%s", when);
+	}
+	printf("\n");
+	programme_free(p);
+	return EXIT_OK;
+}
+
+int
+cmd_subscribe(struct cli *c)
+{
+	char addr[ADDR_MAX + 1];
+	struct programme *p = NULL;
+	struct store *st = NULL;
+	struct participant part;
+	struct err e;
+	int rc, status = EXIT_FAIL;
+
+	if (c->argc < 1 || c->argc > 2) {
+		fprintf(stderr, "usage: things -c FILE subscribe ADDRESS [NAME]\n");
+		return EXIT_USAGE;
+	}
+	if (addr_normalize(c->argv[0], addr, sizeof(addr), &e) == -1) {
+		fprintf(stderr, "things: %s\n", e.msg);
+		return EXIT_USAGE;
+	}
+	if (cli_open(c, &p, &st) == -1)
+		return EXIT_FAIL;
+	rc = store_participant_add(st, addr, c->argc > 1 ? c->argv[1] : "", PS_ACTIVE,
+	    time_now(), &part, &e);
+	if (rc == 1 && part.status != PS_ACTIVE) {
+		/* An organiser adding someone back is their consent on record. */
+		rc = store_participant_activate(st, part.id, time_now(), &e);
+		if (rc == 0 && c->argc > 1)
+			rc = store_participant_set_name(st, part.id, c->argv[1], &e);
+		if (rc == 0)
+			printf("%s: was %s, now active\n", addr, participant_status_name(part.status));
+	} else if (rc == 1) {
+		printf("%s: already active\n", addr);
+		rc = 0;
+	} else if (rc == 0) {
+		printf("%s: subscribed\n", addr);
+	}
+	if (rc == -1)
+		fprintf(stderr, "things: %s\n", e.msg);
+	else
+		status = EXIT_OK;
+	store_close(st);
+	programme_free(p);
+	return status;
+}
+
+static int
+print_progress(void *arg, const struct participant_progress *pp)
+{
+	const struct programme *p = arg;
+
+	printf("%-40s %-12s %3d/%-3zu %6d\n", pp->p.address, participant_status_name(pp->p.status),
+	    pp->things_sent, p->nthings, pp->reflections);
+	return 0;
+}
+
+int
+cmd_report(struct cli *c)
+{
+	static const enum participant_status all[] = { PS_ACTIVE, PS_PENDING, PS_UNSUBSCRIBED,
+		PS_SUSPENDED };
+	struct programme *p = NULL;
+	struct store *st = NULL;
+	struct thing_stats *stats = NULL;
+	char when[32];
+	int64_t n;
+	struct err e;
+	int status = EXIT_FAIL;
+
+	if (c->argc != 0) {
+		fprintf(stderr, "usage: things -c FILE report\n");
+		return EXIT_USAGE;
+	}
+	if (cli_open(c, &p, &st) == -1)
+		return EXIT_FAIL;
+	time_format_local(time_now(), when, sizeof(when));
+	printf("%s: report at %s\n\nParticipants:", p->cfg.name, when);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (store_participant_count(st, all[i], &n, &e) == -1)
+			goto out;
+		printf("%s %lld %s", i ? "," : "", (long long)n, participant_status_name(all[i]));
+	}
+	printf("\n\n");
+
+	if ((stats = calloc(p->nthings ? p->nthings : 1, sizeof(*stats))) == NULL) {
+		err_set(&e, "out of memory");
+		goto out;
+	}
+	if (store_thing_stats(st, (int)p->nthings, stats, &e) == -1)
+		goto out;
+	printf("Thing  Release           Sent Queued Failed Held Reflections  Title\n");
+	for (size_t i = 0; i < p->nthings; i++) {
+		time_format_local(p->things[i].release_at, when, sizeof(when));
+		printf("%5d  %-16s %5lld %6lld %6lld %4lld %11lld  %s\n", p->things[i].number, when,
+		    (long long)stats[i].sent, (long long)stats[i].queued, (long long)stats[i].failed,
+		    (long long)stats[i].held, (long long)stats[i].reflections, p->things[i].title);
+	}
+	printf("\n%-40s %-12s %7s %6s\n", "Participant", "Status", "Things", "Reflections");
+	if (store_progress_each(st, print_progress, p, &e) == -1)
+		goto out;
+	status = EXIT_OK;
+out:
+	if (status != EXIT_OK)
+		fprintf(stderr, "things: %s\n", e.msg);
+	free(stats);
+	store_close(st);
+	programme_free(p);
+	return status;
+}
+
+int
+cmd_preview(struct cli *c)
+{
+	enum { RAW, TEXT, HTML } what = TEXT;
+	struct programme *p = NULL;
+	struct store *st = NULL;
+	struct mailer *m = NULL;
+	struct participant sample;
+	const char *text, *html;
+	struct buf raw;
+	int64_t n = 0;
+	int status = EXIT_FAIL;
+	struct err e;
+
+	for (int i = 0; i < c->argc; i++) {
+		if (strcmp(c->argv[i], "--html") == 0)
+			what = HTML;
+		else if (strcmp(c->argv[i], "--text") == 0)
+			what = TEXT;
+		else if (strcmp(c->argv[i], "--raw") == 0)
+			what = RAW;
+		else if (n == 0 && str_to_int64(c->argv[i], 1, 9999, &n) == 0)
+			continue;
+		else
+			n = -1;
+	}
+	if (n <= 0) {
+		fprintf(stderr, "usage: things -c FILE preview N [--text|--html|--raw]\n");
+		return EXIT_USAGE;
+	}
+	if (cli_open(c, &p, &st) == -1)
+		return EXIT_FAIL;
+	if (programme_thing(p, (int)n) == NULL) {
+		fprintf(stderr, "things: there is no Thing %lld (the programme has %zu)\n",
+		    (long long)n, p->nthings);
+		goto out;
+	}
+	/* A sample participant, not stored: previews change nothing. */
+	memset(&sample, 0, sizeof(sample));
+	snprintf(sample.address, sizeof(sample.address), "participant@%s",
+	    addr_domain(p->cfg.address));
+	snprintf(sample.name, sizeof(sample.name), "Sam Sample");
+	snprintf(sample.token, sizeof(sample.token), "%0*d", TOKEN_HEX_LEN, 0);
+	sample.status = PS_ACTIVE;
+	buf_init(&raw, 0);
+	if (mailer_new(p, st, &m, &e) == -1 ||
+	    mailer_preview_thing(m, (int)n, &sample, &raw, &text, &html, &e) == -1) {
+		fprintf(stderr, "things: %s\n", e.msg);
+	} else {
+		fputs(what == RAW ? buf_str(&raw) : what == HTML ? html : text, stdout);
+		status = EXIT_OK;
+	}
+	buf_free(&raw);
+out:
+	mailer_free(m);
+	store_close(st);
+	programme_free(p);
+	return status;
+}

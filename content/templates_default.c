@@ -1,0 +1,349 @@
+/*
+ * templates_default.c - the built-in text of every message, and the
+ * variables each one may use.  A file DIR/templates/KIND.md replaces one.
+ *
+ * Format: a first line "Subject: ...", a blank line, then a Markdown body.
+ * {{name}} is replaced by a variable; names are [a-z][a-z0-9_]*, not
+ * ending in '_'.  In the Markdown, \{{name}} is the literal text.
+ * {{#x}}...{{/x}} keeps its content only if x is not empty, {{^x}}...{{/x}}
+ * only if it is; a marker alone on its line takes the line with it.  The
+ * variable of a section must be given to content_prepare.
+ *
+ * The variables the mailer supplies (agreed names; programme_load refuses
+ * templates and Things that use others):
+ *
+ *   every message   name                display name, or the local part
+ *                   address             the recipient
+ *                   programme           programme name
+ *                   programme_address   things@domain
+ *                   help_address        things+help@domain
+ *                   unsubscribe_mailto  mailto: URL with the participant's
+ *                                       token; empty for mail to organisers
+ *   thing           thing_number, thing_title,
+ *                   thing_body (markdown=1: the Thing's Markdown),
+ *                   reflection_address  things+done-N@domain
+ *   confirm         confirm_address     things+confirm-TOKEN@domain
+ *   welcome         things_count, blog_address (things+blog@domain),
+ *                   start_date
+ *   reflection-ack  thing_number, thing_title, url, done, total
+ *   help-ack        subject
+ *   help-forward    from, subject, body (literal text), thing_number
+ *                   (may be empty)                     [to organisers]
+ *   unknown-forward from, subject, body, thing_number, reason
+ *                                                      [to organisers]
+ *   unsubscribe-confirm  confirm_address
+ *   goodbye         (the common ones)
+ *   blog-ack        blog_url, feed_url (may be empty); feed_url decides a
+ *                   section, so it must be given to content_prepare
+ *   late-notice     thing_number, thing_title, held (how many are held
+ *                   now), late_hours (max_lateness_hours),
+ *                   release_command, status_command   [to organisers]
+ *   digest          digest_body (markdown=1), week
+ *   certificate     things_count, done
+ *
+ * Things (things/NN-slug.md) may use the common variables and
+ * thing_number, thing_title, reflection_address.
+ */
+#include <string.h>
+
+#include "content_int.h"
+#include "../store/store.h"
+
+const char *const template_common_vars[] = { "name", "address", "programme",
+	"programme_address", "help_address", "unsubscribe_mailto", NULL };
+
+static const char *const vars_thing[] = { "thing_number", "thing_title", "thing_body", "reflection_address", NULL };
+static const char text_thing[] =
+    "Subject: Thing {{thing_number}}: {{thing_title}}\n"
+    "\n"
+    "Hello {{name}},\n"
+    "\n"
+    "Thing {{thing_number}} of {{programme}} is ready for you. There is no test\n"
+    "and no deadline: it is a chance to try something new and to think about\n"
+    "what it could do for your library and the people you help.\n"
+    "\n"
+    "# Thing {{thing_number}}: {{thing_title}}\n"
+    "\n"
+    "{{thing_body}}\n"
+    "\n"
+    "* * *\n"
+    "\n"
+    "**Over to you**\n"
+    "\n"
+    "1. Try it, when it suits you this week or next.\n"
+    "2. Write a post on your blog: what you did, what worked and what did not,\n"
+    "   and whether you would use it in your work.\n"
+    "3. Reply to this message with the link to your post (or send the link to\n"
+    "   {{reflection_address}}), and we will mark Thing {{thing_number}} as done.\n"
+    "\n"
+    "Stuck, or want to talk it over? Write to {{help_address}}: a person reads\n"
+    "every message.\n"
+    "\n"
+    "You receive this because you joined {{programme}}.\n"
+    "[Leave the programme]({{unsubscribe_mailto}}) at any time.\n";
+
+static const char *const vars_confirm[] = { "confirm_address", NULL };
+static const char text_confirm[] =
+    "Subject: Please confirm: joining {{programme}}\n"
+    "\n"
+    "Hello {{name}},\n"
+    "\n"
+    "Someone, probably you, asked to join **{{programme}}** with the address\n"
+    "{{address}}.\n"
+    "\n"
+    "**To confirm, reply to this message.** It does not matter what you write;\n"
+    "an empty reply will do. You can also send a message to\n"
+    "{{confirm_address}}.\n"
+    "\n"
+    "If it wasn't you, ignore this message: nothing will happen, and you will\n"
+    "not hear from us again.\n";
+
+static const char *const vars_welcome[] = { "things_count", "blog_address", "start_date", NULL };
+static const char text_welcome[] =
+    "Subject: Welcome to {{programme}}\n"
+    "\n"
+    "Hello {{name}},\n"
+    "\n"
+    "You are in: welcome to **{{programme}}**!\n"
+    "\n"
+    "Starting on {{start_date}}, you will receive {{things_count}} Things, one at\n"
+    "a time. Each Thing is a short, practical activity with a tool or an idea\n"
+    "that library and health-information staff use, or could use, in their\n"
+    "work.\n"
+    "\n"
+    "**How it works**\n"
+    "\n"
+    "1. A Thing arrives by email. Try it when it suits you.\n"
+    "2. Write a short post about it on your blog.\n"
+    "3. Reply to the Thing's message with the link to your post.\n"
+    "\n"
+    "**Your blog.** If you do not have one yet, any free blogging platform will\n"
+    "do. Once you have it, send its address to {{blog_address}} so that we know\n"
+    "where to find your posts.\n"
+    "\n"
+    "**Questions?** Write to {{help_address}} at any time.\n"
+    "\n"
+    "Go at your own pace: the Things stay in your mailbox, and you can catch up\n"
+    "whenever you like.\n"
+    "\n"
+    "You receive this because you joined {{programme}}.\n"
+    "[Leave the programme]({{unsubscribe_mailto}}) at any time.\n";
+
+static const char *const vars_reflection_ack[] = { "thing_number", "thing_title", "url", "done", "total", NULL };
+static const char text_reflection_ack[] =
+    "Subject: Thing {{thing_number}} done: thank you!\n"
+    "\n"
+    "Hello {{name}},\n"
+    "\n"
+    "Thank you for your post on Thing {{thing_number}}, \"{{thing_title}}\":\n"
+    "\n"
+    "[{{url}}]({{url}})\n"
+    "\n"
+    "We have marked it as done. That makes **{{done}} of {{total}}** Things so\n"
+    "far: well done!\n"
+    "\n"
+    "You receive this because you joined {{programme}}.\n"
+    "[Leave the programme]({{unsubscribe_mailto}}) at any time.\n";
+
+static const char *const vars_help_ack[] = { "subject", NULL };
+static const char text_help_ack[] =
+    "Subject: We have your message: {{subject}}\n"
+    "\n"
+    "Hello {{name}},\n"
+    "\n"
+    "Thank you for writing. Your message (\"{{subject}}\") has gone to the\n"
+    "organisers of {{programme}}, and one of them will answer you personally,\n"
+    "usually within a few working days.\n"
+    "\n"
+    "You receive this because you joined {{programme}}.\n"
+    "[Leave the programme]({{unsubscribe_mailto}}) at any time.\n";
+
+static const char *const vars_help_forward[] = { "from", "subject", "body", "thing_number", NULL };
+static const char text_help_forward[] =
+    "Subject: Help request from {{from}}: {{subject}}\n"
+    "\n"
+    "A participant of {{programme}} has asked for help.\n"
+    "\n"
+    "- From: {{from}}\n"
+    "- Subject: {{subject}}\n"
+    "- Thing (if they named one): {{thing_number}}\n"
+    "\n"
+    "Their message:\n"
+    "\n"
+    "> {{body}}\n"
+    "\n"
+    "Please reply to them directly; they have been told that a person will\n"
+    "answer.\n";
+
+static const char *const vars_unknown_forward[] = { "from", "subject", "body", "thing_number", "reason", NULL };
+static const char text_unknown_forward[] =
+    "Subject: Message for {{programme}} needs a person: {{subject}}\n"
+    "\n"
+    "Things could not tell what to do with a message sent to\n"
+    "{{programme_address}}, so it is passed on to you.\n"
+    "\n"
+    "- Why: {{reason}}\n"
+    "- From: {{from}}\n"
+    "- Subject: {{subject}}\n"
+    "- Thing (if any): {{thing_number}}\n"
+    "\n"
+    "The message:\n"
+    "\n"
+    "> {{body}}\n"
+    "\n"
+    "If it needs an answer, please reply to the sender directly.\n";
+
+static const char *const vars_unsubscribe_confirm[] = { "confirm_address", NULL };
+static const char text_unsubscribe_confirm[] =
+    "Subject: Please confirm: leaving {{programme}}\n"
+    "\n"
+    "Hello {{name}},\n"
+    "\n"
+    "We received a request to take {{address}} off **{{programme}}**.\n"
+    "\n"
+    "**To confirm, reply to this message** (an empty reply will do), or write\n"
+    "to {{confirm_address}}. After that you will receive no more Things.\n"
+    "\n"
+    "If you did not ask for this, ignore this message: you stay in the\n"
+    "programme.\n";
+
+static const char *const vars_goodbye[] = { NULL };
+static const char text_goodbye[] =
+    "Subject: You have left {{programme}}\n"
+    "\n"
+    "Hello {{name}},\n"
+    "\n"
+    "You have left **{{programme}}**, and we will not write to you again.\n"
+    "\n"
+    "Thank you for taking part. Your blog posts are yours and stay where they\n"
+    "are. If you would like to come back one day, write to {{help_address}}.\n";
+
+static const char *const vars_blog_ack[] = { "blog_url", "feed_url", NULL };
+static const char text_blog_ack[] =
+    "Subject: Your blog is registered\n"
+    "\n"
+    "Hello {{name}},\n"
+    "\n"
+    "Thank you: we have registered your blog,\n"
+    "[{{blog_url}}]({{blog_url}}).\n"
+    "\n"
+    "{{#feed_url}}\n"
+    "We found its feed at [{{feed_url}}]({{feed_url}}). A feed is the list of\n"
+    "new posts that feed readers follow, so your new posts can be picked up\n"
+    "without you having to tell anyone.\n"
+    "{{/feed_url}}\n"
+    "{{^feed_url}}\n"
+    "We could not find a feed (RSS or Atom) on it. A feed is the list of new\n"
+    "posts that feed readers follow; without one, nobody can follow your blog\n"
+    "automatically. That is no obstacle to taking part: just keep replying to\n"
+    "each Thing with the link to your post. Most blogging platforms publish a\n"
+    "feed; if you know where yours is, write to {{help_address}}.\n"
+    "{{/feed_url}}\n"
+    "\n"
+    "You receive this because you joined {{programme}}.\n"
+    "[Leave the programme]({{unsubscribe_mailto}}) at any time.\n";
+
+static const char *const vars_late_notice[] = { "thing_number", "thing_title", "held",
+	"late_hours", "release_command", "status_command", NULL };
+static const char text_late_notice[] =
+    "Subject: Thing {{thing_number}} is held: it was due over {{late_hours}} hours ago\n"
+    "\n"
+    "Things has not sent Thing {{thing_number}}, \"{{thing_title}}\": it came due\n"
+    "more than {{late_hours}} hours before Things could send it. Usually this\n"
+    "means that `things run` did not run for a while (the machine, cron or the\n"
+    "mail server was down).\n"
+    "\n"
+    "Rather than send it late without a word, Things holds it until you decide.\n"
+    "Participants waiting for it now: {{held}}. If more of them fall due late\n"
+    "before you decide, Things holds those too, without writing again.\n"
+    "\n"
+    "To send it to them (the next run sends it), run:\n"
+    "\n"
+    "{{release_command}}\n"
+    "\n"
+    "To see what is held, queued and sent:\n"
+    "\n"
+    "{{status_command}}\n"
+    "\n"
+    "If you would rather not send it, leave it held: nothing goes out. To send\n"
+    "late Things without asking, set `send_late = yes` in things.conf.\n";
+
+static const char *const vars_digest[] = { "digest_body", "week", NULL };
+static const char text_digest[] =
+    "Subject: {{programme}}: what participants wrote, week {{week}}\n"
+    "\n"
+    "Hello {{name}},\n"
+    "\n"
+    "Here is what fellow participants of {{programme}} have been writing about\n"
+    "this week.\n"
+    "\n"
+    "{{digest_body}}\n"
+    "\n"
+    "Reading each other's posts is part of the programme: leave a comment where\n"
+    "something strikes you.\n"
+    "\n"
+    "You receive this because you joined {{programme}}.\n"
+    "[Leave the programme]({{unsubscribe_mailto}}) at any time.\n";
+
+static const char *const vars_certificate[] = { "things_count", "done", NULL };
+static const char text_certificate[] =
+    "Subject: Congratulations: you have completed {{programme}}\n"
+    "\n"
+    "Hello {{name}},\n"
+    "\n"
+    "Congratulations! You have completed **{{done}} of the {{things_count}}\n"
+    "Things** of {{programme}}.\n"
+    "\n"
+    "This message is your record of completion: keep it, forward it to your\n"
+    "manager, or add it to your professional development portfolio.\n"
+    "\n"
+    "Thank you for trying new things, for writing about them, and for sharing\n"
+    "what you learnt with your colleagues.\n"
+    "\n"
+    "You receive this because you joined {{programme}}.\n"
+    "[Leave the programme]({{unsubscribe_mailto}}) at any time.\n";
+
+static const char *const vars_thing_file[] = { "thing_number", "thing_title",
+	"reflection_address", NULL };
+const struct template_kind template_thing_file = { "Thing", NULL, vars_thing_file };
+
+const struct template_kind template_kinds[] = {
+	{ DK_THING, text_thing, vars_thing },
+	{ DK_CONFIRM, text_confirm, vars_confirm },
+	{ DK_WELCOME, text_welcome, vars_welcome },
+	{ DK_REFLECTION_ACK, text_reflection_ack, vars_reflection_ack },
+	{ DK_HELP_ACK, text_help_ack, vars_help_ack },
+	{ DK_HELP_FORWARD, text_help_forward, vars_help_forward },
+	{ DK_UNKNOWN_FORWARD, text_unknown_forward, vars_unknown_forward },
+	{ DK_UNSUB_CONFIRM, text_unsubscribe_confirm, vars_unsubscribe_confirm },
+	{ DK_GOODBYE, text_goodbye, vars_goodbye },
+	{ DK_BLOG_ACK, text_blog_ack, vars_blog_ack },
+	{ DK_HELD_NOTICE, text_late_notice, vars_late_notice },
+	{ "digest", text_digest, vars_digest },
+	{ "certificate", text_certificate, vars_certificate },
+};
+const size_t template_nkinds = sizeof(template_kinds) / sizeof(template_kinds[0]);
+
+const struct template_kind *
+template_kind_find(const char *name)
+{
+	for (size_t i = 0; i < template_nkinds; i++)
+		if (strcmp(template_kinds[i].name, name) == 0)
+			return &template_kinds[i];
+	return NULL;
+}
+
+static int
+in_list(const char *const *list, const char *name, size_t len)
+{
+	for (; *list; list++)
+		if (strlen(*list) == len && memcmp(*list, name, len) == 0)
+			return 1;
+	return 0;
+}
+
+int
+template_kind_has_var(const struct template_kind *k, const char *name, size_t len)
+{
+	return in_list(template_common_vars, name, len) || in_list(k->vars, name, len);
+}

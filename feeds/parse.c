@@ -1,0 +1,458 @@
+/* parse.c - RSS 2.0, Atom 1.0 and RSS 1.0 documents to entries. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <libxml/parser.h>
+
+#include "internal.h"
+
+#define NS_ATOM "http://www.w3.org/2005/Atom"
+#define NS_RSS1 "http://purl.org/rss/1.0/"
+#define NS_RDF "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+#define NS_CONTENT "http://purl.org/rss/1.0/modules/content/"
+#define NS_DC "http://purl.org/dc/elements/1.1/"
+
+/* Raw text of one element: a title or a guid is short, content is not.
+ * Beyond these sizes the text is cut: an excerpt needs the start only. */
+#define RAW_SHORT_MAX ((size_t)64 << 10)
+#define RAW_LONG_MAX ((size_t)1 << 20)
+
+/* The libxml2 options of libraries.md: no network, no entity substitution,
+ * no DTD loading, no HUGE (whose absence keeps the depth, text-size and
+ * entity-amplification limits). */
+#define XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA)
+
+enum text_type { TT_TEXT, TT_HTML, TT_XHTML };
+
+/* The elements of one entry that matter, found in one pass. */
+struct entry_nodes {
+	xmlNodePtr title, link, id, summary, content, published, updated;
+	enum text_type title_type, summary_type, content_type;
+	const char *rdf_about_owner; /* RSS 1.0: the item carries its id */
+};
+
+struct parse {
+	xmlDocPtr doc;
+	enum feeds_format format;
+	const char *elns;   /* namespace of the format's own elements (NULL: none) */
+	feeds_entry_fn fn;
+	void *arg;
+	struct err *e;
+};
+
+static int
+is_el(xmlNodePtr n, const char *ns, const char *name)
+{
+	if (n == NULL || n->type != XML_ELEMENT_NODE || !xmlStrEqual(n->name, (const xmlChar *)name))
+		return 0;
+	if (ns == NULL)
+		return n->ns == NULL;
+	return n->ns != NULL && xmlStrEqual(n->ns->href, (const xmlChar *)ns);
+}
+
+static enum text_type
+atom_text_type(xmlNodePtr n)
+{
+	char *type = feeds_attr(n, "type");
+	enum text_type t = TT_TEXT;
+
+	if (feeds_ieq(type, "html") || feeds_ieq(type, "text/html"))
+		t = TT_HTML;
+	else if (feeds_ieq(type, "xhtml") || feeds_ieq(type, "application/xhtml+xml"))
+		t = TT_XHTML;
+	free(type);
+	return t;
+}
+
+/* Atom: the first link with rel alternate (the default), text/html first. */
+static int
+better_atom_link(xmlNodePtr cand, xmlNodePtr best)
+{
+	char *rel = feeds_attr(cand, "rel"), *type;
+	int alt = rel == NULL || rel[0] == '\0' || feeds_ieq(rel, "alternate"), html, better;
+
+	free(rel);
+	if (!alt)
+		return 0;
+	if (best == NULL)
+		return 1;
+	type = feeds_attr(cand, "type");
+	html = type == NULL || feeds_ieq(type, "text/html");
+	free(type);
+	type = feeds_attr(best, "type");
+	better = html && !(type == NULL || feeds_ieq(type, "text/html"));
+	free(type);
+	return better;
+}
+
+static void
+find_atom_nodes(xmlNodePtr item, struct entry_nodes *en)
+{
+	for (xmlNodePtr c = item->children; c; c = c->next) {
+		if (is_el(c, NS_ATOM, "title") && !en->title) {
+			en->title = c;
+			en->title_type = atom_text_type(c);
+		} else if (is_el(c, NS_ATOM, "link") && better_atom_link(c, en->link)) {
+			en->link = c;
+		} else if (is_el(c, NS_ATOM, "id") && !en->id) {
+			en->id = c;
+		} else if (is_el(c, NS_ATOM, "summary") && !en->summary) {
+			en->summary = c;
+			en->summary_type = atom_text_type(c);
+		} else if (is_el(c, NS_ATOM, "content") && !en->content &&
+		    xmlHasProp(c, (const xmlChar *)"src") == NULL) {
+			en->content = c;
+			en->content_type = atom_text_type(c);
+		} else if (is_el(c, NS_ATOM, "published") && !en->published) {
+			en->published = c;
+		} else if (is_el(c, NS_ATOM, "updated") && !en->updated) {
+			en->updated = c;
+		}
+	}
+}
+
+/* RSS 2.0 and 1.0 share their element names (in different namespaces).
+ * Titles and descriptions are HTML in practice, whatever the specs say. */
+static void
+find_rss_nodes(xmlNodePtr item, const char *ns, struct entry_nodes *en)
+{
+	en->title_type = en->summary_type = en->content_type = TT_HTML;
+	for (xmlNodePtr c = item->children; c; c = c->next) {
+		if (is_el(c, ns, "title") && !en->title)
+			en->title = c;
+		else if (is_el(c, ns, "link") && !en->link)
+			en->link = c;
+		else if (is_el(c, ns, "guid") && !en->id)
+			en->id = c;
+		else if (is_el(c, ns, "description") && !en->summary)
+			en->summary = c;
+		else if (is_el(c, NS_CONTENT, "encoded") && !en->content)
+			en->content = c;
+		else if ((is_el(c, ns, "pubDate") || is_el(c, NS_DC, "date")) && !en->published)
+			en->published = c;
+	}
+}
+
+/* The element's text, raw (entities decoded, markup as text). */
+static char *
+raw_text(xmlNodePtr n, size_t max)
+{
+	struct buf b;
+
+	buf_init(&b, max);
+	if (n != NULL && feeds_xml_text(n, &b) == -1) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+/* The base URL in force at n (xml:base, else the document's URL). */
+static char *
+node_base(xmlDocPtr doc, xmlNodePtr n)
+{
+	xmlChar *b = xmlNodeGetBase(doc, n);
+	char *out = b ? strdup((const char *)b) : NULL;
+
+	xmlFree(b);
+	return out;
+}
+
+/* Converts the text of n, of the given type, to at most max_chars
+ * characters in out (n bytes); collects links from HTML when asked. */
+static int
+element_text(xmlDocPtr doc, xmlNodePtr node, enum text_type type, size_t max_chars,
+    char *out, size_t n, char **links, size_t *nlinks)
+{
+	char *raw, *base = NULL;
+	int rc = 0;
+
+	out[0] = '\0';
+	if (node == NULL)
+		return 0;
+	if ((raw = raw_text(node, type == TT_HTML ? RAW_LONG_MAX : RAW_SHORT_MAX)) == NULL)
+		return -1;
+	if (type == TT_HTML) {
+		base = node_base(doc, node);
+		rc = feeds_html_text(raw, strlen(raw), base, max_chars, out, n, links,
+		    links ? FEEDS_ENTRY_LINKS : 0, nlinks);
+	} else {
+		str_squash_space(raw);
+		feeds_clip(raw, max_chars, n - 1, 1);
+		snprintf(out, n, "%s", raw);
+	}
+	free(base);
+	free(raw);
+	return rc;
+}
+
+static char *
+entry_link(struct parse *p, struct entry_nodes *en, xmlNodePtr item)
+{
+	char *ref = NULL, *base, *url;
+
+	if (en->link != NULL)
+		ref = p->format == FEEDS_ATOM ? feeds_attr(en->link, "href") : raw_text(en->link,
+		    FEEDS_URL_MAX + 64);
+	if ((ref == NULL || ref[0] == '\0') && p->format == FEEDS_RSS1) {
+		xmlChar *about = xmlGetNsProp(item, (const xmlChar *)"about",
+		    (const xmlChar *)NS_RDF);
+
+		free(ref);
+		ref = about ? strdup((const char *)about) : NULL;
+		xmlFree(about);
+	}
+	/* An RSS guid is a permalink unless it says otherwise; many are not
+	 * URLs at all, so only an absolute one counts. */
+	if ((ref == NULL || ref[0] == '\0') && p->format == FEEDS_RSS2 && en->id != NULL) {
+		char *perma = feeds_attr(en->id, "isPermaLink"), *guid;
+
+		url = NULL;
+		if (perma == NULL || !feeds_ieq(perma, "false")) {
+			guid = raw_text(en->id, FEEDS_URL_MAX + 64);
+			url = feeds_resolve_url(NULL, guid);
+			free(guid);
+		}
+		free(perma);
+		free(ref);
+		return url;
+	}
+	if (ref == NULL)
+		return NULL;
+	base = node_base(p->doc, en->link ? en->link : item);
+	url = feeds_resolve_url(base, ref);
+	free(base);
+	free(ref);
+	return url;
+}
+
+/* guid/id, else the normalised link, else a hash of the title and text. */
+static int
+entry_key(struct parse *p, struct entry_nodes *en, xmlNodePtr item, const char *link, char *key)
+{
+	char norm[FEEDS_URL_MAX + 1];
+	char *id = NULL;
+	int rc;
+
+	if (p->format == FEEDS_RSS1) {
+		xmlChar *about = xmlGetNsProp(item, (const xmlChar *)"about",
+		    (const xmlChar *)NS_RDF);
+
+		id = about ? strdup((const char *)about) : NULL;
+		xmlFree(about);
+	} else if (en->id != NULL) {
+		id = raw_text(en->id, RAW_SHORT_MAX);
+	}
+	if (id != NULL)
+		str_squash_space(id);
+	if (id != NULL && id[0] != '\0') {
+		rc = feeds_key(id, strlen(id), 0, key, p->e);
+		free(id);
+		return rc;
+	}
+	free(id);
+	if (link != NULL && feeds_normalise_url(link, norm, sizeof(norm)) == 0)
+		return feeds_key(norm, strlen(norm), 0, key, p->e);
+	{
+		struct buf b;
+		char *t = raw_text(en->title, RAW_SHORT_MAX);
+		char *c = raw_text(en->content ? en->content : en->summary, RAW_LONG_MAX);
+
+		buf_init(&b, RAW_SHORT_MAX + RAW_LONG_MAX + 2);
+		rc = t && c && buf_printf(&b, "%s\n%s", t, c) == 0 ? 0 : -1;
+		if (rc == 0)
+			rc = feeds_key(buf_str(&b), b.len, 1, key, p->e);
+		else
+			err_set(p->e, "out of memory");
+		buf_free(&b);
+		free(t);
+		free(c);
+		return rc;
+	}
+}
+
+static int
+entry_date(xmlNodePtr n, int64_t *out)
+{
+	char *raw;
+
+	if (n == NULL)
+		return 0;
+	if ((raw = raw_text(n, 256)) == NULL)
+		return -1;
+	*out = feeds_parse_date(raw);
+	free(raw);
+	return 0;
+}
+
+static int
+parse_entry(struct parse *p, xmlNodePtr item)
+{
+	struct entry_nodes en;
+	struct feeds_entry out;
+	char title[FEEDS_TITLE_MAX + 1], excerpt[FEEDS_EXCERPT_MAX + 1], key[FEEDS_KEY_MAX + 1];
+	char scratch[16];
+	char *links[FEEDS_ENTRY_LINKS];
+	size_t nlinks = 0;
+	char *link = NULL;
+	int rc = -1;
+
+	memset(&en, 0, sizeof(en));
+	memset(&out, 0, sizeof(out));
+	if (p->format == FEEDS_ATOM)
+		find_atom_nodes(item, &en);
+	else
+		find_rss_nodes(item, p->elns, &en);
+	if (element_text(p->doc, en.title, en.title_type, FEEDS_TITLE_MAX, title, sizeof(title),
+	    NULL, NULL) == -1)
+		goto oom;
+	/* The excerpt comes from the summary, else the content; links from
+	 * the content, else the summary. */
+	if (element_text(p->doc, en.summary, en.summary_type, FEEDS_EXCERPT_CHARS, excerpt,
+	    sizeof(excerpt), en.content ? NULL : links, &nlinks) == -1)
+		goto oom;
+	if (en.content != NULL) {
+		/* With an excerpt already, only the links are wanted from the
+		 * content: one character of its text is enough. */
+		int have = excerpt[0] != '\0';
+
+		if (element_text(p->doc, en.content, en.content_type,
+		    have ? 1 : FEEDS_EXCERPT_CHARS, have ? scratch : excerpt,
+		    have ? sizeof(scratch) : sizeof(excerpt), links, &nlinks) == -1)
+			goto oom;
+	}
+	link = entry_link(p, &en, item);
+	if (entry_key(p, &en, item, link, key) == -1)
+		goto out;
+	if (entry_date(en.published ? en.published : en.updated, &out.published_at) == -1)
+		goto oom;
+	out.key = key;
+	out.title = title;
+	out.link = link ? link : "";
+	out.excerpt = excerpt;
+	out.links = (const char *const *)links;
+	out.nlinks = nlinks;
+	rc = p->fn(p->arg, &out);
+	goto out;
+oom:
+	err_set(p->e, "out of memory");
+out:
+	for (size_t i = 0; i < nlinks; i++)
+		free(links[i]);
+	free(link);
+	return rc;
+}
+
+static int
+walk_items(struct parse *p, xmlNodePtr parent, const char *ns, const char *name)
+{
+	int n = 0, rc;
+
+	for (xmlNodePtr c = parent->children; c && n < FEEDS_MAX_ENTRIES; c = c->next) {
+		if (!is_el(c, ns, name))
+			continue;
+		n++;
+		if ((rc = parse_entry(p, c)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+dispatch(struct parse *p, xmlNodePtr root)
+{
+	if (is_el(root, NULL, "rss")) {
+		p->format = FEEDS_RSS2;
+		p->elns = NULL;
+		for (xmlNodePtr c = root->children; c; c = c->next)
+			if (is_el(c, NULL, "channel"))
+				return walk_items(p, c, NULL, "item");
+		return err_set(p->e, "not a feed: <rss> without a <channel>");
+	}
+	if (is_el(root, NS_ATOM, "feed")) {
+		p->format = FEEDS_ATOM;
+		return walk_items(p, root, NS_ATOM, "entry");
+	}
+	if (is_el(root, NS_RDF, "RDF")) {
+		p->format = FEEDS_RSS1;
+		p->elns = NS_RSS1;
+		return walk_items(p, root, NS_RSS1, "item");
+	}
+	return err_set(p->e, "not a feed (the document is <%.40s>, not RSS or Atom)",
+	    (const char *)root->name);
+}
+
+int
+feeds_parse(const char *buf, size_t len, const char *base_url, feeds_entry_fn fn, void *arg,
+    enum feeds_format *format, struct err *e)
+{
+	struct parse p = { .fn = fn, .arg = arg, .e = e };
+	xmlParserCtxtPtr ctxt;
+	xmlNodePtr root;
+	int rc;
+
+	if (len > FEEDS_PARSE_MAX || len > INT_MAX)
+		return err_set(e, "feed too large (%zu bytes, at most %zu)", len, FEEDS_PARSE_MAX);
+	if ((ctxt = xmlNewParserCtxt()) == NULL)
+		return err_set(e, "out of memory");
+	p.doc = xmlCtxtReadMemory(ctxt, buf, (int)len, base_url, NULL, XML_OPTIONS);
+	if (p.doc == NULL) {
+		xmlErrorPtr x = xmlCtxtGetLastError(ctxt);
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "%s", x && x->message ? x->message : "empty document");
+		str_squash_space(msg);
+		err_set(e, "not well-formed XML (line %d: %s)", x ? x->line : 0, msg);
+		xmlFreeParserCtxt(ctxt);
+		return -1;
+	}
+	xmlFreeParserCtxt(ctxt);
+	root = xmlDocGetRootElement(p.doc);
+	rc = root ? dispatch(&p, root) : err_set(e, "not a feed: empty document");
+	if (format)
+		*format = p.format;
+	xmlFreeDoc(p.doc);
+	return rc;
+}
+
+/* Strips fractional seconds ("10:00:00.000-08:00", as Blogger writes),
+ * which time_parse_iso does not take. */
+static int64_t
+parse_iso(const char *s)
+{
+	char tmp[64];
+	char *dot;
+	struct err e;
+	int64_t t;
+
+	if (snprintf(tmp, sizeof(tmp), "%s", s) >= (int)sizeof(tmp))
+		return 0;
+	if ((dot = strchr(tmp, '.')) != NULL) {
+		size_t digits = strspn(dot + 1, "0123456789");
+
+		memmove(dot, dot + 1 + digits, strlen(dot + 1 + digits) + 1);
+	}
+	return time_parse_iso(tmp, &t, &e) == 0 ? t : 0;
+}
+
+int64_t
+feeds_parse_date(const char *s)
+{
+	char tmp[128];
+	time_t t;
+
+	if (snprintf(tmp, sizeof(tmp), "%s", s) >= (int)sizeof(tmp))
+		return 0;
+	str_squash_space(tmp);
+	if (tmp[0] >= '0' && tmp[0] <= '9' && strlen(tmp) >= 10 && tmp[4] == '-')
+		return parse_iso(tmp);
+	/* RFC 822 dates, as pubDate has them: curl parses HTTP dates, which
+	 * are the same family, with zone names and two-digit years. */
+	t = curl_getdate(tmp, NULL);
+	if (t == -1)
+		return parse_iso(tmp);
+	return t > 0 ? (int64_t)t : 0;
+}

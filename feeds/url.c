@@ -1,0 +1,127 @@
+/* url.c - links from feeds: resolved, checked, compared. */
+#include <stdio.h>
+#include <string.h>
+
+#include <libxml/uri.h>
+
+#include "internal.h"
+
+/* Characters that may stand unescaped in a URI reference (RFC 3986
+ * unreserved, reserved, and '%' of existing escapes). */
+static int
+uri_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    (c != 0 && strchr("-._~:/?#[]@!$&'()*+,;=%", c) != NULL);
+}
+
+/* Percent-encodes what libxml2's URI parser would refuse (spaces, UTF-8 in
+ * paths); NULL for control characters, which no link in a feed needs. */
+static char *
+escape_ref(const char *ref)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b;
+
+	buf_init(&b, FEEDS_URL_MAX * 3);
+	for (const unsigned char *p = (const unsigned char *)ref; *p; p++) {
+		int rc;
+
+		if (*p < 0x20 || *p == 0x7f) {
+			buf_free(&b);
+			return NULL;
+		}
+		if (uri_char(*p))
+			rc = buf_putc(&b, (char)*p);
+		else
+			rc = buf_printf(&b, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+		if (rc == -1) {
+			buf_free(&b);
+			return NULL;
+		}
+	}
+	return buf_steal(&b);
+}
+
+static int
+http_scheme(const char *scheme)
+{
+	return feeds_ieq(scheme, "http") || feeds_ieq(scheme, "https");
+}
+
+/* 1 if u is an absolute http(s) URI with a host and no user info. */
+static int
+acceptable(xmlURIPtr u)
+{
+	return u != NULL && http_scheme(u->scheme) && u->server != NULL && u->server[0] != '\0' &&
+	    u->user == NULL;
+}
+
+char *
+feeds_resolve_url(const char *base, const char *ref)
+{
+	char *trimmed = NULL, *escaped = NULL, *out = NULL;
+	xmlChar *built = NULL;
+	xmlURIPtr u = NULL;
+
+	if (ref == NULL || (trimmed = strdup(ref)) == NULL)
+		return NULL;
+	/* Feeds wrap links in white space and newlines; inside they are wrong. */
+	{
+		size_t a = strspn(trimmed, " \t\r\n"), z = strlen(trimmed);
+
+		while (z > a && strchr(" \t\r\n", trimmed[z - 1]) != NULL)
+			z--;
+		memmove(trimmed, trimmed + a, z - a);
+		trimmed[z - a] = '\0';
+	}
+	if (trimmed[0] == '\0' || strlen(trimmed) > FEEDS_URL_MAX ||
+	    (escaped = escape_ref(trimmed)) == NULL)
+		goto out;
+	if (base != NULL)
+		built = xmlBuildURI((const xmlChar *)escaped, (const xmlChar *)base);
+	else
+		built = xmlStrdup((const xmlChar *)escaped);
+	if (built == NULL || strlen((const char *)built) > FEEDS_URL_MAX)
+		goto out;
+	u = xmlParseURI((const char *)built);
+	if (acceptable(u))
+		out = strdup((const char *)built);
+out:
+	if (u)
+		xmlFreeURI(u);
+	xmlFree(built);
+	free(escaped);
+	free(trimmed);
+	return out;
+}
+
+int
+feeds_normalise_url(const char *url, char *out, size_t n)
+{
+	xmlURIPtr u = xmlParseURI(url);
+	xmlChar *s = NULL;
+	int rc = -1;
+
+	if (!acceptable(u))
+		goto out;
+	str_lower(u->scheme);
+	str_lower(u->server);
+	if ((u->port == 80 && strcmp(u->scheme, "http") == 0) ||
+	    (u->port == 443 && strcmp(u->scheme, "https") == 0))
+		u->port = 0;
+	xmlFree(u->fragment);
+	u->fragment = NULL;
+	if (u->path == NULL || u->path[0] == '\0') {
+		xmlFree(u->path);
+		u->path = (char *)xmlStrdup((const xmlChar *)"/");
+	}
+	s = xmlSaveUri(u);
+	if (s != NULL && (size_t)snprintf(out, n, "%s", (const char *)s) < n)
+		rc = 0;
+out:
+	xmlFree(s);
+	if (u)
+		xmlFreeURI(u);
+	return rc;
+}

@@ -1,0 +1,57 @@
+/*
+ * internal.h (private to mailer/) - the mailer's state, shared by
+ * mailer.c, message.c, send.c and schedule.c.
+ */
+#ifndef THINGS_MAILER_INTERNAL_H
+#define THINGS_MAILER_INTERNAL_H
+
+#include "mailer.h"
+
+#define MAILER_NKINDS 11
+
+/* A template rendered once per run with the programme-wide variables; the
+ * per-recipient placeholders are still in it (content_prepare). */
+struct prepared {
+	int ready;
+	struct content_message msg;
+};
+
+struct mailer {
+	const struct programme *p;
+	struct store *st;
+	char delim;
+	char help_addr[ADDR_MAX + 1];    /* things+help@domain */
+	char blog_addr[ADDR_MAX + 1];    /* things+blog@domain */
+	struct prepared kinds[MAILER_NKINDS]; /* by kind, except Things */
+	struct prepared *things;         /* by Thing number - 1 */
+	struct content_message personal; /* reused for every recipient */
+	long stop_after;                 /* THINGS_TEST_STOP_AFTER, 0 if unset */
+	long successes;                  /* transport successes in this process */
+};
+
+/* The domain of the programme's address (Message-IDs, VERP). */
+const char *mailer_domain(const struct mailer *m);
+
+/* "local<delim>tag@domain" from the programme address into out.  0 or -1. */
+int mailer_tagged(const struct mailer *m, const char *tag, char *out, size_t n,
+    struct err *e);
+
+/* Composes d into out like mailer_compose, with its participant already
+ * looked up (p is NULL when d->participant_id is 0). */
+int message_build(struct mailer *m, const struct delivery *d, const struct participant *p,
+    struct buf *out, struct err *e);
+
+/* The envelope sender of d: things+bounce-TOKEN@domain for mail to
+ * participant p (VERP), things+bounce@domain for anything else (p NULL,
+ * forwards to organisers). */
+int message_sender(struct mailer *m, const struct delivery *d, const struct participant *p,
+    char *out, size_t n, struct err *e);
+
+/* Retry policy for temporary failures, from the attempts made so far
+ * (attempts >= 1): 5 min after the first, doubling, at most 12 h apart. */
+int64_t mailer_retry_delay(int attempts);
+/* 1 once the delays of attempts 1..attempts add up to 3 days or more: the
+ * delivery is then failed instead of deferred. */
+int mailer_retry_exhausted(int attempts);
+
+#endif

@@ -1,0 +1,428 @@
+/* Unit tests for feeds_parse: every fixture in tests/fixtures/feeds with the
+ * exact entries it must give, and the hostile documents it must refuse. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../feeds/feeds.h"
+#include "test_feeds_common.h"
+
+#define MAX_GOT 8
+
+struct got_entry {
+	char key[FEEDS_KEY_MAX + 1];
+	char title[FEEDS_TITLE_MAX + 1];
+	char link[FEEDS_URL_MAX + 1];
+	char excerpt[FEEDS_EXCERPT_MAX + 1];
+	int64_t published;
+	char links[4][FEEDS_URL_MAX + 1];
+	size_t nlinks;
+};
+
+struct got {
+	struct got_entry e[MAX_GOT];
+	size_t n;      /* entries seen (all of them, even beyond MAX_GOT) */
+	size_t stop_at; /* return 7 at this entry (1-based), 0: never */
+};
+
+static int
+collect(void *arg, const struct feeds_entry *entry)
+{
+	struct got *g = arg;
+
+	if (g->n < MAX_GOT) {
+		struct got_entry *e = &g->e[g->n];
+
+		snprintf(e->key, sizeof(e->key), "%s", entry->key);
+		snprintf(e->title, sizeof(e->title), "%s", entry->title);
+		snprintf(e->link, sizeof(e->link), "%s", entry->link);
+		snprintf(e->excerpt, sizeof(e->excerpt), "%s", entry->excerpt);
+		e->published = entry->published_at;
+		for (size_t i = 0; i < entry->nlinks && i < 4; i++)
+			snprintf(e->links[i], sizeof(e->links[i]), "%s", entry->links[i]);
+		e->nlinks = entry->nlinks;
+	}
+	g->n++;
+	return g->stop_at != 0 && g->n == g->stop_at ? 7 : 0;
+}
+
+struct want {
+	const char *key, *title, *link, *excerpt;
+	int64_t published;
+	const char *links[3];
+};
+
+struct parse_case {
+	const char *file;
+	const char *base;
+	int rc;
+	enum feeds_format format;
+	const char *error;     /* a substring of the reason when rc is -1 */
+	size_t n;
+	struct want e[6];
+};
+
+static const char wrap_up_excerpt[] =
+    "word01 word02 word03 word04 word05 word06 word07 word08 word09 word10 word11 word12 "
+    "word13 word14 word15 word16 word17 word18 word19 word20 word21 word22 word23 word24 "
+    "word25 word26 word27 word28 word29 word30 word31 word32 word33 word34 word35 word36 "
+    "word37 word38 word39 word40 word41 word42\xe2\x80\xa6";
+
+static const struct parse_case cases[] = {
+	{ "rss2.xml", "https://ada.example.org/feed.xml", 0, FEEDS_RSS2, NULL, 6, {
+		{ "ada-2026-11-20", "Thing 3: feeds, finally",
+		  "https://ada.example.org/2026/11/thing-3", "I tried three readers & kept one.",
+		  1795167000, { NULL } },
+		/* no guid: the normalised link is the key; the link keeps its form */
+		{ "https://ada.example.org/2026/11/no-guid", "No guid here",
+		  "https://ADA.example.org:443/2026/11/no-guid#comments", "Plain text.",
+		  1795111200, { NULL } },
+		/* neither: sha256("Neither guid nor link\nOnly words.") */
+		{ "sha256:838ff3911938a7339236033924d79928abc9d7122fe9d76f655fda28c31efc6b",
+		  "Neither guid nor link", "", "Only words.", 0, { NULL } },
+		{ "https://ada.example.org/?p=42", "Relative link",
+		  "https://ada.example.org/2026/11/relative", "", 0, { NULL } },
+		{ "sneaky", "Sneaky link", "", "", 0, { NULL } },
+		{ "https://ada.example.org/2026/11/permalink", "Guid is the permalink",
+		  "https://ada.example.org/2026/11/permalink", "", 0, { NULL } },
+	} },
+	{ "atom.xml", "https://bo.example.net/feed.atom", 0, FEEDS_ATOM, NULL, 3, {
+		{ "tag:bo.example.net,2026:1", "Learning in public",
+		  "https://bo.example.net/blog/posts/learning-in-public.html",
+		  "Less than <3 minutes a day.", 1795251600, { NULL } },
+		{ "tag:bo.example.net,2026:2", "An xhtml title",
+		  "https://bo.example.net/other/two.html", "See my list for Thing 5.",
+		  1795190400, { NULL } },
+		{ "tag:bo.example.net,2026:3", "Text title with <b> kept",
+		  "https://cdn.example.net/three", "Para one. Para two & more, notes.", 0,
+		  { "https://bo.example.net/blog/notes/x.html" } },
+	} },
+	{ "rss1.rdf", "https://cy.example.com/index.rdf", 0, FEEDS_RSS1, NULL, 2, {
+		{ "https://cy.example.com/one", "One & only", "https://cy.example.com/one",
+		  "First post.", 1795003200, { NULL } },
+		{ "https://cy.example.com/two", "Two", "https://cy.example.com/two",
+		  "No link element: the about URI is the link.", 0, { NULL } },
+	} },
+	{ "blogger.xml", "https://dee-learns.blogspot.com/feeds/posts/default", 0, FEEDS_ATOM,
+	  NULL, 2, {
+		{ "tag:blogger.com,1999:blog-1234567890123456789.post-111", "Thing 7 - Podcasts",
+		  "https://dee-learns.blogspot.com/2026/11/thing-7-podcasts.html",
+		  "I listened to three podcasts this week. My favourite was about libraries.",
+		  1795345200, { "https://blogger.googleusercontent.com/img/a.png" } },
+		{ "tag:blogger.com,1999:blog-1234567890123456789.post-222", "",
+		  "https://dee-learns.blogspot.com/2026/11/blog-post.html",
+		  "A post without a title, summary only.", 1794733200, { NULL } },
+	} },
+	{ "wordpress.xml", "https://eve12things.wordpress.com/feed/", 0, FEEDS_RSS2, NULL, 2, {
+		{ "http://eve12things.wordpress.com/?p=123",
+		  "Thing #4 \xe2\x80\x93 Wikis & me",
+		  "https://eve12things.wordpress.com/2026/11/23/thing-4-wikis/",
+		  "This week: wikis. I edited my first page \xe2\x80\xa6 Continue reading Thing #4",
+		  1795421565, { "https://things.example.org/things/4/",
+		  "https://eve12things.wordpress.com/2026/11/01/older/" } },
+		{ "http://eve12things.wordpress.com/?p=120", "Eve\xe2\x80\x99s \"wrap-up\"",
+		  "https://eve12things.wordpress.com/2026/11/16/wrap-up/", wrap_up_excerpt,
+		  1794812400, { NULL } },
+	} },
+	{ "latin1.xml", "https://fe.example.fr/rss", 0, FEEDS_RSS2, NULL, 1, {
+		{ "fe-1", "Caf\xc3\xa9 cr\xc3\xa8me & \xc2\xabguillemets\xc2\xbb",
+		  "https://fe.example.fr/caf%C3%A9", "D\xc3\xa9j\xc3\xa0 vu, na\xc3\xafve \xc3\xa9t\xc3\xa9.",
+		  0, { NULL } },
+	} },
+	{ "cdata-script.xml", "https://mallory.example.com/rss", 0, FEEDS_RSS2, NULL, 1, {
+		{ "m-1", "Safe title", "https://mallory.example.com/post?a=1&b=2", "Body text", 0,
+		  { NULL } },
+	} },
+	{ "broken.xml", "https://x.example/", -1, 0, "not well-formed XML", 0, { { 0 } } },
+	{ "bomb.xml", "https://x.example/", -1, 0, "entity reference loop", 0, { { 0 } } },
+	{ "not-a-feed.xml", "https://x.example/", -1, 0, "not a feed", 0, { { 0 } } },
+};
+
+static void
+check_case(const struct parse_case *c)
+{
+	struct got g;
+	struct err e;
+	enum feeds_format fmt = (enum feeds_format)-1;
+	size_t len;
+	char *buf;
+	int rc;
+
+	buf = fixture_read(c->file, NULL, NULL, &len);
+	memset(&g, 0, sizeof(g));
+	memset(&e, 0, sizeof(e));
+	rc = feeds_parse(buf, len, c->base, collect, &g, &fmt, &e);
+	free(buf);
+	if (rc != c->rc)
+		fail_msg("%s: rc %d, want %d (%s)", c->file, rc, c->rc, e.msg);
+	if (c->rc == -1) {
+		if (strstr(e.msg, c->error) == NULL)
+			fail_msg("%s: error '%s' lacks '%s'", c->file, e.msg, c->error);
+		assert_int_equal(g.n, 0);
+		return;
+	}
+	assert_int_equal(fmt, c->format);
+	if (g.n != c->n)
+		fail_msg("%s: %zu entries, want %zu", c->file, g.n, c->n);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct want *w = &c->e[i];
+		const struct got_entry *x = &g.e[i];
+		size_t nlinks = 0;
+
+		assert_string_equal(x->key, w->key);
+		assert_string_equal(x->title, w->title);
+		assert_string_equal(x->link, w->link);
+		assert_string_equal(x->excerpt, w->excerpt);
+		if (x->published != w->published)
+			fail_msg("%s entry %zu: published %lld, want %lld", c->file, i,
+			    (long long)x->published, (long long)w->published);
+		while (nlinks < 3 && w->links[nlinks] != NULL)
+			nlinks++;
+		assert_int_equal(x->nlinks, nlinks);
+		for (size_t j = 0; j < nlinks; j++)
+			assert_string_equal(x->links[j], w->links[j]);
+	}
+}
+
+static void
+test_fixtures(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_case(&cases[i]);
+}
+
+static void
+test_entity_bomb_is_quick(void **state)
+{
+	struct got g = { .n = 0 };
+	struct err e;
+	struct timespec t0, t1;
+	size_t len;
+	char *buf = fixture_read("bomb.xml", NULL, NULL, &len);
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(feeds_parse(buf, len, "https://x.example/", collect, &g, NULL, &e), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	free(buf);
+	/* Expanded, the title would be a billion "lol"s. */
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+}
+
+/* The external entities point at a file we wrote: its content must not
+ * appear anywhere, whatever the parser makes of the rest. */
+static void
+test_external_entity_not_read(void **state)
+{
+	char dir[] = "/tmp/things-xxe-XXXXXX", secret[128], cmd[160];
+	static const char marker[] = "TOPSECRET-2f9c41";
+	struct got g;
+	struct err e;
+	size_t len;
+	char *doc;
+	FILE *f;
+	int rc;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(secret, sizeof(secret), "%s/secret.txt", dir);
+	f = fopen(secret, "w");
+	assert_non_null(f);
+	fprintf(f, "%s\n", marker);
+	fclose(f);
+	doc = fixture_read("xxe.xml", "@SECRET@", secret, &len);
+
+	memset(&g, 0, sizeof(g));
+	rc = feeds_parse(doc, len, "https://x.example/feed", collect, &g, NULL, &e);
+	free(doc);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(rc, 0);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.e[0].title, "Leak: []");
+	assert_string_equal(g.e[0].excerpt, "more here");
+	assert_null(strstr(g.e[0].title, marker));
+	assert_null(strstr(g.e[0].excerpt, marker));
+	assert_null(strstr(g.e[0].link, marker));
+}
+
+static void
+test_too_large_refused(void **state)
+{
+	size_t len = FEEDS_PARSE_MAX + 1;
+	char *buf = malloc(len);
+	struct got g = { .n = 0 };
+	struct err e;
+
+	(void)state;
+	assert_non_null(buf);
+	memset(buf, ' ', len);
+	assert_int_equal(feeds_parse(buf, len, "https://x.example/", collect, &g, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "too large"));
+	assert_int_equal(g.n, 0);
+	free(buf);
+}
+
+/* A huge but well-formed feed: 3 MiB, 3000 items, read up to the cap. */
+static void
+test_huge_feed_capped(void **state)
+{
+	struct buf b;
+	struct got g;
+	struct err e;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(buf_puts(&b, "<rss version=\"2.0\"><channel><title>Big</title>"), 0);
+	for (int i = 0; i < 3000; i++) {
+		assert_int_equal(buf_printf(&b, "<item><title>Post %d</title><guid>g%d</guid>"
+		    "<description>", i, i), 0);
+		for (int j = 0; j < 10; j++)
+			assert_int_equal(buf_puts(&b, "Lorem ipsum dolor sit amet, consectetur "
+			    "adipiscing elit, sed do eiusmod tempor incididunt ut labore. "), 0);
+		assert_int_equal(buf_puts(&b, "</description></item>"), 0);
+	}
+	assert_int_equal(buf_puts(&b, "</channel></rss>"), 0);
+	assert_true(b.len > (size_t)3 << 20);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(feeds_parse(buf_str(&b), b.len, "https://x.example/", collect, &g, NULL,
+	    &e), 0);
+	assert_int_equal(g.n, FEEDS_MAX_ENTRIES);
+	assert_string_equal(g.e[0].key, "g0");
+	assert_string_equal(g.e[7].title, "Post 7");
+	buf_free(&b);
+}
+
+static void
+test_deep_nesting_refused(void **state)
+{
+	struct buf b;
+	struct got g = { .n = 0 };
+	struct err e;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(buf_puts(&b, "<rss version=\"2.0\"><channel><item><title>"), 0);
+	for (int i = 0; i < 5000; i++)
+		assert_int_equal(buf_puts(&b, "<b>"), 0);
+	for (int i = 0; i < 5000; i++)
+		assert_int_equal(buf_puts(&b, "</b>"), 0);
+	assert_int_equal(buf_puts(&b, "</title></item></channel></rss>"), 0);
+	assert_int_equal(feeds_parse(buf_str(&b), b.len, "https://x.example/", collect, &g, NULL,
+	    &e), -1);
+	assert_non_null(strstr(e.msg, "depth"));
+	assert_int_equal(g.n, 0);
+	buf_free(&b);
+}
+
+static void
+test_callback_stops_parse(void **state)
+{
+	struct got g;
+	struct err e;
+	size_t len;
+	char *buf = fixture_read("rss2.xml", NULL, NULL, &len);
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	g.stop_at = 2;
+	assert_int_equal(feeds_parse(buf, len, "https://a.example/", collect, &g, NULL, &e), 7);
+	assert_int_equal(g.n, 2);
+	free(buf);
+}
+
+/* Titles are cut to 300 bytes at a character boundary, with an ellipsis. */
+static void
+test_long_title_clipped(void **state)
+{
+	struct buf b;
+	struct got g;
+	struct err e;
+	size_t n;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(buf_puts(&b, "<rss version=\"2.0\"><channel><item><guid>t</guid><title>"),
+	    0);
+	for (int i = 0; i < 400; i++)
+		assert_int_equal(buf_puts(&b, "\xc3\xa9"), 0); /* é: 800 bytes, no spaces */
+	assert_int_equal(buf_puts(&b, "</title></item></channel></rss>"), 0);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(feeds_parse(buf_str(&b), b.len, "https://x.example/", collect, &g, NULL,
+	    &e), 0);
+	buf_free(&b);
+	assert_int_equal(g.n, 1);
+	n = strlen(g.e[0].title);
+	assert_true(n <= FEEDS_TITLE_MAX);
+	assert_true(str_valid_utf8(g.e[0].title, n));
+	/* 148 é (296 bytes) and the ellipsis (3) = 299: the next é would not fit */
+	assert_int_equal(n, 299);
+	assert_string_equal(g.e[0].title + 296, "\xe2\x80\xa6");
+}
+
+struct date_case {
+	const char *text;
+	int64_t want;
+};
+
+static void
+test_dates(void **state)
+{
+	static const struct date_case dates[] = {
+		{ "Fri, 20 Nov 2026 09:30:00 +0000", 1795167000 },
+		{ "Fri, 20 Nov 2026 10:30:00 +0100", 1795167000 },
+		{ "Fri, 20 Nov 2026 09:30:00 GMT", 1795167000 },
+		{ "20 Nov 2026 04:30:00 EST", 1795167000 },
+		{ "  Fri, 20 Nov 2026 09:30:00 Z  ", 1795167000 },
+		{ "2026-11-20T09:30:00Z", 1795167000 },
+		{ "2026-11-20T01:30:00.123-08:00", 1795167000 },
+		{ "2026-11-20T11:30:00+02:00", 1795167000 },
+		{ "yesterday", 0 },
+		{ "", 0 },
+		{ "1969-01-01T00:00:00Z", 0 },
+	};
+	struct err e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(dates) / sizeof(dates[0]); i++) {
+		char doc[512];
+		struct got g;
+
+		snprintf(doc, sizeof(doc), "<rss version=\"2.0\"><channel><item><guid>d</guid>"
+		    "<pubDate>%s</pubDate></item></channel></rss>", dates[i].text);
+		memset(&g, 0, sizeof(g));
+		assert_int_equal(feeds_parse(doc, strlen(doc), "https://x.example/", collect, &g,
+		    NULL, &e), 0);
+		assert_int_equal(g.n, 1);
+		if (g.e[0].published != dates[i].want)
+			fail_msg("'%s': %lld, want %lld", dates[i].text,
+			    (long long)g.e[0].published, (long long)dates[i].want);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fixtures),
+		cmocka_unit_test(test_entity_bomb_is_quick),
+		cmocka_unit_test(test_external_entity_not_read),
+		cmocka_unit_test(test_too_large_refused),
+		cmocka_unit_test(test_huge_feed_capped),
+		cmocka_unit_test(test_deep_nesting_refused),
+		cmocka_unit_test(test_callback_stops_parse),
+		cmocka_unit_test(test_long_title_clipped),
+		cmocka_unit_test(test_dates),
+	};
+
+	feeds_test_init();
+	return feeds_test_done(cmocka_run_group_tests(tests, NULL, feeds_test_cleanup));
+}

@@ -1,0 +1,502 @@
+/* Unit tests for the inbox handlers (inbox/act.c) on a real store: for
+ * each intent, what changes and which answers are queued; automatic mail is
+ * never answered; a forged From cannot unsubscribe or confirm anyone. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../inbox/act.h"
+#include "inbox_test_helpers.h"
+
+#define NOW 1800000000
+
+
+static int64_t
+deliveries(struct th_fixture *f, const char *kind, const char *to)
+{
+	return q(f, "SELECT count(*) FROM deliveries WHERE kind = '%s' AND recipient = '%s'",
+	    kind, to);
+}
+
+static int64_t
+all_deliveries(struct th_fixture *f)
+{
+	return q(f, "SELECT count(*) FROM deliveries");
+}
+
+static void
+detail_is(struct th_fixture *f, int64_t id, const char *want)
+{
+	struct inbound in;
+	struct err e;
+
+	assert_int_equal(store_inbound_get(f->st, id, &in, &e), 0);
+	if (strstr(in.detail, want) == NULL)
+		fail_msg("inbound %lld detail \"%s\", expected \"%s\"", (long long)id, in.detail,
+		    want);
+	store_inbound_free(&in);
+}
+
+static struct participant
+participant(struct th_fixture *f, const char *addr)
+{
+	struct participant p;
+	struct err e;
+
+	assert_int_equal(store_participant_by_address(f->st, addr, &p, &e), 0);
+	return p;
+}
+
+static int64_t
+add_participant(struct th_fixture *f, const char *addr, enum participant_status s)
+{
+	struct participant p;
+	struct err e;
+
+	assert_int_equal(store_participant_add(f->st, addr, "", s, NOW - 86400, &p, &e), 0);
+	return p.id;
+}
+
+/* A parsed message as inbox_parse would give it (strings not owned). */
+static struct inbox_message
+message(const char *from)
+{
+	struct inbox_message m;
+
+	memset(&m, 0, sizeof(m));
+	m.message_id = m.from_name = m.reply_to = m.to_addrs = m.subject = "";
+	m.in_reply_to = m.text = m.fresh_text = m.dsn_recipient = m.dsn_status = "";
+	m.attachments = m.dsn_original_recipient = m.dsn_action = "";
+	m.from_addr = (char *)from;
+	m.subject = "hello";
+	m.text = m.fresh_text = "Some text.";
+	return m;
+}
+
+static struct inbox_intent
+intent(enum inbox_intent_kind k)
+{
+	struct inbox_intent in;
+
+	memset(&in, 0, sizeof(in));
+	in.kind = k;
+	in.reason = "test";
+	return in;
+}
+
+/* Runs the handler in a transaction as inbox_poll does; returns its
+ * result and the inbound id. */
+static int
+act(struct th_fixture *f, const struct inbox_message *m, const struct inbox_intent *in,
+    int64_t now, int64_t *id)
+{
+	static int seq;
+	struct act_request r;
+	char key[32], msgid[64];
+	struct err e;
+	int rc;
+
+	seq++;
+	snprintf(key, sizeof(key), "k%d", seq);
+	snprintf(msgid, sizeof(msgid), "%s", m->message_id[0] ? m->message_id : "");
+	if (msgid[0] == '\0')
+		snprintf(msgid, sizeof(msgid), "m%d@example.net", seq);
+	memset(&r, 0, sizeof(r));
+	r.st = f->st;
+	r.p = &f->prog;
+	r.m = m;
+	r.in = in;
+	r.now = now;
+	r.rec.source = "maildir:/test";
+	r.rec.source_key = key;
+	r.rec.message_id = msgid;
+	r.rec.sender = m->from_addr;
+	r.rec.subject = m->subject;
+	r.rec.intent = inbox_intent_name(in->kind);
+	r.rec.received_at = now;
+	assert_int_equal(store_begin(f->st, &e), 0);
+	rc = act_on_message(&r, id, &e);
+	if (rc == 0)
+		assert_int_equal(store_commit(f->st, &e), 0);
+	else
+		store_rollback(f->st);
+	if (rc == -1)
+		fprintf(stderr, "act: %s\n", e.msg);
+	return rc;
+}
+
+static void
+test_subscribe_new_address_gets_confirmation(void **state)
+{
+	struct th_fixture *f = *state;
+	struct inbox_message m = message("ann@example.net");
+	struct inbox_intent in = intent(II_SUBSCRIBE);
+	struct participant p;
+	int64_t id;
+
+	m.from_name = "Ann";
+	assert_int_equal(act(f, &m, &in, NOW, &id), 0);
+	p = participant(f, "ann@example.net");
+	assert_int_equal(p.status, PS_PENDING);
+	assert_string_equal(p.name, "Ann");
+	assert_int_equal(deliveries(f, DK_CONFIRM, "ann@example.net"), 1);
+	assert_int_equal(q(f, "SELECT count(*) FROM deliveries WHERE kind = 'confirm' AND key = '%s'",
+	    p.confirm_token), 1);
+	assert_int_equal(all_deliveries(f), 1);
+	assert_int_equal(q(f, "SELECT participant_id FROM inbound WHERE id = %lld", (long long)id),
+	    p.id);
+	detail_is(f, id, "confirmation requested");
+}
+
+static void
+test_subscribe_again_is_rate_limited(void **state)
+{
+	struct th_fixture *f = *state;
+	struct inbox_message m = message("ann@example.net");
+	struct inbox_intent in = intent(II_SUBSCRIBE);
+	char first[TOKEN_HEX_LEN + 1];
+	int64_t id;
+
+	assert_int_equal(act(f, &m, &in, NOW, &id), 0);
+	snprintf(first, sizeof(first), "%s", participant(f, "ann@example.net").confirm_token);
+	/* within the hour: nothing new, and the token stays valid */
+	assert_int_equal(act(f, &m, &in, NOW + 600, &id), 0);
+	detail_is(f, id, "within the hour");
+	assert_int_equal(deliveries(f, DK_CONFIRM, "ann@example.net"), 1);
+	assert_string_equal(participant(f, "ann@example.net").confirm_token, first);
+	/* an hour later: a fresh request with a fresh token */
+	assert_int_equal(act(f, &m, &in, NOW + 3601, &id), 0);
+	detail_is(f, id, "requested again");
+	assert_int_equal(deliveries(f, DK_CONFIRM, "ann@example.net"), 2);
+	assert_string_not_equal(participant(f, "ann@example.net").confirm_token, first);
+}
+
+static void
+test_subscribe_active_and_blog_url(void **state)
+{
+	struct th_fixture *f = *state;
+	struct inbox_message m = message("bob@example.net");
+	struct inbox_intent in = intent(II_SUBSCRIBE);
+	char *links[] = { "https://bob.example.net/blog" };
+	int64_t id;
+
+	add_participant(f, "bob@example.net", PS_ACTIVE);
+	m.links[0] = links[0];
+	m.nlinks = 1;
+	assert_int_equal(act(f, &m, &in, NOW, &id), 0);
+	detail_is(f, id, "already subscribed");
+	assert_int_equal(all_deliveries(f), 0); /* no answer: nothing to loop on */
+	assert_string_equal(participant(f, "bob@example.net").blog_url,
+	    "https://bob.example.net/blog");
+}
+
+static void
+test_subscribe_after_unsubscribing_asks_to_confirm(void **state)
+{
+	struct th_fixture *f = *state;
+	struct inbox_message m = message("cy@example.net");
+	struct inbox_intent in = intent(II_SUBSCRIBE);
+	struct participant p;
+	int64_t id;
+
+	add_participant(f, "cy@example.net", PS_UNSUBSCRIBED);
+	assert_int_equal(act(f, &m, &in, NOW, &id), 0);
+	p = participant(f, "cy@example.net");
+	assert_int_equal(p.status, PS_UNSUBSCRIBED); /* until confirmed */
+	assert_true(token_valid(p.confirm_token));
+	assert_int_equal(deliveries(f, DK_CONFIRM, "cy@example.net"), 1);
+}
+
+static void
+test_confirm_only_from_the_same_address(void **state)
+{
+	struct th_fixture *f = *state;
+	struct inbox_message sub = message("ann@example.net");
+	struct inbox_message forged = message("mallory@example.net");
+	struct inbox_intent in = intent(II_SUBSCRIBE);
+	struct inbox_intent conf = intent(II_CONFIRM);
+	int64_t id;
+
+	assert_int_equal(act(f, &sub, &in, NOW, &id), 0);
+	snprintf(conf.token, sizeof(conf.token), "%s",
+	    participant(f, "ann@example.net").confirm_token);
+	assert_int_equal(act(f, &forged, &conf, NOW, &id), 0);
+	detail_is(f, id, "another address");
+	assert_int_equal(participant(f, "ann@example.net").status, PS_PENDING);
+	assert_int_equal(deliveries(f, DK_WELCOME, "ann@example.net"), 0);
+
+	assert_int_equal(act(f, &sub, &conf, NOW, &id), 0);
+	detail_is(f, id, "confirmed");
+	assert_int_equal(participant(f, "ann@example.net").status, PS_ACTIVE);
+	assert_int_equal(deliveries(f, DK_WELCOME, "ann@example.net"), 1);
+	/* the token is used up */
+	assert_int_equal(act(f, &sub, &conf, NOW, &id), 0);
+	detail_is(f, id, "unknown or already used");
+	assert_int_equal(deliveries(f, DK_WELCOME, "ann@example.net"), 1);
+	/* no token at all */
+	memset(conf.token, 0, sizeof(conf.token));
+	assert_int_equal(act(f, &sub, &conf, NOW, &id), 0);
+	detail_is(f, id, "without a valid token");
+}
+
+static void
+test_reflection_from_participant_and_stranger(void **state)
+{
+	struct th_fixture *f = *state;
+	struct inbox_message m = message("dee@example.net");
+	struct inbox_message stranger = message("eve@example.net");
+	struct inbox_intent in = intent(II_REFLECTION);
+	char key[32];
+	int64_t pid, id;
+
+	pid = add_participant(f, "dee@example.net", PS_ACTIVE);
+	in.thing = 3;
+	in.url = "https://dee.example.net/thing-3";
+	assert_int_equal(act(f, &m, &in, NOW, &id), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM reflections WHERE participant_id = %lld AND "
+	    "thing = 3 AND url = 'https://dee.example.net/thing-3'", (long long)pid), 1);
+	snprintf(key, sizeof(key), "%lld", (long long)id);
+	assert_int_equal(q(f, "SELECT count(*) FROM deliveries WHERE kind = 'reflection-ack' AND "
+	    "recipient = 'dee@example.net' AND key = '%s' AND inbound_id = %lld", key,
+	    (long long)id), 1);
+
+	/* written in the mail itself: the mail is the reflection */
+	in.thing = 4;
+	in.url = NULL;
+	m.message_id = "refl-4@example.net";
+	assert_int_equal(act(f, &m, &in, NOW, &id), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM reflections WHERE thing = 4 AND "
+	    "url = 'mid:refl-4@example.net'"), 1);
+
+	/* from someone who is not a participant: forwarded, not counted */
+	in.thing = 3;
+	in.url = "https://eve.example.net/";
+	assert_int_equal(act(f, &stranger, &in, NOW, &id), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM reflections"), 2);
+	assert_int_equal(deliveries(f, DK_UNKNOWN_FORWARD, "org1@example.org"), 1);
+	assert_int_equal(deliveries(f, DK_UNKNOWN_FORWARD, "org2@example.org"), 1);
+	assert_int_equal(deliveries(f, DK_REFLECTION_ACK, "eve@example.net"), 0);
+}
+
+static void
+test_blog_and_help(void **state)
+{
+	struct th_fixture *f = *state;
+	struct inbox_message m = message("fay@example.net");
+	struct inbox_intent blog = intent(II_BLOG), help = intent(II_HELP);
+	int64_t id;
+
+	add_participant(f, "fay@example.net", PS_ACTIVE);
+	blog.url = "https://fay.example.net/";
+	assert_int_equal(act(f, &m, &blog, NOW, &id), 0);
+	assert_string_equal(participant(f, "fay@example.net").blog_url, "https://fay.example.net/");
+	assert_int_equal(deliveries(f, DK_BLOG_ACK, "fay@example.net"), 1);
+
+	assert_int_equal(act(f, &m, &help, NOW, &id), 0);
+	assert_int_equal(deliveries(f, DK_HELP_FORWARD, "org1@example.org"), 1);
+	assert_int_equal(deliveries(f, DK_HELP_FORWARD, "org2@example.org"), 1);
+	assert_int_equal(deliveries(f, DK_HELP_ACK, "fay@example.net"), 1);
+	assert_int_equal(q(f, "SELECT inbound_id FROM deliveries WHERE kind = 'help-ack'"), id);
+}
+
+static void
+test_unsubscribe_needs_token_or_confirmation(void **state)
+{
+	struct th_fixture *f = *state;
+	struct inbox_message own = message("gus@example.net");
+	struct inbox_message forged = message("mallory@example.net");
+	struct inbox_intent in = intent(II_UNSUBSCRIBE);
+	struct participant p;
+	int64_t id;
+
+	add_participant(f, "gus@example.net", PS_ACTIVE);
+	p = participant(f, "gus@example.net");
+	/* without a token: a confirmation to the address on file */
+	assert_int_equal(act(f, &own, &in, NOW, &id), 0);
+	assert_int_equal(participant(f, "gus@example.net").status, PS_ACTIVE);
+	assert_int_equal(q(f, "SELECT count(*) FROM deliveries WHERE kind = 'unsubscribe-confirm'"
+	    " AND recipient = 'gus@example.net' AND key = '%s'", p.token), 1);
+	/* a stranger without a token removes nobody */
+	assert_int_equal(act(f, &forged, &in, NOW, &id), 0);
+	detail_is(f, id, "non-participant");
+	assert_int_equal(deliveries(f, DK_UNSUB_CONFIRM, "mallory@example.net"), 0);
+	/* with the participant's token (from any address): at once */
+	snprintf(in.token, sizeof(in.token), "%s", p.token);
+	assert_int_equal(act(f, &forged, &in, NOW, &id), 0);
+	assert_int_equal(participant(f, "gus@example.net").status, PS_UNSUBSCRIBED);
+	assert_int_equal(deliveries(f, DK_GOODBYE, "gus@example.net"), 1);
+	assert_int_equal(act(f, &own, &in, NOW, &id), 0);
+	detail_is(f, id, "already unsubscribed");
+	assert_int_equal(deliveries(f, DK_GOODBYE, "gus@example.net"), 1);
+}
+
+static void
+test_automatic_mail_is_never_answered(void **state)
+{
+	struct th_fixture *f = *state;
+	struct inbox_message m;
+	struct inbox_intent kinds[] = { intent(II_SUBSCRIBE), intent(II_HELP),
+		intent(II_UNKNOWN), intent(II_UNSUBSCRIBE) };
+	int64_t id;
+
+	for (int variant = 0; variant < 5; variant++) {
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			m = message("robot@example.net");
+			switch (variant) {
+			case 0: m.auto_submitted = 1; break;
+			case 1: m.bulk = 1; break;
+			case 2: m.null_sender = 1; break;
+			case 3: m.from_addr = "things@example.org"; break;
+			case 4: m.from_addr = "things+bounce-abc@example.org"; break;
+			}
+			assert_int_equal(act(f, &m, &kinds[k], NOW, &id), 0);
+			detail_is(f, id, "not answered");
+		}
+	}
+	assert_int_equal(all_deliveries(f), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM participants"), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM inbound"), 20);
+	/* a lookalike of our address is a person */
+	m = message("things+x@example.com");
+	assert_int_equal(act_is_automatic(&m, &f->prog), 0);
+}
+
+static void
+test_bounce_and_autoreply_recorded_only(void **state)
+{
+	struct th_fixture *f = *state;
+	struct inbox_message m = message("");
+	struct inbox_intent bounce = intent(II_BOUNCE), auto_reply = intent(II_AUTOREPLY);
+	struct participant p;
+	int64_t pid, id;
+
+	pid = add_participant(f, "hal@example.net", PS_ACTIVE);
+	p = participant(f, "hal@example.net");
+	m.null_sender = 1;
+	m.is_dsn = 1;
+	m.dsn_status = "5.1.1";
+	m.dsn_recipient = "hal@example.net";
+	snprintf(bounce.token, sizeof(bounce.token), "%s", p.token);
+	assert_int_equal(act(f, &m, &bounce, NOW, &id), 0);
+	detail_is(f, id, "5.1.1");
+	assert_int_equal(q(f, "SELECT participant_id FROM inbound WHERE id = %lld", (long long)id),
+	    pid);
+	m = message("hal@example.net");
+	m.auto_submitted = 1;
+	assert_int_equal(act(f, &m, &auto_reply, NOW, &id), 0);
+	assert_int_equal(all_deliveries(f), 0);
+	assert_int_equal(participant(f, "hal@example.net").status, PS_ACTIVE);
+}
+
+static void
+test_unknown_forwarded_and_duplicate_refused(void **state)
+{
+	struct th_fixture *f = *state;
+	struct inbox_message m = message("ivy@example.net");
+	struct inbox_intent in = intent(II_UNKNOWN);
+	int64_t id;
+
+	m.message_id = "same@example.net";
+	assert_int_equal(act(f, &m, &in, NOW, &id), 0);
+	assert_int_equal(deliveries(f, DK_UNKNOWN_FORWARD, "org1@example.org"), 1);
+	assert_int_equal(deliveries(f, DK_UNKNOWN_FORWARD, "org2@example.org"), 1);
+	/* the same Message-ID again: known, nothing done */
+	assert_int_equal(act(f, &m, &in, NOW, &id), 1);
+	assert_int_equal(all_deliveries(f), 2);
+	assert_int_equal(q(f, "SELECT count(*) FROM inbound"), 1);
+}
+
+static void
+test_unreadable_recorded_forwarded_answered(void **state)
+{
+	struct th_fixture *f = *state;
+	struct act_request r;
+	struct err e;
+	int64_t id;
+
+	memset(&r, 0, sizeof(r));
+	r.st = f->st;
+	r.p = &f->prog;
+	r.now = NOW;
+	r.rec.source = "maildir:/test";
+	r.rec.source_key = "big";
+	r.rec.message_id = "big@example.net";
+	r.rec.sender = "jo@example.net";
+	r.rec.subject = "photos";
+	r.rec.intent = INTENT_OVERSIZE;
+	r.rec.detail = "message of 20000000 bytes is over the limit of 10485760 bytes";
+	r.rec.received_at = NOW;
+	assert_int_equal(act_unreadable(&r, "jo@example.net", &id, &e), 0);
+	assert_int_equal(deliveries(f, DK_OVERSIZE, "jo@example.net"), 1);
+	assert_int_equal(deliveries(f, DK_UNKNOWN_FORWARD, "org1@example.org"), 1);
+	assert_int_equal(deliveries(f, DK_UNKNOWN_FORWARD, "org2@example.org"), 1);
+	detail_is(f, id, "over the limit");
+	/* a second time: known */
+	r.rec.source_key = "big2";
+	assert_int_equal(act_unreadable(&r, "jo@example.net", &id, &e), 1);
+	assert_int_equal(all_deliveries(f), 3);
+}
+
+static void
+test_automatic_unsubscribe_with_token_counts(void **state)
+{
+	struct th_fixture *f = *state;
+	struct inbox_message m = message("gus@example.net");
+	struct inbox_intent in = intent(II_UNSUBSCRIBE);
+	int64_t id;
+
+	add_participant(f, "gus@example.net", PS_ACTIVE);
+	m.auto_submitted = 1; /* a mail client answering List-Unsubscribe */
+	snprintf(in.token, sizeof(in.token), "%s", participant(f, "gus@example.net").token);
+	assert_int_equal(act(f, &m, &in, NOW, &id), 0);
+	assert_int_equal(participant(f, "gus@example.net").status, PS_UNSUBSCRIBED);
+	detail_is(f, id, "no goodbye");
+	assert_int_equal(all_deliveries(f), 0);
+}
+
+static void
+test_links_with_user_information_are_not_kept(void **state)
+{
+	struct th_fixture *f = *state;
+	struct inbox_message m = message("kim@example.net");
+	struct inbox_intent refl = intent(II_REFLECTION), blog = intent(II_BLOG);
+	int64_t id;
+
+	add_participant(f, "kim@example.net", PS_ACTIVE);
+	refl.thing = 2;
+	refl.url = "https://bank.example@evil.example/thing-2";
+	assert_int_equal(act(f, &m, &refl, NOW, &id), 0);
+	detail_is(f, id, "user information");
+	assert_int_equal(q(f, "SELECT count(*) FROM reflections"), 0);
+	assert_int_equal(deliveries(f, DK_UNKNOWN_FORWARD, "org1@example.org"), 1);
+	blog.url = refl.url;
+	assert_int_equal(act(f, &m, &blog, NOW, &id), 0);
+	assert_string_equal(participant(f, "kim@example.net").blog_url, "");
+	assert_int_equal(deliveries(f, DK_BLOG_ACK, "kim@example.net"), 0);
+}
+
+int
+main(void)
+{
+#define T(name) \
+	cmocka_unit_test_setup_teardown(name, th_fixture_setup, th_fixture_teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_subscribe_new_address_gets_confirmation),
+		T(test_subscribe_again_is_rate_limited),
+		T(test_subscribe_active_and_blog_url),
+		T(test_subscribe_after_unsubscribing_asks_to_confirm),
+		T(test_confirm_only_from_the_same_address),
+		T(test_reflection_from_participant_and_stranger),
+		T(test_blog_and_help),
+		T(test_unsubscribe_needs_token_or_confirmation),
+		T(test_automatic_mail_is_never_answered),
+		T(test_bounce_and_autoreply_recorded_only),
+		T(test_unknown_forwarded_and_duplicate_refused),
+		T(test_unreadable_recorded_forwarded_answered),
+		T(test_automatic_unsubscribe_with_token_counts),
+		T(test_links_with_user_information_are_not_kept),
+	};
+	return cmocka_run_group_tests_name("inbox_act", tests, NULL, NULL);
+}
