@@ -173,6 +173,22 @@ repaired(const char *in, size_t len, size_t *outlen)
 	return buf_steal(&b);
 }
 
+/* What may reach iconv_open: a plain name, no "//IGNORE"-style suffix,
+ * no path. */
+static int
+label_is_sane(const char *cs)
+{
+	size_t n = strlen(cs);
+
+	if (n == 0 || n > 40)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((cs[i] >= '0' && cs[i] <= '9') || ((cs[i] | 0x20) >= 'a' && (cs[i] | 0x20) <= 'z') ||
+		    strchr("-_.:+()", cs[i]) != NULL))
+			return 0;
+	return 1;
+}
+
 char *
 charset_to_utf8(const char *charset, const char *in, size_t len, size_t *outlen)
 {
@@ -180,7 +196,8 @@ charset_to_utf8(const char *charset, const char *in, size_t len, size_t *outlen)
 	size_t convlen = 0;
 	int r;
 
-	if (label_is_vague(charset) || label_is_latin1(charset) || len == 0) {
+	if (label_is_vague(charset) || label_is_latin1(charset) || !label_is_sane(charset) ||
+	    len == 0) {
 		/* Latin-1 labels: every byte is invalid UTF-8 or ASCII in real
 		 * Latin-1 text, so the repair path reads it as windows-1252. */
 		return repaired(in, len, outlen);

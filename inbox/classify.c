@@ -28,7 +28,10 @@
  *     first: subscribe/join/register/sign me up, unsubscribe/stop/leave/
  *     remove me/opt out, confirm, help/question/?, "my blog is"/"blog:".
  *     A subscribe carries the first link (a blog to register); a blog
- *     command without a link is II_HELP.
+ *     command without a link is II_HELP.  Words people also use in
+ *     passing (stop, leave, join, register, blog) at the start of
+ *     the text yield to rule 6 when there is a Thing and a link: "Stop
+ *     motion video for Thing 7: https://..." is a reflection.
  *  6. A reply to a Thing (ctx->reply_to_thing, or "Thing N" / "Thing #N"
  *     in the subject or the first fresh lines, 1 <= N <= nthings) with a
  *     link is II_REFLECTION on that Thing with the first link.
@@ -232,37 +235,40 @@ struct command {
 	const char *words;
 	enum inbox_intent_kind kind;
 	int whole;    /* must be the whole line (apart from punctuation) */
+	int weak;     /* an everyday word too ("Stop motion video for Thing 7"):
+	               * at the start of the text it yields to a Thing reply
+	               * with a link */
 };
 
 static const struct command commands[] = {
-	{ "unsubscribe", II_UNSUBSCRIBE, 0 },
-	{ "remove me", II_UNSUBSCRIBE, 0 },
-	{ "opt out", II_UNSUBSCRIBE, 0 },
-	{ "opt-out", II_UNSUBSCRIBE, 0 },
-	{ "stop", II_UNSUBSCRIBE, 0 },
-	{ "leave", II_UNSUBSCRIBE, 0 },
-	{ "cancel my subscription", II_UNSUBSCRIBE, 0 },
-	{ "subscribe", II_SUBSCRIBE, 0 },
-	{ "sign me up", II_SUBSCRIBE, 0 },
-	{ "join", II_SUBSCRIBE, 0 },
-	{ "register", II_SUBSCRIBE, 0 },
-	{ "confirm", II_CONFIRM, 0 },
-	{ "help", II_HELP, 0 },
-	{ "question", II_HELP, 0 },
-	{ "?", II_HELP, 1 },
-	{ "my blog is", II_BLOG, 0 },
-	{ "my blog:", II_BLOG, 0 },
-	{ "my new blog", II_BLOG, 0 },
-	{ "here is my blog", II_BLOG, 0 },
-	{ "here's my blog", II_BLOG, 0 },
-	{ "blog:", II_BLOG, 0 },
-	{ "blog address", II_BLOG, 0 },
-	{ "blog url", II_BLOG, 0 },
-	{ "blog", II_BLOG, 1 },
+	{ "unsubscribe", II_UNSUBSCRIBE, 0, 0 },
+	{ "remove me", II_UNSUBSCRIBE, 0, 0 },
+	{ "opt out", II_UNSUBSCRIBE, 0, 0 },
+	{ "opt-out", II_UNSUBSCRIBE, 0, 0 },
+	{ "stop", II_UNSUBSCRIBE, 0, 1 },
+	{ "leave", II_UNSUBSCRIBE, 0, 1 },
+	{ "cancel my subscription", II_UNSUBSCRIBE, 0, 0 },
+	{ "subscribe", II_SUBSCRIBE, 0, 0 },
+	{ "sign me up", II_SUBSCRIBE, 0, 0 },
+	{ "join", II_SUBSCRIBE, 0, 1 },
+	{ "register", II_SUBSCRIBE, 0, 1 },
+	{ "confirm", II_CONFIRM, 0, 0 },
+	{ "help", II_HELP, 0, 0 },      /* a lost cry for help costs more */
+	{ "question", II_HELP, 0, 0 },
+	{ "?", II_HELP, 1, 0 },
+	{ "my blog is", II_BLOG, 0, 1 },
+	{ "my blog:", II_BLOG, 0, 1 },
+	{ "my new blog", II_BLOG, 0, 1 },
+	{ "here is my blog", II_BLOG, 0, 1 },
+	{ "here's my blog", II_BLOG, 0, 1 },
+	{ "blog:", II_BLOG, 0, 1 },
+	{ "blog address", II_BLOG, 0, 1 },
+	{ "blog url", II_BLOG, 0, 1 },
+	{ "blog", II_BLOG, 1, 1 },
 };
 
-/* The command a line starts with, or II_COUNT. */
-static enum inbox_intent_kind
+/* The command a line starts with, or NULL. */
+static const struct command *
 command_at(const char *s)
 {
 	if (strncasecmp(s, "please ", 7) == 0)
@@ -277,12 +283,12 @@ command_at(const char *s)
 		if (c->whole) {
 			rest += strspn(rest, " .!?:");
 			if (*rest == '\0')
-				return c->kind;
+				return c;
 		} else if (word_end(rest[0]) || word_end(c->words[n - 1])) {
-			return c->kind;
+			return c;
 		}
 	}
-	return II_COUNT;
+	return NULL;
 }
 
 /* A 24-hex-digit word anywhere in s. */
@@ -452,7 +458,8 @@ plus_command(const struct inbox_message *m, const struct inbox_context *ctx,
 
 /* Rule 5: a command word in the subject or the first fresh line. */
 static int
-word_command(const struct inbox_message *m, struct inbox_intent *out)
+word_command(const struct inbox_message *m, const struct inbox_context *ctx,
+    struct inbox_intent *out)
 {
 	static const char *const in_subject[II_COUNT] = {
 		[II_SUBSCRIBE] = "subscribe word in the subject",
@@ -470,17 +477,21 @@ word_command(const struct inbox_message *m, struct inbox_intent *out)
 	};
 	const char *url = m->nlinks > 0 ? m->links[0] : NULL;
 	const char *const *reasons = in_subject;
+	const struct command *c;
 	enum inbox_intent_kind k;
 	char line[256];
 
-	k = command_at(subject_words(m->subject));
-	if (k == II_COUNT) {
+	c = command_at(subject_words(m->subject));
+	if (c == NULL) {
 		first_line(m->fresh_text, line, sizeof(line));
-		k = command_at(line);
+		c = command_at(line);
 		reasons = in_text;
+		if (c != NULL && c->weak && url != NULL && thing_referenced(m, ctx) > 0)
+			return 0;
 	}
-	if (k == II_COUNT)
+	if (c == NULL)
 		return 0;
+	k = c->kind;
 	if (k == II_SUBSCRIBE || k == II_BLOG)
 		out->url = url;
 	if (k == II_CONFIRM && !find_token(m->subject, out->token))
@@ -561,7 +572,7 @@ inbox_classify(const struct inbox_message *m, const struct inbox_context *ctx,
 		decide(out, II_AUTOREPLY, why);
 		return;
 	}
-	if (plus_command(m, ctx, out) || word_command(m, out))
+	if (plus_command(m, ctx, out) || word_command(m, ctx, out))
 		return;
 	content_rules(m, ctx, out);
 }

@@ -99,7 +99,8 @@ text(struct html_out *o, const char *s)
 		const char *run = p;
 
 		if (*p == '\n' && o->pre) {
-			line_break(o, 1);
+			if (o->started && o->pending_nl < 2)
+				o->pending_nl++; /* a blank line in <pre> stays one */
 			continue;
 		}
 		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f') {

@@ -34,7 +34,8 @@
 /* --- charset.c --------------------------------------------------------- */
 
 /* Converts len bytes labelled charset (NULL or "" when unlabelled) to UTF-8
- * with charconv.  An unknown charset, bytes the charset does not define,
+ * with charconv.  An unknown charset (or a label that is no plain name:
+ * "utf-8//IGNORE", paths), bytes the charset does not define,
  * and 8-bit bytes labelled us-ascii all fall back to "valid UTF-8 as is,
  * every other byte as windows-1252"; ISO-8859-1 labels are read as
  * windows-1252 (what every mail client does with Outlook's smart quotes).

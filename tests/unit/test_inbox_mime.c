@@ -98,6 +98,8 @@ static const struct charset_case charset_cases[] = {
 	{ "gb2312", "\xd6\xd0\xce\xc4", 0, "中文", 0 },
 	{ "utf-16le", "h\0i\0", 4, "hi", 0 },
 	{ "x-no-such-charset", "caf\xc3\xa9 caf\xe9", 0, "café café", 0 },
+	{ "koi8-r//IGNORE", "\xf0", 0, "ð", 0 },                  /* never handed to iconv */
+	{ "../../tmp/evil", "\xf0", 0, "ð", 0 },
 	{ "utf-8", "", 0, "", 0 },
 	{ "utf-8", "a\0b", 3, "a\0b", 3 },                      /* NUL kept: the cleaner drops it */
 };
@@ -282,6 +284,7 @@ test_html_to_text(void **state)
 		{ "<ul><li>one</li><li>two</li></ul>", "- one\n- two\n" },
 		{ "&lt;b&gt; &amp; &eacute; &#8212;", "<b> & é —\n" },
 		{ "<pre>a  b\nc</pre>", "a  b\nc\n" },
+		{ "<pre>a\n\nb</pre>", "a\n\nb\n" },
 		{ "a   \n\t b", "a b\n" },
 		{ "<table><tr><td>x</td><td>y</td></tr></table>", "x y\n" },
 		{ "<p>unclosed <b>bold", "unclosed bold\n" },

@@ -660,6 +660,11 @@ test_refused_input(void **state)
 	assert_int_equal(inbox_parse(" \r\n\t\n", 5, &m, &e), -1);
 	assert_int_equal(inbox_parse(NULL, 10, &m, &e), -1);
 	inbox_message_free(&m); /* harmless after -1 */
+	/* No header at all is still a message: its text is the body. */
+	assert_int_equal(inbox_parse("just text", 9, &m, &e), 0);
+	assert_string_equal(m.text, "just text");
+	assert_string_equal(m.from_addr, "");
+	inbox_message_free(&m);
 	big = malloc(INBOX_MAX_RAW + 1);
 	assert_non_null(big);
 	memset(big, 'a', INBOX_MAX_RAW + 1);
