@@ -23,6 +23,7 @@ int cmd_preview(struct cli *c);
 int cmd_subscribe(struct cli *c);
 int cmd_run(struct cli *c);
 int cmd_report(struct cli *c);
+int cmd_tickets(struct cli *c);
 
 /* Loads the programme named by -c, printing every problem as
  * file:line: message; NULL on failure. */

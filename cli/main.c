@@ -17,6 +17,7 @@ static const struct {
 	{ "subscribe", cmd_subscribe, "subscribe ADDRESS [NAME]   add a participant (no opt-in mail)" },
 	{ "run", cmd_run, "run [--now TIMESTAMP]      the cron tick: read mail, act, send" },
 	{ "report", cmd_report, "report                     progress per Thing and participant" },
+	{ "tickets", cmd_tickets, "tickets [--all] | close N  help requests waiting for an answer" },
 };
 
 static void

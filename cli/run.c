@@ -28,13 +28,15 @@ parse_run_args(struct cli *c, int64_t *now)
 }
 
 static void
-print_summary(const struct inbox_stats *in, const struct mailer_stats *out)
+print_summary(const struct inbox_stats *in, size_t reminded, const struct mailer_stats *out)
 {
-	printf("inbox: %zu fetched, %zu processed, %zu duplicate, %zu failed",
-	    in->fetched, in->processed, in->duplicates, in->failed);
+	printf("inbox: %zu fetched, %zu processed, %zu duplicate, %zu failed, %zu oversize",
+	    in->fetched, in->processed, in->duplicates, in->failed, in->oversize);
 	for (int k = 0; k < II_COUNT; k++)
 		if (in->intents[k])
 			printf("; %s %zu", inbox_intent_name(k), in->intents[k]);
+	if (reminded)
+		printf("; %zu ticket reminder%s", reminded, reminded == 1 ? "" : "s");
 	printf("\noutbox: %zu queued, %zu sent, %zu deferred, %zu failed, %zu held",
 	    out->enqueued, out->sent, out->deferred, out->failed, out->held);
 	if (out->recovered)
@@ -51,6 +53,7 @@ cmd_run(struct cli *c)
 	struct store *st = NULL;
 	struct mailer *m = NULL;
 	int64_t now = time_now();
+	size_t reminded = 0;
 	int lockfd = -1, rc, status = EXIT_FAIL;
 	struct err e;
 
@@ -78,13 +81,17 @@ cmd_run(struct cli *c)
 		fprintf(stderr, "things: inbox: %s\n", e.msg);
 		status = EXIT_FAIL;
 	}
+	if (inbox_remind(p, st, now, &reminded, &e) == -1) {
+		fprintf(stderr, "things: %s\n", e.msg);
+		status = EXIT_FAIL;
+	}
 	if (mailer_new(p, st, &m, &e) == -1 || mailer_schedule(m, now, &out, &e) == -1 ||
 	    mailer_send_due(m, now, &out, &e) == -1) {
 		fprintf(stderr, "things: outbox: %s\n", e.msg);
 		status = EXIT_FAIL;
 	}
 	if (c->verbose)
-		print_summary(&in, &out);
+		print_summary(&in, reminded, &out);
 out:
 	mailer_free(m);
 	store_close(st);

@@ -12,6 +12,11 @@
  * streamed through a body handler into bounded buffers: a server that
  * sends more than it announced cannot make us allocate without limit.
  *
+ * Filing: source_file only records the UID; source_flush sends one UID
+ * MOVE (or COPY + STORE \Deleted + UID EXPUNGE without MOVE), or in flag
+ * mode one UID STORE, per outcome for the whole set: a round trip per
+ * batch instead of one per message.
+ *
  * After a stream or parse error libetpan's state is out of step with the
  * server: the connection is dropped and every later call fails.
  */
@@ -25,7 +30,7 @@
 
 #include "source.h"
 
-#define IMAP_LIST_BATCH 100            /* UIDs per UID FETCH of sizes */
+#define IMAP_LIST_BATCH 1000           /* UIDs per UID FETCH of sizes */
 #define IMAP_BODY_BATCH 50             /* messages per UID FETCH of bodies */
 #define IMAP_BODY_BATCH_BYTES ((size_t)32 << 20)
 #define IMAP_SEARCH_MAX 100000         /* UIDs accepted from one SEARCH */
@@ -43,7 +48,9 @@ struct imap_source {
 	char *ca_file;
 	mailimap *imap;               /* NULL once the connection is lost */
 	int has_move, has_uidplus;
-	int made_folder[2];           /* Processed, Failed known to exist */
+	int made_folder[2];           /* by outcome: the folder is known to exist */
+	uint32_t *pending[2];         /* by outcome: UIDs source_file recorded */
+	size_t npending[2], cap_pending[2];
 	struct imap_body bodies[IMAP_BODY_BATCH]; /* the current batch */
 	size_t nbodies;
 	size_t batch_bytes;           /* received in the current UID FETCH */
@@ -179,23 +186,70 @@ uid_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* UID SEARCH UID first:last (last 0 means "*"), appending to uids. */
+/* Adds "UNKEYWORD kw" to a multiple search key; 0 or -1 (out of memory). */
 static int
-imap_search(struct imap_source *is, uint32_t first, uint32_t last, uint32_t *uids,
-    size_t *n, size_t cap, struct err *e)
+add_unkeyword(struct mailimap_search_key *multi, const char *kw)
+{
+	char *copy = strdup(kw);
+	struct mailimap_search_key *k = copy ? mailimap_search_key_new_unkeyword(copy) : NULL;
+
+	if (k == NULL) {
+		free(copy);
+		return -1;
+	}
+	if (mailimap_search_key_multiple_add(multi, k) != MAILIMAP_NO_ERROR) {
+		mailimap_search_key_free(k);
+		return -1;
+	}
+	return 0;
+}
+
+/* The key "UID first:last", with "UNKEYWORD $ThingsProcessed UNKEYWORD
+ * $ThingsFailed" when only messages not flagged yet are wanted. */
+static struct mailimap_search_key *
+search_key(uint32_t first, uint32_t last, int unflagged)
+{
+	struct mailimap_set *set = mailimap_set_new_interval(first, last);
+	struct mailimap_search_key *uid = set ? mailimap_search_key_new_uid(set) : NULL;
+	struct mailimap_search_key *multi;
+
+	if (uid == NULL) {
+		if (set != NULL)
+			mailimap_set_free(set);
+		return NULL;
+	}
+	if (!unflagged)
+		return uid;
+	if ((multi = mailimap_search_key_new_multiple_empty()) == NULL) {
+		mailimap_search_key_free(uid);
+		return NULL;
+	}
+	if (mailimap_search_key_multiple_add(multi, uid) != MAILIMAP_NO_ERROR) {
+		mailimap_search_key_free(uid);
+		mailimap_search_key_free(multi);
+		return NULL;
+	}
+	if (add_unkeyword(multi, SOURCE_KEYWORD_PROCESSED) == -1 ||
+	    add_unkeyword(multi, SOURCE_KEYWORD_FAILED) == -1) {
+		mailimap_search_key_free(multi);
+		return NULL;
+	}
+	return multi;
+}
+
+/* UID SEARCH UID first:last (last 0 means "*"), appending to uids; only
+ * messages without our keywords when unflagged. */
+static int
+imap_search(struct imap_source *is, uint32_t first, uint32_t last, int unflagged,
+    uint32_t *uids, size_t *n, size_t cap, struct err *e)
 {
 	struct mailimap_search_key *key;
-	struct mailimap_set *set;
 	clist *result = NULL;
 	clistiter *it;
 	int r;
 
-	if ((set = mailimap_set_new_interval(first, last)) == NULL)
+	if ((key = search_key(first, last, unflagged)) == NULL)
 		return err_set(e, "out of memory");
-	if ((key = mailimap_search_key_new_uid(set)) == NULL) {
-		mailimap_set_free(set);
-		return err_set(e, "out of memory");
-	}
 	r = mailimap_uid_search(is->imap, NULL, key, &result);
 	mailimap_search_key_free(key);
 	if (r != MAILIMAP_NO_ERROR)
@@ -233,16 +287,25 @@ att_uid(const struct mailimap_msg_att *att)
 	return s ? s->att_data.att_uid : 0;
 }
 
+/* The set of uids (ascending), runs of consecutive UIDs as intervals so
+ * that the command stays short. */
 static struct mailimap_set *
 set_of(const uint32_t *uids, size_t n)
 {
 	struct mailimap_set *set = mailimap_set_new_empty();
+	size_t i = 0;
 
-	for (size_t i = 0; set != NULL && i < n; i++) {
-		if (mailimap_set_add_single(set, uids[i]) != MAILIMAP_NO_ERROR) {
+	while (set != NULL && i < n) {
+		size_t j = i;
+
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		if ((j == i ? mailimap_set_add_single(set, uids[i]) :
+		    mailimap_set_add_interval(set, uids[i], uids[j])) != MAILIMAP_NO_ERROR) {
 			mailimap_set_free(set);
 			set = NULL;
 		}
+		i = j + 1;
 	}
 	return set;
 }
@@ -346,14 +409,15 @@ imap_list(struct source *s, uint32_t uidvalidity, uint32_t last_uid, struct err 
 	}
 	if ((uids = calloc(IMAP_SEARCH_MAX, sizeof(*uids))) == NULL)
 		return err_set(e, "out of memory");
-	if (imap_search(is, last_uid + 1, 0, uids, &n, IMAP_SEARCH_MAX, e) == -1)
+	if (imap_search(is, last_uid + 1, 0, 0, uids, &n, IMAP_SEARCH_MAX, e) == -1)
 		goto out;
 	nnew = n;
 	/* Messages at or below last_uid are normally gone (moved after their
 	 * commit); any still here were committed but not moved: list them so
-	 * that the caller moves them now. */
-	if (last_uid > 0 && is->imap->imap_selection_info->sel_exists > nnew &&
-	    imap_search(is, 1, last_uid, uids, &n, IMAP_SEARCH_MAX, e) == -1)
+	 * that the caller moves them now.  In flag mode they all stay: only
+	 * those not flagged yet were interrupted. */
+	if (last_uid > 0 && (s->flag_only || is->imap->imap_selection_info->sel_exists > nnew) &&
+	    imap_search(is, 1, last_uid, s->flag_only, uids, &n, IMAP_SEARCH_MAX, e) == -1)
 		goto out;
 	if (n > 1)
 		qsort(uids, n, sizeof(*uids), uid_cmp);
@@ -538,7 +602,7 @@ imap_fetch_header(struct source *s, size_t i, struct buf *raw, struct err *e)
 	return rc;
 }
 
-/* --- moving ---------------------------------------------------------------- */
+/* --- filing ---------------------------------------------------------------- */
 
 static int
 imap_folder_exists(struct imap_source *is, const char *folder, int *exists, struct err *e)
@@ -555,23 +619,25 @@ imap_folder_exists(struct imap_source *is, const char *folder, int *exists, stru
 }
 
 static int
-imap_make_folder(struct imap_source *is, const char *folder, struct err *e)
+imap_make_folder(struct imap_source *is, enum source_outcome o, struct err *e)
 {
-	int idx = strcmp(folder, SOURCE_FOLDER_FAILED) == 0, exists, r;
+	const char *folder = is->base.folders[o];
+	int exists, r;
 
-	if (is->made_folder[idx])
+	if (is->made_folder[o])
 		return 0;
 	if (imap_folder_exists(is, folder, &exists, e) == -1)
 		return -1;
 	if (!exists && (r = mailimap_create(is->imap, folder)) != MAILIMAP_NO_ERROR)
 		return imap_fail(is, "CREATE", r, e);
-	is->made_folder[idx] = 1;
+	is->made_folder[o] = 1;
 	return 0;
 }
 
 /* THINGS_TEST_IMAP_DROP_AFTER_MOVES=N makes the connection hang up (a
- * real shutdown of the socket) after N moves, so that tests can prove that
- * a run interrupted between commit and move recovers; like isync's JLimit. */
+ * real shutdown of the socket) after N filing commands (one per outcome
+ * and flush), so that tests can prove that a run interrupted between
+ * commit and move recovers; like isync's JLimit. */
 static void
 imap_test_drop(struct imap_source *is)
 {
@@ -580,20 +646,82 @@ imap_test_drop(struct imap_source *is)
 	shutdown(mailstream_low_get_fd(mailstream_get_low(is->imap->imap_stream)), SHUT_RDWR);
 }
 
+/* UID STORE set +FLAGS.SILENT (flags...), the list ending with NULL; takes
+ * nothing. */
 static int
-imap_move(struct source *s, size_t i, const char *folder, struct err *e)
+imap_add_flags(struct imap_source *is, const uint32_t *uids, size_t n,
+    struct mailimap_flag *const *flags, struct err *e)
 {
-	struct imap_source *is = (struct imap_source *)s;
+	struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
+	struct mailimap_store_att_flags *sa = NULL;
+	struct mailimap_set *set = set_of(uids, n);
+	int r, nomem = fl == NULL || set == NULL;
+
+	for (size_t k = 0; flags[k] != NULL; k++) {
+		if (nomem || mailimap_flag_list_add(fl, flags[k]) != 0) {
+			mailimap_flag_free(flags[k]);
+			nomem = 1;
+		}
+	}
+	if (!nomem && (sa = mailimap_store_att_flags_new_add_flags_silent(fl)) == NULL)
+		nomem = 1;
+	if (nomem) {
+		if (sa == NULL && fl != NULL)
+			mailimap_flag_list_free(fl);
+		if (sa != NULL)
+			mailimap_store_att_flags_free(sa);
+		if (set != NULL)
+			mailimap_set_free(set);
+		return err_set(e, "out of memory");
+	}
+	r = mailimap_uid_store(is->imap, set, sa);
+	mailimap_store_att_flags_free(sa);
+	mailimap_set_free(set);
+	return r == MAILIMAP_NO_ERROR ? 0 : imap_fail(is, "UID STORE", r, e);
+}
+
+static struct mailimap_flag *
+keyword(const char *kw)
+{
+	char *copy = strdup(kw);
+	struct mailimap_flag *f = copy ? mailimap_flag_new_flag_keyword(copy) : NULL;
+
+	if (f == NULL)
+		free(copy);
+	return f;
+}
+
+/* Flag mode: our keyword, and \Seen (processed) or \Flagged (failed). */
+static int
+imap_flag_set(struct imap_source *is, enum source_outcome o, const uint32_t *uids, size_t n,
+    struct err *e)
+{
+	struct mailimap_flag *flags[3] = { NULL, NULL, NULL };
+
+	flags[0] = keyword(o == SOURCE_FAILED ? SOURCE_KEYWORD_FAILED : SOURCE_KEYWORD_PROCESSED);
+	flags[1] = o == SOURCE_FAILED ? mailimap_flag_new_flagged() : mailimap_flag_new_seen();
+	if (flags[0] == NULL || flags[1] == NULL) {
+		if (flags[0] != NULL)
+			mailimap_flag_free(flags[0]);
+		if (flags[1] != NULL)
+			mailimap_flag_free(flags[1]);
+		return err_set(e, "out of memory");
+	}
+	return imap_add_flags(is, uids, n, flags, e);
+}
+
+static int
+imap_move_set(struct imap_source *is, enum source_outcome o, const uint32_t *uids, size_t n,
+    struct err *e)
+{
+	const char *folder = is->base.folders[o];
+	struct mailimap_flag *deleted[2] = { NULL, NULL };
 	struct mailimap_set *set;
 	int r;
 
-	if (imap_alive(is, e) == -1)
+	if (imap_make_folder(is, o, e) == -1)
 		return -1;
-	imap_test_drop(is);
-
-	if (imap_make_folder(is, folder, e) == -1)
-		return -1;
-	if ((set = mailimap_set_new_single(s->items[i].uid)) == NULL)
+	if ((set = set_of(uids, n)) == NULL)
 		return err_set(e, "out of memory");
 	if (is->has_move) {
 		r = mailimap_uid_move(is->imap, set, folder);
@@ -604,25 +732,60 @@ imap_move(struct source *s, size_t i, const char *folder, struct err *e)
 	 * a plain EXPUNGE also removes other \Deleted messages: that is what
 	 * \Deleted asks for anyway. */
 	r = mailimap_uid_copy(is->imap, set, folder);
-	if (r == MAILIMAP_NO_ERROR) {
-		struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
-		struct mailimap_store_att_flags *sa = NULL;
-
-		if (fl == NULL || mailimap_flag_list_add(fl, mailimap_flag_new_deleted()) != 0 ||
-		    (sa = mailimap_store_att_flags_new_add_flags_silent(fl)) == NULL) {
-			if (fl != NULL)
-				mailimap_flag_list_free(fl);
-			mailimap_set_free(set);
-			return err_set(e, "out of memory");
-		}
-		r = mailimap_uid_store(is->imap, set, sa);
-		mailimap_store_att_flags_free(sa);
-		if (r == MAILIMAP_NO_ERROR)
-			r = is->has_uidplus ? mailimap_uid_expunge(is->imap, set) :
-			    mailimap_expunge(is->imap);
+	if (r != MAILIMAP_NO_ERROR) {
+		mailimap_set_free(set);
+		return imap_fail(is, "UID COPY", r, e);
 	}
+	if ((deleted[0] = mailimap_flag_new_deleted()) == NULL ||
+	    imap_add_flags(is, uids, n, deleted, e) == -1) {
+		mailimap_set_free(set);
+		return deleted[0] == NULL ? err_set(e, "out of memory") : -1;
+	}
+	r = is->has_uidplus ? mailimap_uid_expunge(is->imap, set) : mailimap_expunge(is->imap);
 	mailimap_set_free(set);
-	return r == MAILIMAP_NO_ERROR ? 0 : imap_fail(is, "UID COPY/STORE/EXPUNGE", r, e);
+	return r == MAILIMAP_NO_ERROR ? 0 : imap_fail(is, "EXPUNGE", r, e);
+}
+
+static int
+imap_file(struct source *s, size_t i, enum source_outcome o, struct err *e)
+{
+	struct imap_source *is = (struct imap_source *)s;
+
+	if (is->npending[o] == is->cap_pending[o]) {
+		size_t ncap = is->cap_pending[o] ? is->cap_pending[o] * 2 : 64;
+		uint32_t *nv = realloc(is->pending[o], ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			return err_set(e, "out of memory");
+		is->pending[o] = nv;
+		is->cap_pending[o] = ncap;
+	}
+	is->pending[o][is->npending[o]++] = s->items[i].uid;
+	return 0;
+}
+
+static int
+imap_flush(struct source *s, struct err *e)
+{
+	struct imap_source *is = (struct imap_source *)s;
+	int rc = 0;
+
+	for (int o = SOURCE_PROCESSED; o <= SOURCE_FAILED && rc == 0; o++) {
+		size_t n = is->npending[o];
+
+		if (n == 0)
+			continue;
+		if (imap_alive(is, e) == -1) {
+			rc = -1;
+			break;
+		}
+		imap_test_drop(is);
+		qsort(is->pending[o], n, sizeof(uint32_t), uid_cmp);
+		rc = s->flag_only ? imap_flag_set(is, o, is->pending[o], n, e) :
+		    imap_move_set(is, o, is->pending[o], n, e);
+	}
+	is->npending[SOURCE_PROCESSED] = is->npending[SOURCE_FAILED] = 0;
+	return rc;
 }
 
 /* --- opening and closing ------------------------------------------------ */
@@ -633,6 +796,8 @@ imap_close(struct source *s)
 	struct imap_source *is = (struct imap_source *)s;
 
 	imap_bodies_clear(is);
+	free(is->pending[SOURCE_PROCESSED]);
+	free(is->pending[SOURCE_FAILED]);
 	if (is->imap != NULL) {
 		mailimap_logout(is->imap);
 		mailimap_free(is->imap);
@@ -645,7 +810,7 @@ imap_close(struct source *s)
 }
 
 static const struct source_ops imap_ops = {
-	imap_list, imap_fetch, imap_fetch_header, imap_move, imap_close,
+	imap_list, imap_fetch, imap_fetch_header, imap_file, imap_flush, imap_close,
 };
 
 int
@@ -673,7 +838,7 @@ imap_source_open(const char *url, const struct source_options *o, struct source 
 	is->base.ops = &imap_ops;
 	is->base.max_size = o && o->max_size ? o->max_size : SOURCE_MAX_SIZE_DEFAULT;
 	is->base.timeout = o && o->timeout ? o->timeout : SOURCE_TIMEOUT_DEFAULT;
-	if (imap_url_parse(url, &is->url, e) == -1)
+	if (source_setup(&is->base, o, e) == -1 || imap_url_parse(url, &is->url, e) == -1)
 		goto fail;
 	if (o != NULL && o->ca_file != NULL && (is->ca_file = strdup(o->ca_file)) == NULL) {
 		err_set(e, "out of memory");

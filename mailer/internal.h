@@ -7,7 +7,7 @@
 
 #include "mailer.h"
 
-#define MAILER_NKINDS 10
+#define MAILER_NKINDS 14
 
 /* A template rendered once per run with the programme-wide variables; the
  * per-recipient placeholders are still in it (content_prepare). */

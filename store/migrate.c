@@ -108,6 +108,23 @@ static const char *const migrations[] = {
 	"  UNIQUE (feed_id, entry_key)"
 	");"
 	"CREATE INDEX posts_digest ON posts (first_seen_at) WHERE for_digest = 1;",
+	/* 3: help requests as tickets, open until an organiser answers or
+	 * closes them (inbox/); reminders counted per ticket. */
+	"CREATE TABLE tickets ("
+	"  id INTEGER PRIMARY KEY,"
+	"  inbound_id INTEGER NOT NULL UNIQUE REFERENCES inbound(id),"
+	"  participant_id INTEGER REFERENCES participants(id),"
+	"  sender TEXT NOT NULL,"
+	"  subject TEXT NOT NULL DEFAULT '',"
+	"  thing INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open','answered','closed')),"
+	"  opened_at INTEGER NOT NULL,"
+	"  closed_at INTEGER NOT NULL DEFAULT 0,"
+	"  closed_by TEXT NOT NULL DEFAULT '',"
+	"  reminders INTEGER NOT NULL DEFAULT 0,"
+	"  reminded_at INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX tickets_state ON tickets (state, opened_at);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

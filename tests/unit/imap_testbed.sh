@@ -29,7 +29,9 @@ port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 free_port() {
 	local p i
 	for ((i = 0; i < 50; i++)); do
-		p=$((20000 + RANDOM % 40000))
+		# below Linux's ephemeral range (32768-60999): an outgoing connection
+		# holding the port would make Dovecot's bind fail
+		p=$((20000 + RANDOM % 12000))
 		port_open 127.0.0.1 "$p" || port_open 127.0.0.2 "$p" || { echo "$p"; return 0; }
 	done
 	die "no free port found"

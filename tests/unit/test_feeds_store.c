@@ -60,7 +60,7 @@ test_schema_v2(void **state)
 	assert_int_equal(sqlite3_open(f->ts.path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), 2);
+	assert_true(sqlite3_column_int(s, 0) >= 2); /* later migrations may follow */
 	sqlite3_finalize(s);
 	assert_int_equal(sqlite3_exec(db, "SELECT id, participant_id, url, etag, last_modified,"
 	    " status, failures, last_error, last_ok_at, last_fetch_at, told_at, created_at FROM feeds;"

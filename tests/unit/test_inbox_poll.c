@@ -152,7 +152,7 @@ test_oversize_answered_and_failed(void **state)
 	assert_int_equal(q(f, "SELECT count(*) FROM deliveries WHERE kind = 'oversize' AND "
 	    "recipient = 'jo@example.net'"), 1);
 	assert_int_equal(q(f, "SELECT count(*) FROM deliveries d JOIN inbound i ON "
-	    "d.inbound_id = i.id WHERE i.intent = 'oversize' AND d.kind = 'unknown-forward' "
+	    "d.inbound_id = i.id WHERE i.intent = 'oversize' AND d.kind = 'failed-notice' "
 	    "AND d.recipient IN ('org1@example.org', 'org2@example.org')"), 2);
 	assert_int_equal(files_in(f, ".Failed/cur"), 1);
 	assert_int_equal(files_in(f, ".Processed/cur"), 1);
@@ -177,7 +177,7 @@ test_unparseable_goes_to_failed_and_organisers(void **state)
 	assert_int_equal(q(f, "SELECT count(*) FROM inbound WHERE intent = 'failed' AND "
 	    "detail LIKE 'cannot parse%%' AND source_key = '1.M1.h'"), 1);
 	assert_int_equal(q(f, "SELECT count(*) FROM deliveries d JOIN inbound i ON "
-	    "d.inbound_id = i.id WHERE i.intent = 'failed' AND d.kind = 'unknown-forward'"), 2);
+	    "d.inbound_id = i.id WHERE i.intent = 'failed' AND d.kind = 'failed-notice'"), 2);
 	assert_int_equal(files_in(f, ".Failed/cur"), 1);
 	assert_int_equal(poll(f, &s), 0);
 	assert_int_equal(s.listed, 0);
