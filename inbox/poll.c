@@ -175,7 +175,8 @@ poll_context(struct poll *pl, const struct inbox_message *m, struct inbox_contex
 }
 
 /* An answer to our own confirmation request confirms (or unsubscribes),
- * whatever its words: the token is the one we sent to that address. */
+ * whatever its words (bar a help request or a reflection): the token is
+ * the one we sent to that address. */
 static void
 poll_reply_to_request(const struct delivery *answered, struct inbox_intent *in)
 {
@@ -186,7 +187,11 @@ poll_reply_to_request(const struct delivery *answered, struct inbox_intent *in)
 		snprintf(in->token, sizeof(in->token), "%s", answered->key);
 		in->reason = "reply to our confirmation request";
 	} else if (strcmp(answered->kind, DK_UNSUB_CONFIRM) == 0 &&
-	    in->kind == II_UNSUBSCRIBE && in->token[0] == '\0') {
+	    (in->kind == II_UNKNOWN || ((in->kind == II_UNSUBSCRIBE || in->kind == II_CONFIRM) &&
+	    in->token[0] == '\0'))) {
+		/* "reply to this message (an empty reply will do)", the request
+		 * says; its subject "Please confirm: leaving" reads as confirm */
+		in->kind = II_UNSUBSCRIBE;
 		snprintf(in->token, sizeof(in->token), "%s", answered->key);
 		in->reason = "reply to our unsubscribe confirmation";
 	}
@@ -630,7 +635,8 @@ inbox_poll(const struct programme *p, struct store *st, int64_t now,
 	pl->e = e;
 	pl->max_size = max_message(p);
 	poll_feeds_options(pl);
-	buf_init(&pl->raw, pl->max_size + 1);
+	/* room for a whole message, or for the header of one too large */
+	buf_init(&pl->raw, (pl->max_size > SOURCE_HEADER_MAX ? pl->max_size : SOURCE_HEADER_MAX) + 1);
 	o.ca_file = p->cfg.imap_ca_file;
 	o.max_size = pl->max_size;
 	o.folders[SOURCE_PROCESSED] = p->cfg.inbox_processed;

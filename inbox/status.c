@@ -80,7 +80,7 @@ status_things(struct status *s, struct store *st, struct err *e)
 	struct thing_stats *stats;
 	char when[32];
 
-	if (p->nthings == 0)
+	if (p->nthings == 0 || p->things == NULL)
 		return 0;
 	if ((stats = calloc(p->nthings, sizeof(*stats))) == NULL)
 		return err_set(e, "out of memory");
