@@ -1,6 +1,7 @@
 /* run.c - `things run`, the cron tick: read mail, act on it, send what is due. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../inbox/inbox.h"
@@ -27,8 +28,19 @@ parse_run_args(struct cli *c, int64_t *now)
 	return 0;
 }
 
+static double
+seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* What the run did, and how long each half took (-v). */
 static void
-print_summary(const struct inbox_stats *in, size_t reminded, const struct mailer_stats *out)
+print_summary(const struct inbox_stats *in, size_t reminded, const struct mailer_stats *out,
+    double in_s, double out_s)
 {
 	printf("inbox: %zu fetched, %zu processed, %zu duplicate, %zu failed, %zu oversize",
 	    in->fetched, in->processed, in->duplicates, in->failed, in->oversize);
@@ -37,11 +49,11 @@ print_summary(const struct inbox_stats *in, size_t reminded, const struct mailer
 			printf("; %s %zu", inbox_intent_name(k), in->intents[k]);
 	if (reminded)
 		printf("; %zu ticket reminder%s", reminded, reminded == 1 ? "" : "s");
-	printf("\noutbox: %zu queued, %zu sent, %zu deferred, %zu failed, %zu held",
-	    out->enqueued, out->sent, out->deferred, out->failed, out->held);
+	printf(" (%.2f s)\noutbox: %zu queued, %zu sent, %zu deferred, %zu failed, %zu held",
+	    in_s, out->enqueued, out->sent, out->deferred, out->failed, out->held);
 	if (out->recovered)
 		printf(", %zu recovered from an interrupted run", out->recovered);
-	printf("\n");
+	printf(" (%.2f s)\n", out_s);
 }
 
 int
@@ -54,6 +66,7 @@ cmd_run(struct cli *c)
 	struct mailer *m = NULL;
 	int64_t now = time_now();
 	size_t reminded = 0;
+	double t0, t1, t2;
 	int lockfd = -1, rc, status = EXIT_FAIL;
 	struct err e;
 
@@ -76,6 +89,7 @@ cmd_run(struct cli *c)
 		goto out;
 	}
 	status = EXIT_OK;
+	t0 = seconds();
 	/* A broken inbox must not stop the Things going out: report, go on. */
 	if (inbox_poll(p, st, now, &in, &e) == -1) {
 		fprintf(stderr, "things: inbox: %s\n", e.msg);
@@ -85,13 +99,15 @@ cmd_run(struct cli *c)
 		fprintf(stderr, "things: %s\n", e.msg);
 		status = EXIT_FAIL;
 	}
+	t1 = seconds();
 	if (mailer_new(p, st, &m, &e) == -1 || mailer_schedule(m, now, &out, &e) == -1 ||
 	    mailer_send_due(m, now, &out, &e) == -1) {
 		fprintf(stderr, "things: outbox: %s\n", e.msg);
 		status = EXIT_FAIL;
 	}
+	t2 = seconds();
 	if (c->verbose)
-		print_summary(&in, reminded, &out);
+		print_summary(&in, reminded, &out, t1 - t0, t2 - t1);
 out:
 	mailer_free(m);
 	store_close(st);

@@ -68,6 +68,13 @@ int act_is_automatic(const struct inbox_message *m, const struct programme *p);
  * none is usable.  Points into m. */
 const char *act_blog_url(const struct inbox_message *m, const struct inbox_intent *in);
 
+/* Looks up the context of m in the store (context.c) and classifies it,
+ * an answer to our confirmation or unsubscribe request counting as such
+ * whatever its words.  0, or -1 (store error). */
+int context_classify(const struct programme *p, struct store *st,
+    const struct inbox_message *m, struct inbox_context *ctx, struct inbox_intent *in,
+    struct err *e);
+
 /* The domain of the programme's address, for the Message-IDs it mints. */
 const char *act_domain(const struct programme *p);
 

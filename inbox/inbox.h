@@ -173,9 +173,10 @@ struct inbox_stats {
  * cfg.inbox_processed or cfg.inbox_failed, or flagged in place
  * (cfg.inbox_flag_only).
  *
- * Messages go in batches (those one IMAP round trip fetches, at most
- * INBOX_BATCH): everything that needs the network (the bodies, the feed
- * of a blog being registered) is done first, then the batch is handled in
+ * Messages go in batches (at most INBOX_BATCH messages or 16 MiB of
+ * mail; IMAP fetches bodies 50 to a round trip): everything that needs the
+ * network (the bodies, the feed of a blog being registered) is done
+ * first, then the batch is handled in
  * ONE store transaction (each message under its own savepoint, so that a
  * message that fails to be handled is undone alone and recorded as failed)
  * together with the mailbox position, committed, and only then filed (one
@@ -193,7 +194,7 @@ struct inbox_stats {
  * the source fails midway (a dropped connection), the run stops at once
  * and returns -1 saying how many messages were done; stats count what was
  * committed, and the next run picks up from there. */
-#define INBOX_BATCH 50
+#define INBOX_BATCH 500   /* bench/RESULTS.md: 50 was twice as slow */
 int inbox_poll(const struct programme *p, struct store *st, int64_t now,
     struct inbox_stats *stats, struct err *e);
 

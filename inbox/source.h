@@ -1,8 +1,8 @@
 /*
  * source.h - where inbound mail comes from (private to inbox/).
  *
- * A source is a mailbox that inbox_poll reads: an IMAP mailbox (imap.c,
- * the only file that calls libetpan's IMAP API) or a Maildir
+ * A source is a mailbox that inbox_poll reads: an IMAP mailbox (imap*.c,
+ * the only files that call libetpan's IMAP API) or a Maildir
  * (maildir_in.c).  Both behave the same way for the caller:
  *
  *   source_open   connect (IMAP: TLS verified before the password is sent)

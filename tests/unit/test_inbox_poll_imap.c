@@ -111,7 +111,6 @@ test_batches_and_a_drop_in_the_second(void **state)
 {
 	struct th_fixture *f = *state;
 	struct inbox_stats s;
-	char msgid[64];
 	struct err e;
 	int n = INBOX_BATCH + 7;
 
@@ -119,10 +118,8 @@ test_batches_and_a_drop_in_the_second(void **state)
 		skip();
 	use_mailbox(f, "PollE");
 	f->prog.cfg.inbox_processed = "DoneE";
-	for (int i = 0; i < n; i++) {
-		snprintf(msgid, sizeof(msgid), "pe%d@example.net", i);
-		deliver("PollE", "ann@example.net", msgid, "Hello.");
-	}
+	assert_int_equal(th_sh("%s fill '%s' PollE %d pe", th_testbed_script(), dc.dir, n), 0);
+	assert_int_equal(th_dovecot_count(&dc, "PollE"), n);
 	setenv("THINGS_TEST_IMAP_DROP_AFTER_MOVES", "1", 1);
 	assert_int_equal(inbox_poll(&f->prog, f->st, NOW, &s, &e), -1);
 	unsetenv("THINGS_TEST_IMAP_DROP_AFTER_MOVES");
