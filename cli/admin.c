@@ -201,6 +201,9 @@ cmd_report(struct cli *c)
 	printf("\n%-40s %-12s %7s %6s\n", "Participant", "Status", "Things", "Reflections");
 	if (store_progress_each(st, print_progress, p, &e) == -1)
 		goto out;
+	printf("\n");
+	if (cli_feeds_report(st, 0, &e) == -1 || cli_digest_report(p, st, &e) == -1)
+		goto out;
 	status = EXIT_OK;
 out:
 	if (status != EXIT_OK)

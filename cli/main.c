@@ -4,20 +4,29 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+#include <libxml/parser.h>
+
 #include "cli.h"
 
 static const struct {
 	const char *name;
 	int (*fn)(struct cli *);
-	const char *usage;
+	const char *synopsis;
+	const char *what;
 } commands[] = {
-	{ "init", cmd_init, "init DIR [--maildir BASE]  scaffold a sample 12-Thing programme" },
-	{ "check", cmd_check, "check                      validate config and content" },
-	{ "preview", cmd_preview, "preview N [--text|--html|--raw]  Thing N as participants get it" },
-	{ "subscribe", cmd_subscribe, "subscribe ADDRESS [NAME]   add a participant (no opt-in mail)" },
-	{ "run", cmd_run, "run [--now TIMESTAMP]      the cron tick: read mail, act, send" },
-	{ "report", cmd_report, "report                     progress per Thing and participant" },
-	{ "tickets", cmd_tickets, "tickets [--all] | close N  help requests waiting for an answer" },
+	{ "init", cmd_init, "init DIR [--maildir BASE]", "scaffold a sample 12-Thing programme" },
+	{ "check", cmd_check, "check", "validate config and content" },
+	{ "preview", cmd_preview, "preview N [--text|--html|--raw]", "Thing N as participants get it" },
+	{ "import", cmd_import, "import FILE", "add everyone in FILE (address[, name] a line)" },
+	{ "subscribe", cmd_subscribe, "subscribe ADDRESS [NAME]", "add a participant (no opt-in mail)" },
+	{ "run", cmd_run, "run [--now TIMESTAMP]", "the cron tick: read mail, act, send" },
+	{ "report", cmd_report, "report", "progress per Thing and participant" },
+	{ "status", cmd_status, "status [--now TIMESTAMP]", "per Thing: waiting, queued, sent, failed, held" },
+	{ "release", cmd_release, "release N|--all", "send the held deliveries of Thing N (or all)" },
+	{ "feeds", cmd_feeds, "feeds [--fetch] [--now TIMESTAMP]", "blog feeds and their state (--fetch: now)" },
+	{ "digest", cmd_digest, "digest [--preview [OPTIONS]]", "the weekly digest: when; --preview: the next, to a file" },
+	{ "tickets", cmd_tickets, "tickets [--all] | close N", "help requests waiting for an answer" },
 };
 
 static void
@@ -25,9 +34,27 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: things [-v] [-c FILE] COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  things %s\n", commands[i].usage);
+		fprintf(f, "  things %-34s %s\n", commands[i].synopsis, commands[i].what);
 	fprintf(f, "\n-c FILE  the programme's things.conf (default $THINGS_CONFIG,"
 	    " else ./things.conf)\n-v       say what happens (twice: debug)\n");
+}
+
+/* Runs the subcommand between the libraries' one-time set-up and clean-up
+ * (libcurl and libxml2 want both called once, from the main thread). */
+static int
+run_command(int (*fn)(struct cli *), struct cli *c)
+{
+	int status;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "things: libcurl cannot be initialised\n");
+		return EXIT_FAIL;
+	}
+	xmlInitParser();
+	status = fn(c);
+	xmlCleanupParser();
+	curl_global_cleanup();
+	return status;
 }
 
 int
@@ -66,7 +93,7 @@ main(int argc, char **argv)
 	c.argv = argv + optind + 1;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[optind], commands[i].name) == 0)
-			return commands[i].fn(&c);
+			return run_command(commands[i].fn, &c);
 	fprintf(stderr, "things: unknown command '%s'\n", argv[optind]);
 	usage(stderr);
 	return EXIT_USAGE;

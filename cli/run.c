@@ -1,9 +1,12 @@
-/* run.c - `things run`, the cron tick: read mail, act on it, send what is due. */
+/* run.c - `things run`, the cron tick: read mail, act on it, fetch the
+ * blog feeds when due, queue what is due (Things, the weekly digest, notices
+ * of broken feeds) and send it. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../feeds/feeds.h"
 #include "../inbox/inbox.h"
 #include "../mailer/mailer.h"
 #include "cli.h"
@@ -11,16 +14,12 @@
 static int
 parse_run_args(struct cli *c, int64_t *now)
 {
-	struct err e;
-
 	for (int i = 0; i < c->argc; i++) {
-		if (strcmp(c->argv[i], "--now") == 0 && i + 1 < c->argc) {
-			if (time_parse_iso(c->argv[++i], now, &e) == -1) {
-				fprintf(stderr, "things: --now: %s\n", e.msg);
-				return -1;
-			}
-			time_set_now(*now);
-		} else {
+		int rc = cli_now_option(c, &i, now);
+
+		if (rc == -1)
+			return -1;
+		if (rc == 0) {
 			fprintf(stderr, "usage: things -c FILE run [--now TIMESTAMP]\n");
 			return -1;
 		}
@@ -37,10 +36,9 @@ seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* What the run did, and how long each half took (-v). */
+/* What the inbox did (-v), with its ticket reminders and its time. */
 static void
-print_summary(const struct inbox_stats *in, size_t reminded, const struct mailer_stats *out,
-    double in_s, double out_s)
+print_inbox(const struct inbox_stats *in, size_t reminded, double secs)
 {
 	printf("inbox: %zu fetched, %zu processed, %zu duplicate, %zu failed, %zu oversize",
 	    in->fetched, in->processed, in->duplicates, in->failed, in->oversize);
@@ -49,25 +47,54 @@ print_summary(const struct inbox_stats *in, size_t reminded, const struct mailer
 			printf("; %s %zu", inbox_intent_name(k), in->intents[k]);
 	if (reminded)
 		printf("; %zu ticket reminder%s", reminded, reminded == 1 ? "" : "s");
-	printf(" (%.2f s)\noutbox: %zu queued, %zu sent, %zu deferred, %zu failed, %zu held",
-	    in_s, out->enqueued, out->sent, out->deferred, out->failed, out->held);
+	printf(" (%.2f s)\n", secs);
+}
+
+static void
+print_summary(const struct feeds_stats *fs, int fetched, const struct mailer_stats *out,
+    double secs)
+{
+	if (fetched)
+		cli_feeds_summary(fs);
+	else
+		printf("feeds: not due\n");
+	printf("outbox: %zu queued, %zu sent, %zu deferred, %zu failed, %zu held",
+	    out->enqueued, out->sent, out->deferred, out->failed, out->held);
 	if (out->recovered)
 		printf(", %zu recovered from an interrupted run", out->recovered);
-	printf(" (%.2f s)\n", out_s);
+	printf(" (%.2f s)\ndigest: %zu queued; feed notices: %zu queued\n", secs, out->digests,
+	    out->feed_notices);
+}
+
+/* Fetches the feeds when due (every feeds_every_hours, and before a
+ * digest).  *fetched says whether it did.  -1 on a store or libcurl
+ * error: the caller reports it and goes on with the mail. */
+static int
+feeds_stage(const struct programme *p, struct store *st, struct mailer *m, int64_t now,
+    struct feeds_stats *fs, int *fetched, struct err *e)
+{
+	int due = cli_feeds_due(p, st, m, now, e);
+
+	*fetched = 0;
+	if (due != 1)
+		return due;
+	*fetched = 1;
+	return cli_feeds_poll(p, st, now, fs, e);
 }
 
 int
 cmd_run(struct cli *c)
 {
 	struct inbox_stats in = { 0 };
+	struct feeds_stats fs = { 0 };
 	struct mailer_stats out = { 0 };
 	struct programme *p = NULL;
 	struct store *st = NULL;
 	struct mailer *m = NULL;
 	int64_t now = time_now();
+	int lockfd = -1, rc, fetched = 0, status = EXIT_FAIL;
 	size_t reminded = 0;
-	double t0, t1, t2;
-	int lockfd = -1, rc, status = EXIT_FAIL;
+	double t0, t1;
 	struct err e;
 
 	if (parse_run_args(c, &now) == -1)
@@ -100,14 +127,30 @@ cmd_run(struct cli *c)
 		status = EXIT_FAIL;
 	}
 	t1 = seconds();
-	if (mailer_new(p, st, &m, &e) == -1 || mailer_schedule(m, now, &out, &e) == -1 ||
-	    mailer_send_due(m, now, &out, &e) == -1) {
+	if (c->verbose)
+		print_inbox(&in, reminded, t1 - t0);
+	if (mailer_new(p, st, &m, &e) == -1) {
+		fprintf(stderr, "things: outbox: %s\n", e.msg);
+		status = EXIT_FAIL;
+		goto out;
+	}
+	/* Nor broken feeds: the digest then shows what was fetched before. */
+	if (feeds_stage(p, st, m, now, &fs, &fetched, &e) == -1) {
+		fprintf(stderr, "things: %s\n", e.msg);
+		status = EXIT_FAIL;
+	}
+	if (mailer_schedule(m, now, &out, &e) == -1 ||
+	    mailer_schedule_digest(m, now, &out, &e) == -1 ||
+	    mailer_schedule_feed_notices(m, now, &out, &e) == -1) {
 		fprintf(stderr, "things: outbox: %s\n", e.msg);
 		status = EXIT_FAIL;
 	}
-	t2 = seconds();
+	if (mailer_send_due(m, now, &out, &e) == -1) {
+		fprintf(stderr, "things: outbox: %s\n", e.msg);
+		status = EXIT_FAIL;
+	}
 	if (c->verbose)
-		print_summary(&in, reminded, &out, t1 - t0, t2 - t1);
+		print_summary(&fs, fetched, &out, seconds() - t1);
 out:
 	mailer_free(m);
 	store_close(st);

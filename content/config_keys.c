@@ -328,6 +328,12 @@ set_feeds_notice(struct programme_config *cfg, const char *v, struct err *why)
 }
 
 static int
+set_feeds_every(struct programme_config *cfg, const char *v, struct err *why)
+{
+	return set_int(&cfg->feeds_every_hours, v, 1, 24 * 7, "every_hours", why);
+}
+
+static int
 set_digest_day(struct programme_config *cfg, const char *v, struct err *why)
 {
 	static const char *const days[] = { "sunday", "monday", "tuesday", "wednesday",
@@ -390,6 +396,7 @@ const struct cfg_key cfg_keys[] = {
 	{ "feeds", "timeout_seconds", set_feeds_timeout, 0, 0 },
 	{ "feeds", "max_kib", set_feeds_max, 0, 0 },
 	{ "feeds", "failures_before_notice", set_feeds_notice, 0, 0 },
+	{ "feeds", "every_hours", set_feeds_every, 0, 0 },
 	{ "digest", "enabled", set_digest_enabled, 0, 0 },
 	{ "digest", "day", set_digest_day, 0, 0 },
 	{ "digest", "hour", set_digest_hour, 0, 0 },
@@ -433,6 +440,8 @@ cfg_set_defaults(struct programme_config *cfg)
 		cfg->feeds_max_kib = 2048;
 	if (cfg->feeds_failures_notice == 0)
 		cfg->feeds_failures_notice = 3;
+	if (cfg->feeds_every_hours == 0)
+		cfg->feeds_every_hours = 6;
 	if (cfg->inbox_processed == NULL)
 		cfg->inbox_processed = strdup("Processed");
 	if (cfg->inbox_failed == NULL)

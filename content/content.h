@@ -87,6 +87,8 @@ struct programme_config {
 	int feeds_timeout_s;   /* default 20 */
 	int feeds_max_kib;     /* default 2048 */
 	int feeds_failures_notice; /* failed fetches in a row before the owner is told; 3 */
+	int feeds_every_hours; /* `things run` fetches the feeds this often (and before
+	                          each digest); default 6 */
 
 	/* [digest] */
 	int digest_enabled;    /* default yes */

@@ -42,7 +42,18 @@
  *                   ("3 days")                         [to organisers]
  *   command-answer  subject, result (the commands and what each did)
  *                                                      [to an organiser]
- *   digest          digest_body (markdown=1), week
+ *   late-notice     thing_number, thing_title, held (how many are held
+ *                   now), late_hours (max_lateness_hours),
+ *                   release_command, status_command   [to organisers]
+ *   digest          digest_body (markdown=1: the posts, grouped by Thing,
+ *                   built with the escaping functions), week ("2027-W03")
+ *   feed-broken     blog_url, blog_address, feed_url, error (what went wrong, technical),
+ *                   failures (fetches in a row), last_ok (date of the last
+ *                   good fetch, may be empty), and one of problem_gone,
+ *                   problem_private, problem_missing, problem_web_page,
+ *                   problem_not_a_feed, problem_unreachable, problem_other
+ *                   is "yes" (the others empty): sections, so they must be
+ *                   given to content_prepare
  *   certificate     things_count, done
  *
  * Things (things/NN-slug.md) may use the common variables and
@@ -311,6 +322,31 @@ static const char text_command_answer[] =
     "\n"
     "{{result}}\n";
 
+static const char *const vars_late_notice[] = { "thing_number", "thing_title", "held",
+	"late_hours", "release_command", "status_command", NULL };
+static const char text_late_notice[] =
+    "Subject: Thing {{thing_number}} is held: it was due over {{late_hours}} hours ago\n"
+    "\n"
+    "Things has not sent Thing {{thing_number}}, \"{{thing_title}}\": it came due\n"
+    "more than {{late_hours}} hours before Things could send it. Usually this\n"
+    "means that `things run` did not run for a while (the machine, cron or the\n"
+    "mail server was down).\n"
+    "\n"
+    "Rather than send it late without a word, Things holds it until you decide.\n"
+    "Participants waiting for it now: {{held}}. If more of them fall due late\n"
+    "before you decide, Things holds those too, without writing again.\n"
+    "\n"
+    "To send it to them (the next run sends it), run:\n"
+    "\n"
+    "{{release_command}}\n"
+    "\n"
+    "To see what is held, queued and sent:\n"
+    "\n"
+    "{{status_command}}\n"
+    "\n"
+    "If you would rather not send it, leave it held: nothing goes out. To send\n"
+    "late Things without asking, set `send_late = yes` in things.conf.\n";
+
 static const char *const vars_digest[] = { "digest_body", "week", NULL };
 static const char text_digest[] =
     "Subject: {{programme}}: what participants wrote, week {{week}}\n"
@@ -324,6 +360,78 @@ static const char text_digest[] =
     "\n"
     "Reading each other's posts is part of the programme: leave a comment where\n"
     "something strikes you.\n"
+    "\n"
+    "You receive this because you joined {{programme}}.\n"
+    "[Leave the programme]({{unsubscribe_mailto}}) at any time.\n";
+
+static const char *const vars_feed_broken[] = { "blog_url", "blog_address", "feed_url", "error", "failures",
+	"last_ok", "problem_gone", "problem_private", "problem_missing", "problem_web_page",
+	"problem_not_a_feed", "problem_unreachable", "problem_other", NULL };
+static const char text_feed_broken[] =
+    "Subject: Your blog's feed has stopped working\n"
+    "\n"
+    "Hello {{name}},\n"
+    "\n"
+    "{{programme}} reads your blog, [{{blog_url}}]({{blog_url}}), through its\n"
+    "feed, so that your posts appear in the weekly digest the other participants\n"
+    "receive. Lately we have not been able to read it: {{failures}} attempts in a\n"
+    "row failed{{#last_ok}} (the last one that worked was on {{last_ok}}){{/last_ok}}.\n"
+    "\n"
+    "{{#problem_gone}}\n"
+    "**The feed has been deleted.** The blog's server says the feed at\n"
+    "{{feed_url}} is gone for good, so we will stop asking for it. If you\n"
+    "moved or closed your blog, send the address of your new one to\n"
+    "{{blog_address}}.\n"
+    "{{/problem_gone}}\n"
+    "{{#problem_private}}\n"
+    "**Your blog seems to have gone private.** Its server asks for a login\n"
+    "before showing the feed. If you meant to make it private, that is fine:\n"
+    "keep replying to each Thing with a link to your post. If not, look for a\n"
+    "setting such as \"visibility\" or \"privacy\" in your blog's dashboard and\n"
+    "make the blog public again. If you now write somewhere else, send the new\n"
+    "blog's address to {{blog_address}}.\n"
+    "{{/problem_private}}\n"
+    "{{#problem_missing}}\n"
+    "**The feed is no longer where it was.** Its address ({{feed_url}}) now\n"
+    "answers \"not found\". This often happens when a blog moves to a new\n"
+    "address or platform: send the address of your blog as it is now to\n"
+    "{{blog_address}} and we will find its feed again.\n"
+    "{{/problem_missing}}\n"
+    "{{#problem_web_page}}\n"
+    "**We get a web page instead of a feed.** The address we have\n"
+    "({{feed_url}}) shows an ordinary page, and that page does not say where\n"
+    "its feed is. Some platforms switch the feed off in their settings (look\n"
+    "for \"RSS\", \"feed\" or \"syndication\" and turn it on); a theme change can\n"
+    "also remove it. Once it is back, or if you know your feed's address, send\n"
+    "it to {{blog_address}}.\n"
+    "{{/problem_web_page}}\n"
+    "{{#problem_not_a_feed}}\n"
+    "**The feed is broken.** What the address {{feed_url}} returns is not a\n"
+    "feed we can read (RSS or Atom). A plugin or theme may be writing\n"
+    "something into it; your platform's help pages or a feed validator\n"
+    "such as validator.w3.org/feed can tell you what is wrong.\n"
+    "{{/problem_not_a_feed}}\n"
+    "{{#problem_unreachable}}\n"
+    "**We could not reach your blog.** This may be temporary (the server\n"
+    "was down or slow), or the blog may only be visible inside your\n"
+    "organisation's network. Check that you can open it from a phone that is\n"
+    "not on your work network; if the blog has moved, send its new address to\n"
+    "{{blog_address}}.\n"
+    "{{/problem_unreachable}}\n"
+    "{{#problem_other}}\n"
+    "**Something is wrong with the feed's address.** Check that your blog\n"
+    "opens at the address above; if it has moved, send its new address to\n"
+    "{{blog_address}}.\n"
+    "{{/problem_other}}\n"
+    "\n"
+    "What we saw, in technical terms: {{error}}\n"
+    "\n"
+    "{{^problem_gone}}\n"
+    "We will keep trying, and will not write about this again unless the feed\n"
+    "works for a while and then breaks once more.\n"
+    "{{/problem_gone}}\n"
+    "Nothing is lost: your reflections count whether or not we can read the\n"
+    "feed. Questions? Write to {{help_address}}.\n"
     "\n"
     "You receive this because you joined {{programme}}.\n"
     "[Leave the programme]({{unsubscribe_mailto}}) at any time.\n";
@@ -366,6 +474,10 @@ const struct template_kind template_kinds[] = {
 	{ DK_TICKET_REMINDER, text_ticket_reminder, vars_ticket_reminder },
 	{ DK_COMMAND_ANSWER, text_command_answer, vars_command_answer },
 	{ "digest", text_digest, vars_digest },
+
+	{ DK_HELD_NOTICE, text_late_notice, vars_late_notice },
+	{ DK_DIGEST, text_digest, vars_digest },
+	{ DK_FEED_BROKEN, text_feed_broken, vars_feed_broken },
 	{ "certificate", text_certificate, vars_certificate },
 };
 const size_t template_nkinds = sizeof(template_kinds) / sizeof(template_kinds[0]);

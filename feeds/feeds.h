@@ -89,6 +89,7 @@ struct feeds_entry {
 	int64_t published_at;   /* published, else updated; 0 if none parsed */
 	const char *const *links; /* absolute http(s) hrefs found in the content */
 	size_t nlinks;
+	const char *feed_title; /* the feed's own title (the blog's name), like title */
 };
 
 /* Returns 0 to go on, non-zero to stop parsing (feeds_parse returns it). */
@@ -208,6 +209,27 @@ int fetch_run(const struct feeds_options *o, struct fetch_job *jobs, size_t njob
     fetch_done_fn done, void *arg, struct err *e);
 void fetch_job_free(struct fetch_job *job);
 
+/* --- what a failure means --------------------------------------------- */
+
+enum feeds_problem {
+	FP_NONE,         /* no failure recorded */
+	FP_GONE,         /* the server said 410 Gone: the feed was deleted */
+	FP_PRIVATE,      /* 401/403: the blog now needs a login */
+	FP_MISSING,      /* 404: nothing at that address any more */
+	FP_WEB_PAGE,     /* a web page where the feed was, naming no usable feed */
+	FP_NOT_A_FEED,   /* a document that is not RSS or Atom, or broken XML */
+	FP_UNREACHABLE,  /* DNS, connection, TLS, time-out, server errors, or an
+			  * address on a private network */
+	FP_OTHER,        /* anything else (bad address, too large, redirect loops) */
+};
+
+/* Classifies a feed's recorded failure (struct feed: status == FS_GONE,
+ * last_error) so the owner can be told what to do about it.  Pure. */
+enum feeds_problem feeds_problem_of(int gone, const char *last_error);
+/* "gone", "private", "missing", "web-page", "not-a-feed", "unreachable",
+ * "other", "none". */
+const char *feeds_problem_name(enum feeds_problem p);
+
 /* --- policy ------------------------------------------------------------ */
 
 /* For the blog-registration handler: fetches url (synchronously) and finds
@@ -233,7 +255,8 @@ struct feeds_stats {
 
 /* Stores the entries of a feed document fetched for f (f as it was before
  * this fetch: its last_ok_at decides the first-fetch rule) by the rules
- * above, matching them to Things; adds to stats->new_posts and
+ * above, matching them to Things, and records the feed's title when it
+ * changed (the blog's name in digests); adds to stats->new_posts and
  * digest_posts.  Call it inside store_begin/store_commit: on anything but
  * 0 the caller rolls back, so a broken feed stores none of its entries.
  * Does not record the fetch on f.  0 stored; 1 the document is not a

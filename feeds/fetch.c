@@ -27,6 +27,7 @@ struct transfer {
 	struct curl_slist *headers;
 	char host[HOST_MAX];
 	int requeues;
+	int checked;         /* job->url checked: host set, or job->error */
 	int active;
 	int redirects;       /* 3xx responses seen */
 	int permanent;       /* all of them were 301 or 308 */
@@ -342,20 +343,40 @@ struct run {
 	size_t n;
 	size_t *queue;      /* indexes of transfers waiting, in order */
 	size_t nqueue;
+	struct transfer **live; /* the transfers under way: running of them */
 	int running;
+	int changed;        /* a slot was freed or a job queued since the last scan */
 	fetch_done_fn done;
 	void *arg;
 };
 
+/* Only the transfers under way are compared (at most parallelism), so
+ * that a round of thousands of feeds on a few hosts stays linear. */
 static int
 host_busy(struct run *r, const char *host)
 {
 	int n = 0;
 
-	for (size_t i = 0; i < r->n; i++)
-		if (r->ts[i].active && strcmp(r->ts[i].host, host) == 0)
+	for (int i = 0; i < r->running; i++)
+		if (strcmp(r->live[i]->host, host) == 0)
 			n++;
 	return n >= r->o->per_host;
+}
+
+static void
+set_live(struct run *r, struct transfer *t, int live)
+{
+	if (live) {
+		r->live[r->running++] = t;
+		t->active = 1;
+		return;
+	}
+	for (int i = 0; i < r->running; i++) {
+		if (r->live[i] == t) {
+			r->live[i] = r->live[--r->running];
+			break;
+		}
+	}
 }
 
 /* Ends a transfer: hands it to the caller, who may ask for another fetch. */
@@ -363,14 +384,17 @@ static void
 finish(struct run *r, struct transfer *t)
 {
 	if (t->active) {
-		r->running--;
+		set_live(r, t, 0);
 		release_handle(t, r->multi);
+		r->changed = 1;
 	}
 	if (r->done(r->arg, t->job) != 1)
 		return;
 	clear_results(t->job, r->o->max_size);
 	if (t->requeues++ < FETCH_REQUEUE_MAX) {
+		t->checked = 0;
 		r->queue[r->nqueue++] = (size_t)(t - r->ts);
+		r->changed = 1;
 		return;
 	}
 	/* The caller keeps asking: tell it once that this is the end. */
@@ -380,21 +404,25 @@ finish(struct run *r, struct transfer *t)
 }
 
 /* Starts queued transfers while there is room, in queue order, skipping
- * hosts that have their share. */
+ * hosts that have their share.  Nothing to do unless a slot was freed or
+ * a job queued since the last call. */
 static int
 start_some(struct run *r, struct err *e)
 {
 	size_t i = 0;
 
+	if (!r->changed)
+		return 0;
+	r->changed = 0;
 	while (i < r->nqueue && r->running < r->o->parallelism) {
 		struct transfer *t = &r->ts[r->queue[i]];
 
-		t->redirects = 0;
-		t->permanent = 1;
-		t->too_big = 0;
-		t->refused[0] = t->errbuf[0] = '\0';
-		t->host[0] = '\0';
-		if (check_url(t) == 0 && host_busy(r, t->host)) {
+		if (!t->checked) {
+			t->host[0] = '\0';
+			(void)check_url(t);
+			t->checked = 1;
+		}
+		if (t->job->error[0] == '\0' && host_busy(r, t->host)) {
 			i++;
 			continue;
 		}
@@ -404,6 +432,10 @@ start_some(struct run *r, struct err *e)
 			finish(r, t);
 			continue;
 		}
+		t->redirects = 0;
+		t->permanent = 1;
+		t->too_big = 0;
+		t->refused[0] = t->errbuf[0] = '\0';
 		if (setup_handle(t) == -1) {
 			release_handle(t, r->multi);
 			return err_set(e, "cannot set up a transfer (out of memory?)");
@@ -412,8 +444,7 @@ start_some(struct run *r, struct err *e)
 			release_handle(t, r->multi);
 			return err_set(e, "curl_multi_add_handle failed");
 		}
-		t->active = 1;
-		r->running++;
+		set_live(r, t, 1);
 	}
 	return 0;
 }
@@ -461,7 +492,10 @@ fetch_run(const struct feeds_options *o, struct fetch_job *jobs, size_t njobs,
 		return 0;
 	r.ts = calloc(njobs, sizeof(*r.ts));
 	r.queue = calloc(njobs, sizeof(*r.queue));
-	if (r.ts == NULL || r.queue == NULL || (r.multi = curl_multi_init()) == NULL) {
+	r.live = calloc((size_t)o->parallelism, sizeof(*r.live));
+	r.changed = 1;
+	if (r.ts == NULL || r.queue == NULL || r.live == NULL ||
+	    (r.multi = curl_multi_init()) == NULL) {
 		err_set(e, "out of memory");
 		goto out;
 	}
@@ -485,6 +519,7 @@ out:
 		curl_multi_cleanup(r.multi);
 	free(r.ts);
 	free(r.queue);
+	free(r.live);
 	return rc;
 }
 

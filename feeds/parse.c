@@ -41,6 +41,7 @@ struct parse {
 	feeds_entry_fn fn;
 	void *arg;
 	struct err *e;
+	char feed_title[FEEDS_TITLE_MAX + 1];
 };
 
 static int
@@ -335,6 +336,7 @@ parse_entry(struct parse *p, xmlNodePtr item)
 	out.excerpt = excerpt;
 	out.links = (const char *const *)links;
 	out.nlinks = nlinks;
+	out.feed_title = p->feed_title;
 	rc = p->fn(p->arg, &out);
 	goto out;
 oom:
@@ -361,6 +363,21 @@ walk_items(struct parse *p, xmlNodePtr parent, const char *ns, const char *name)
 	return 0;
 }
 
+/* The feed's own title (the blog's name): the first title child of
+ * parent, text only, like an entry's. */
+static int
+feed_title(struct parse *p, xmlNodePtr parent, const char *ns)
+{
+	for (xmlNodePtr c = parent->children; c; c = c->next) {
+		if (!is_el(c, ns, "title"))
+			continue;
+		return element_text(p->doc, c, p->format == FEEDS_ATOM ? atom_text_type(c) : TT_HTML,
+		    FEEDS_TITLE_MAX, p->feed_title, sizeof(p->feed_title), NULL, NULL) == -1 ?
+		    err_set(p->e, "out of memory") : 0;
+	}
+	return 0;
+}
+
 static int
 dispatch(struct parse *p, xmlNodePtr root)
 {
@@ -369,16 +386,20 @@ dispatch(struct parse *p, xmlNodePtr root)
 		p->elns = NULL;
 		for (xmlNodePtr c = root->children; c; c = c->next)
 			if (is_el(c, NULL, "channel"))
-				return walk_items(p, c, NULL, "item");
+				return feed_title(p, c, NULL) == -1 ? -1 :
+				    walk_items(p, c, NULL, "item");
 		return err_set(p->e, "not a feed: <rss> without a <channel>");
 	}
 	if (is_el(root, NS_ATOM, "feed")) {
 		p->format = FEEDS_ATOM;
-		return walk_items(p, root, NS_ATOM, "entry");
+		return feed_title(p, root, NS_ATOM) == -1 ? -1 : walk_items(p, root, NS_ATOM, "entry");
 	}
 	if (is_el(root, NS_RDF, "RDF")) {
 		p->format = FEEDS_RSS1;
 		p->elns = NS_RSS1;
+		for (xmlNodePtr c = root->children; c; c = c->next)
+			if (is_el(c, NS_RSS1, "channel") && feed_title(p, c, NS_RSS1) == -1)
+				return -1;
 		return walk_items(p, root, NS_RSS1, "item");
 	}
 	return err_set(p->e, "not a feed (the document is <%.40s>, not RSS or Atom)",

@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #define REFLECTIONS_MAX 200   /* reflection URLs compared per participant */
+#define UNCHANGED_BATCH 64    /* 304s recorded per transaction */
 #define ENTRY_STORE_FAILED 2  /* on_entry's "stop": the store failed, not the feed */
 
 struct poll_feed {
@@ -24,6 +25,13 @@ struct reflection_url {
 	char url[FEEDS_URL_MAX + 1];        /* loose form (see loose_url) */
 };
 
+/* A feed that answered 304, waiting to be recorded with others. */
+struct unchanged {
+	int64_t id;
+	char etag[FEEDS_ETAG_MAX + 1];
+	int64_t last_modified;
+};
+
 struct poll {
 	struct store *st;
 	const struct feeds_options *o;
@@ -36,6 +44,8 @@ struct poll {
 	int fatal;
 	struct err *e;      /* store and run errors (points at err) */
 	struct err err;
+	struct unchanged unchanged[UNCHANGED_BATCH];
+	size_t nunchanged;
 };
 
 /* Per fetch: what the entry callback needs. */
@@ -45,8 +55,9 @@ struct entries {
 	int first;
 	int64_t cutoff;
 	int digest_left;
-	struct reflection_url *refl;
-	size_t nrefl;
+	struct reflection_url *refl;     /* grown as needed: most have a few */
+	size_t nrefl, caprefl;
+	char feed_title[FEEDS_TITLE_MAX + 1];
 };
 
 /* A URL with what does not tell two pages apart removed: scheme, "www.",
@@ -77,6 +88,15 @@ add_reflection(void *arg, int thing, const char *url)
 
 	if (en->nrefl == REFLECTIONS_MAX)
 		return 1;
+	if (en->nrefl == en->caprefl) {
+		size_t cap = en->caprefl ? en->caprefl * 2 : 8;
+		struct reflection_url *more = realloc(en->refl, cap * sizeof(*more));
+
+		if (more == NULL)
+			return err_set(en->p->e, "out of memory");
+		en->refl = more;
+		en->caprefl = cap;
+	}
 	en->refl[en->nrefl].thing = thing;
 	loose_url(url, en->refl[en->nrefl].url, sizeof(en->refl[0].url));
 	if (en->refl[en->nrefl].url[0] != '\0')
@@ -103,6 +123,8 @@ on_entry(void *arg, const struct feeds_entry *entry)
 	struct post_record r;
 	int rc;
 
+	if (entry->feed_title != NULL)
+		snprintf(en->feed_title, sizeof(en->feed_title), "%s", entry->feed_title);
 	memset(&r, 0, sizeof(r));
 	r.participant_id = en->pf->feed.participant_id;
 	r.feed_id = en->pf->feed.id;
@@ -201,8 +223,6 @@ feeds_ingest(struct store *st, const struct feed *f, const char *buf, size_t len
 	pf.feed = *f;
 	en.first = f->last_ok_at == 0;
 	en.cutoff = (en.first ? now : f->last_ok_at) - FEEDS_NEW_WINDOW;
-	if ((en.refl = calloc(REFLECTIONS_MAX, sizeof(*en.refl))) == NULL)
-		return err_set(e, "out of memory");
 	rc = store_reflection_each_url(st, f->participant_id, add_reflection, &en, e);
 	if (rc >= 0) {
 		rc = feeds_parse(buf, len, base_url, on_entry, &en, NULL, &perr);
@@ -212,6 +232,8 @@ feeds_ingest(struct store *st, const struct feed *f, const char *buf, size_t len
 			rc = 1;
 		} else if (rc != 0) {
 			rc = -1;
+		} else if (en.feed_title[0] != '\0' && strcmp(en.feed_title, f->title) != 0) {
+			rc = store_feed_set_title(st, f->id, en.feed_title, e);
 		}
 	}
 	free(en.refl);
@@ -278,6 +300,41 @@ follow_page(struct poll *p, struct poll_feed *pf, struct fetch_job *job)
 	return 1;
 }
 
+/* Records the 304s gathered so far in one transaction: most feeds answer
+ * 304 most of the time, and a commit each would cost more than their
+ * fetch.  A crash before it only means they are fetched again. */
+static int
+record_unchanged(struct poll *p)
+{
+	size_t n = p->nunchanged;
+
+	p->nunchanged = 0;
+	if (n == 0)
+		return 0;
+	if (store_begin(p->st, p->e) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (store_feed_fetch_ok(p->st, p->unchanged[i].id, p->unchanged[i].etag,
+		    p->unchanged[i].last_modified, p->now, p->e) == -1) {
+			store_rollback(p->st);
+			return -1;
+		}
+	}
+	return store_commit(p->st, p->e);
+}
+
+static int
+unchanged(struct poll *p, struct poll_feed *pf, struct fetch_job *job)
+{
+	struct unchanged *u = &p->unchanged[p->nunchanged++];
+
+	p->stats->not_modified++;
+	u->id = pf->feed.id;
+	snprintf(u->etag, sizeof(u->etag), "%s", job->new_etag);
+	u->last_modified = job->new_last_modified;
+	return p->nunchanged == UNCHANGED_BATCH ? record_unchanged(p) : 0;
+}
+
 /* 0 done with the job, 1 fetch job->url again, -1 store error. */
 static int
 handle(struct poll *p, struct poll_feed *pf, struct fetch_job *job)
@@ -300,11 +357,8 @@ handle(struct poll *p, struct poll_feed *pf, struct fetch_job *job)
 	 * travel with the redirect). */
 	if (job->moved_url != NULL && move_feed(p, pf, job->moved_url) == -1)
 		return -1;
-	if (job->not_modified) {
-		p->stats->not_modified++;
-		return store_feed_fetch_ok(p->st, pf->feed.id, job->new_etag,
-		    job->new_last_modified, p->now, p->e);
-	}
+	if (job->not_modified)
+		return unchanged(p, pf, job);
 	if (feeds_looks_like_html(job->content_type, buf_str(&job->body), job->body.len))
 		return follow_page(p, pf, job);
 	return store_entries(p, pf, job);
@@ -394,7 +448,21 @@ feeds_poll(struct store *st, const struct feeds_options *o, const struct feeds_t
 	p.e = &p.err;
 	p.err.msg[0] = '\0';
 	memset(stats, 0, sizeof(*stats));
-	if (store_participant_each(st, PS_ACTIVE, collect, &p, p.e) != 0 || ensure_rows(&p) == -1)
+	/* A commit lost to a power cut costs a fetch again (validators and
+	 * posts go together), so a round need not wait for the disk at each
+	 * of its hundreds of small commits. */
+	if (store_set_fast(st, 1, p.e) == -1)
+		goto out;
+	if (store_participant_each(st, PS_ACTIVE, collect, &p, p.e) != 0)
+		goto out;
+	/* One transaction for the rows, not one each. */
+	if (store_begin(st, p.e) == -1)
+		goto out;
+	if (ensure_rows(&p) == -1) {
+		store_rollback(st);
+		goto out;
+	}
+	if (store_commit(st, p.e) == -1)
 		goto out;
 	if (p.n == 0) {
 		rc = 0;
@@ -417,7 +485,11 @@ feeds_poll(struct store *st, const struct feeds_options *o, const struct feeds_t
 	rc = fetch_run(o, jobs, p.n, on_done, &p, p.e);
 	if (rc == 0 && p.fatal)
 		rc = -1;
+	if (rc == 0 && record_unchanged(&p) == -1)
+		rc = -1;
 out:
+	if (store_set_fast(st, 0, rc == -1 ? &(struct err){ { 0 } } : p.e) == -1)
+		rc = -1;
 	if (rc == -1)
 		err_set(e, "feeds: %s", p.err.msg);
 	for (size_t i = 0; jobs != NULL && i < p.n; i++)

@@ -189,17 +189,16 @@ inbox_parse(const char *raw, size_t len, struct inbox_message *out, struct err *
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (raw == NULL || blank(raw, len))
-		return err_set(e, "empty message");
 	if (len > INBOX_MAX_RAW)
 		return err_set(e, "message of %zu bytes is over the %zu-byte limit", len,
 		    INBOX_MAX_RAW);
+	if (raw == NULL || blank(raw, len))
+		return err_set(e, "empty message");
 	if (init_strings(out) == -1)
 		goto oom;
 	out->size = len;
-	/* Our own NUL-terminated copy: libetpan's tree points into it, and
-	 * some of its string functions read one byte past what they were
-	 * given. */
+	/* Our own copy: libetpan's tree points into it, the defusing below
+	 * changes it, and a NUL after it guards any read one byte too far. */
 	copy = malloc(len + 1);
 	if (copy == NULL)
 		goto oom;

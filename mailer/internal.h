@@ -7,7 +7,8 @@
 
 #include "mailer.h"
 
-#define MAILER_NKINDS 14
+#define MAILER_NKINDS 17
+#define DIGEST_BODY_MAX ((size_t)2 << 20) /* a digest's Markdown: 100 posts, escaped */
 
 /* A template rendered once per run with the programme-wide variables; the
  * per-recipient placeholders are still in it (content_prepare). */
@@ -27,6 +28,8 @@ struct mailer {
 	struct content_message personal; /* reused for every recipient */
 	long stop_after;                 /* THINGS_TEST_STOP_AFTER, 0 if unset */
 	long successes;                  /* transport successes in this process */
+	struct buf digest;               /* the digest body being composed (digest.c) */
+	const struct digest_edition *preview; /* mailer_preview_digest's edition, or NULL */
 };
 
 /* The domain of the programme's address (Message-IDs, VERP). */
@@ -46,6 +49,26 @@ int message_build(struct mailer *m, const struct delivery *d, const struct parti
  * forwards to organisers). */
 int message_sender(struct mailer *m, const struct delivery *d, const struct participant *p,
     char *out, size_t n, struct err *e);
+
+/* v itself if it has room for element n (of *cap elements of size bytes),
+ * else v moved to twice the room (*cap updated); NULL when out of memory
+ * (v is then left as it was, still the caller's). */
+void *mailer_grow(void *v, size_t n, size_t *cap, size_t size);
+
+/* digest.c: the edition a digest delivery shows (its key is the week),
+ * or the preview's.  0, or -1 if there is no such edition. */
+int digest_edition_of(struct mailer *m, const struct delivery *d, struct digest_edition *ed,
+    struct err *e);
+/* Builds into m->digest the Markdown list of the posts of ed's window, by
+ * active participants other than exclude (0: none), grouped by Thing;
+ * every string from a feed escaped, only http(s) links.  *nposts (may be
+ * NULL) gets how many posts there were.  0 or -1. */
+int digest_compose_body(struct mailer *m, const struct digest_edition *ed, int64_t exclude,
+    int *nposts, struct err *e);
+/* feed_notice.c: the feed a feed-broken delivery is about (from its key)
+ * and its problem (enum feeds_problem).  0 or -1. */
+int notice_feed_of(struct mailer *m, const struct delivery *d, struct feed *f, int *problem,
+    struct err *e);
 
 /* Retry policy for temporary failures, from the attempts made so far
  * (attempts >= 1): 5 min after the first, doubling, at most 12 h apart. */

@@ -18,6 +18,20 @@ mailer_tagged(const struct mailer *m, const char *tag, char *out, size_t n, stru
 	return 0;
 }
 
+/* Doubling, so that n appends cost O(n) copies. */
+void *
+mailer_grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t want = *cap ? *cap * 2 : 16;
+	void *more;
+
+	if (n < *cap)
+		return v;
+	if ((more = realloc(v, want * size)) != NULL)
+		*cap = want;
+	return more;
+}
+
 int
 mailer_new(const struct programme *p, struct store *st, struct mailer **out, struct err *e)
 {
@@ -37,6 +51,7 @@ mailer_new(const struct programme *p, struct store *st, struct mailer **out, str
 		return err_set(e, "out of memory");
 	}
 	content_message_init(&m->personal);
+	buf_init(&m->digest, DIGEST_BODY_MAX);
 	if (mailer_tagged(m, "help", m->help_addr, sizeof(m->help_addr), e) == -1 ||
 	    mailer_tagged(m, "blog", m->blog_addr, sizeof(m->blog_addr), e) == -1) {
 		mailer_free(m);
@@ -59,6 +74,7 @@ mailer_free(struct mailer *m)
 			content_message_free(&m->things[i].msg);
 	free(m->things);
 	content_message_free(&m->personal);
+	buf_free(&m->digest);
 	free(m);
 }
 

@@ -59,7 +59,9 @@ struct mailer_stats {
 	size_t sent;
 	size_t deferred;
 	size_t failed;
-	size_t held;       /* not set by the mailer yet: it holds nothing */
+	size_t held;       /* new deliveries queued held by the schedule (too late) */
+	size_t digests;    /* of enqueued: weekly digests */
+	size_t feed_notices; /* of enqueued: "your blog's feed stopped working" */
 };
 
 /* A mailer for one run.  p and st must outlive it.  Rendered templates are
@@ -68,18 +70,113 @@ int mailer_new(const struct programme *p, struct store *st, struct mailer **out,
     struct err *e);
 void mailer_free(struct mailer *m);
 
-/* Queues what is due at now: each released Thing (release_at <= now, each
- * Thing on its own, so an override may hold one back) for each active
- * participant who has not had it, due at its release, or at now for a
- * participant who confirmed after that release.  Idempotent (the store
- * keeps one delivery per participant and Thing), one transaction;
- * stats->enqueued counts the new ones.
+/* Queues what is due at now: each Thing, for each active participant, at
+ * the Thing's due time for that participant.
  *
- * Not done here: pacing.  A participant who joins late is queued every
- * Thing released so far, all due at once; spreading them out is left to a
- * later change of this function.  Only Things are scheduled: the other
- * kinds are queued by whoever decides on them (the inbox). */
+ * Due times.  "Joined" is when the participant last became active (their
+ * confirmation, or their return after leaving or a suspension).
+ *   - Cohort mode: a Thing released (release_at, [schedule] overrides
+ *     included) at or after they joined is due at its release.  The Things
+ *     released before they joined and not queued for them by then (the
+ *     back catalogue) are due one every cfg.catch_up_days days from joining,
+ *     in Thing order: the first when they join, the next catch_up_days
+ *     later, and so on (catch_up_days 0: all when they join); each is so
+ *     after its own release.  Things released after joining go at their
+ *     release, so one may overtake the end of a slow catch-up.
+ *   - Self-paced mode: Thing N is due at confirmed_at + (N - 1) *
+ *     interval_days ([schedule] overrides do not apply); Things that fell
+ *     due while they were away are a back catalogue, paced as above.
+ * Days are calendar days in local time (09:00 stays 09:00 across DST).
+ *
+ * A Thing is queued by the first run at or after its due time, never ahead,
+ * with due_at = that due time.  If that run is more than
+ * cfg.max_lateness_hours after the due time (runs stopped: downtime), the
+ * delivery is queued held (DS_HELD: never sent until released with
+ * store_delivery_release_held) unless cfg.send_late; lateness is always
+ * measured from the participant's own due time, so a back-catalogue Thing
+ * queued when they join is not late.  A Thing that gets held deliveries
+ * while none of its deliveries was held yet also gets one DK_HELD_NOTICE
+ * per organiser (key "N-ID", ID the first delivery held), due now; later
+ * runs add to the same hold without telling again, until the organisers
+ * release it.  Every run that holds something logs a warning.
+ * max_lateness_hours <= 0 (a programme built by hand; the config's minimum
+ * is 1) holds nothing.  Deliveries already queued are never held here:
+ * one that is late because sending failed is the retry policy's.
+ *
+ * Idempotent: a delivery once made is never moved, remade or duplicated
+ * (one per participant and Thing), and due times depend only on the config,
+ * the participant and what was queued for them before they joined.  A
+ * config change (dates, interval_days, catch_up_days, mode) therefore
+ * changes only what is not queued yet, computed anew; if that puts a due
+ * time more than max_lateness_hours in the past, it is held and the
+ * organisers are told, as after downtime.
+ *
+ * One transaction.  stats->enqueued counts the new queued deliveries
+ * (notices included), stats->held the new held ones.  Only Things and
+ * notices are scheduled: the other kinds are queued by whoever decides on
+ * them (the inbox). */
 int mailer_schedule(struct mailer *m, int64_t now, struct mailer_stats *stats,
+    struct err *e);
+
+/* What the schedule has yet to queue for one Thing. */
+struct mailer_pending {
+	int64_t waiting;   /* active participants who will get it but have not been
+	                      queued it (due later, or due and the next run queues it) */
+	int64_t next_at;   /* the earliest of their due times; 0 when waiting is 0 */
+};
+
+/* Fills out[0 .. nthings-1] for Things 1..nthings by the rules of
+ * mailer_schedule, with the config as it is now; changes nothing. */
+int mailer_schedule_pending(struct mailer *m, struct mailer_pending *out, struct err *e);
+
+/* --- the weekly digest and feed notices (digest.c) ---------------------
+ *
+ * Once a week, at cfg.digest_weekday / digest_hour local time (from the
+ * programme's start on), each active participant with something to read
+ * gets one digest (kind DK_DIGEST, key = the ISO week "2027-W03") of the
+ * blog posts first seen since the previous digest, other than their own:
+ * grouped by Thing, each with its title (linked when http/https), author,
+ * blog name and excerpt.  The window of an edition is fixed when it is
+ * made (store: digest editions) and starts where the previous one ended:
+ * after downtime one digest covers everything since the last, never a
+ * post twice; a rerun in the same week makes nothing.  No posts by others:
+ * no digest.  Bodies are built when each delivery is composed. */
+
+/* The digest time of the week that now is in: the latest configured day
+ * and hour at or before now (local time), and that day's ISO week ("%G-W%V",
+ * n >= 9 bytes; week may be NULL).  0, or -1 if the local time cannot be
+ * worked out. */
+int mailer_digest_moment(const struct programme_config *c, int64_t now, int64_t *moment,
+    char *week, size_t n);
+
+/* 1 if this week's digest is due and not made yet (enabled, its day and
+ * hour have come and are not before the programme's start), else 0; -1 on
+ * a store error.  *moment gets this week's digest time either way. */
+int mailer_digest_due(struct mailer *m, int64_t now, int64_t *moment, struct err *e);
+
+/* Makes this week's edition when due, queueing its deliveries, all in one
+ * transaction (due now); stats->digests and enqueued count them.  Call it
+ * after fetching the feeds, holding the run lock. */
+int mailer_schedule_digest(struct mailer *m, int64_t now, struct mailer_stats *stats,
+    struct err *e);
+
+/* Composes the digest participant p would get next (p need not be in the
+ * store: a sample with id 0 sees every post), over the posts first seen
+ * from the end of the last edition until now: raw gets the message, *text
+ * and *html its parts (valid until the next call on m), week (n bytes) the
+ * edition's ISO week.  Nothing is queued or recorded.  0 composed; 1
+ * nothing new for p, so no digest would go out; -1 error. */
+int mailer_preview_digest(struct mailer *m, const struct participant *p, int64_t now,
+    struct buf *raw, const char **text, const char **html, char *week, size_t n,
+    struct err *e);
+
+/* Queues one DK_FEED_BROKEN message (key "<feed id>-<last_ok_at>") to the
+ * owner of each feed that failed cfg.feeds_failures_notice times in a row
+ * or is gone (store_feed_each_broken), and marks it told, in one
+ * transaction: one message per breakage, however many runs see it (a
+ * success in between resets it).  The message's advice follows the
+ * failure (feeds_problem_of).  stats->feed_notices and enqueued count them. */
+int mailer_schedule_feed_notices(struct mailer *m, int64_t now, struct mailer_stats *stats,
     struct err *e);
 
 /* Sends every queued delivery due at now, until none is left.  Call it

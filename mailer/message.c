@@ -3,10 +3,12 @@
  * which variables, which header fields.  The rendering is content/'s, the
  * bytes are compose.c's; this file only decides.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "../feeds/feeds.h"
 #include "compose.h"
 #include "internal.h"
 
@@ -19,7 +21,7 @@
 static const struct kind_policy {
 	const char *kind;
 	int bulk;             /* a Thing: Precedence bulk, auto-generated */
-	int forward;          /* to an organiser about someone's mail: Reply-To */
+	int forward;          /* to an organiser (about someone's mail: Reply-To) */
 	int unsubscribe;      /* carries List-Unsubscribe */
 	int per_recipient;    /* the template needs recipient values at prepare
 	                       * time (a section on them): rendered each time */
@@ -34,6 +36,9 @@ static const struct kind_policy {
 	{ DK_UNSUB_CONFIRM, 0, 0, 0, 0 }, /* its own link does it */
 	{ DK_GOODBYE, 0, 0, 0, 0 },       /* already gone */
 	{ DK_BLOG_ACK, 0, 0, 1, 1 },      /* {{#feed_url}}: rare, once each */
+	{ DK_HELD_NOTICE, 0, 1, 0, 0 },   /* about a held Thing */
+	{ DK_DIGEST, 1, 0, 1, 1 },        /* a body of its own for each */
+	{ DK_FEED_BROKEN, 0, 0, 1, 1 },   /* {{#problem_...}} */
 	{ DK_OVERSIZE, 0, 0, 0, 0 },      /* often to a non-participant */
 	{ DK_FAILED_NOTICE, 0, 1, 0, 0 },
 	{ DK_TICKET_REMINDER, 0, 1, 0, 0 },
@@ -44,7 +49,7 @@ static const struct kind_policy {
  * content_prepare) and the recipient's (content_personalise), with the
  * storage their values point into. */
 struct vars {
-	struct tvar stat[24], pers[16];
+	struct tvar stat[32], pers[24];
 	size_t nstat, npers;
 	char name[STORE_NAME_MAX + 1];
 	char unsub_addr[ADDR_MAX + 1], unsub_mailto[ADDR_MAX + 8];
@@ -53,6 +58,10 @@ struct vars {
 	char number[NUM_MAX], done[NUM_MAX], total[NUM_MAX], start[64];
 	char from[STORE_NAME_MAX + ADDR_MAX + 8];
 	char help_mailto[ADDR_MAX + 8];
+	char command[2][PATH_MAX + 64];  /* things -c CONFIG release N, ... status */
+	char since[64];
+	char week[STORE_WEEK_MAX + 1];
+	struct feed feed;                 /* feed-broken: the feed */
 	char ticket[NUM_MAX], waiting[32], limit[32], where[WHERE_MAX];
 };
 
@@ -158,6 +167,118 @@ key_address(struct mailer *m, const struct delivery *d, const char *what, struct
 	return 0;
 }
 
+/* A digest: its body is built now, for this recipient alone. */
+static int
+digest_vars(struct mailer *m, const struct delivery *d, const struct participant *p,
+    struct vars *v, struct err *e)
+{
+	struct digest_edition ed;
+
+	if (digest_edition_of(m, d, &ed, e) == -1 ||
+	    digest_compose_body(m, &ed, p ? p->id : 0, NULL, e) == -1)
+		return -1;
+	snprintf(v->week, sizeof(v->week), "%s", ed.week);
+	add(v->stat, &v->nstat, "digest_body", buf_str(&m->digest), 1);
+	STAT("week", v->week);
+	return 0;
+}
+
+/* A feed that stopped working: what we saw, and a flag per kind of
+ * problem for the template's advice. */
+static int
+feed_broken_vars(struct mailer *m, const struct delivery *d, const struct participant *p,
+    struct vars *v, struct err *e)
+{
+	static const struct {
+		const char *var;
+		enum feeds_problem problem;
+	} flags[] = {
+		{ "problem_gone", FP_GONE }, { "problem_private", FP_PRIVATE },
+		{ "problem_missing", FP_MISSING }, { "problem_web_page", FP_WEB_PAGE },
+		{ "problem_not_a_feed", FP_NOT_A_FEED }, { "problem_unreachable", FP_UNREACHABLE },
+		{ "problem_other", FP_OTHER },
+	};
+	int problem;
+
+	if (notice_feed_of(m, d, &v->feed, &problem, e) == -1)
+		return -1;
+	if (problem == FP_NONE)
+		problem = FP_OTHER; /* fixed since it was queued: the advice still fits */
+	snprintf(v->number, sizeof(v->number), "%d", v->feed.failures);
+	if (v->feed.last_ok_at > 0)
+		date_text(v->since, sizeof(v->since), v->feed.last_ok_at);
+	PERS("blog_url", p && p->blog_url[0] ? p->blog_url : v->feed.url);
+	PERS("blog_address", m->blog_addr);
+	PERS("feed_url", v->feed.url);
+	PERS("error", v->feed.last_error);
+	PERS("failures", v->number);
+	PERS("last_ok", v->since);
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		PERS(flags[i].var, (int)flags[i].problem == problem ? "yes" : "");
+	return 0;
+}
+
+/* path as one shell word: as is when it is plain, else in single quotes
+ * (a quote in it as '\'').  -1 if it does not fit. */
+static int
+shell_word(const char *path, char *out, size_t n)
+{
+	size_t o = 0;
+
+	if (path[strspn(path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789/._+-,:@=%")] == '\0')
+		return (size_t)snprintf(out, n, "%s", path) < n ? 0 : -1;
+	if (o + 1 < n)
+		out[o++] = '\'';
+	for (; *path && o + 5 < n; path++) {
+		if (*path == '\'') {
+			memcpy(out + o, "'\\''", 4);
+			o += 4;
+		} else {
+			out[o++] = *path;
+		}
+	}
+	if (*path != '\0' || o + 2 > n)
+		return -1;
+	out[o++] = '\'';
+	out[o] = '\0';
+	return 0;
+}
+
+/* A late-notice: Thing N (key "N-ID") is held; how many are now, and the
+ * commands that show and release them. */
+static int
+held_notice_vars(struct mailer *m, const struct delivery *d, struct vars *v, struct err *e)
+{
+	const struct thing *t = NULL;
+	char n[NUM_MAX], conf[PATH_MAX + 16];
+	int64_t number, held;
+
+	snprintf(n, sizeof(n), "%.*s", (int)strcspn(d->key, "-"), d->key);
+	if (str_to_int64(n, 1, 10000, &number) == 0)
+		t = programme_thing(m->p, (int)number);
+	if (t == NULL)
+		return err_set(e, "delivery %lld: no Thing '%.20s' in the programme", (long long)d->id,
+		    d->key);
+	if (store_delivery_count_key(m->st, DK_THING, n, DS_HELD, &held, e) == -1)
+		return -1;
+	snprintf(v->number, sizeof(v->number), "%d", t->number);
+	snprintf(v->done, sizeof(v->done), "%lld", (long long)held);
+	snprintf(v->total, sizeof(v->total), "%d", m->p->cfg.max_lateness_hours);
+	/* without its config (a hand-built programme) the command finds ./things.conf */
+	if (m->p->cfg.path == NULL || shell_word(m->p->cfg.path, conf, sizeof(conf)) == -1)
+		snprintf(conf, sizeof(conf), "things.conf");
+	snprintf(v->command[0], sizeof(v->command[0]), "things -c %s release %d", conf, t->number);
+	snprintf(v->command[1], sizeof(v->command[1]), "things -c %s status", conf);
+	STAT("late_hours", v->total);
+	PERS("thing_number", v->number);
+	PERS("thing_title", t->title);
+	PERS("held", v->done);
+	PERS("release_command", v->command[0]);
+	PERS("status_command", v->command[1]);
+	return 0;
+}
+
 /* What the organisers' notices add to a forward: the ticket of a help
  * request and how long it has waited, where a failed message was put. */
 static int
@@ -197,7 +318,7 @@ forward_vars(struct mailer *m, const struct delivery *d, const struct inbound *i
  * (NULL if none). */
 static int
 kind_vars(struct mailer *m, const struct delivery *d, const struct participant *p,
-    const struct kind_policy *k, const struct inbound *in, struct vars *v, struct err *e)
+    const struct inbound *in, struct vars *v, struct err *e)
 {
 	const char *kind = d->kind;
 	const struct thing *t;
@@ -239,7 +360,8 @@ kind_vars(struct mailer *m, const struct delivery *d, const struct participant *
 		PERS("done", v->done);
 	} else if (strcmp(kind, DK_HELP_ACK) == 0) {
 		PERS("subject", in ? in->subject : "");
-	} else if (k->forward) {
+	} else if (strcmp(kind, DK_HELP_FORWARD) == 0 || strcmp(kind, DK_UNKNOWN_FORWARD) == 0 ||
+	    strcmp(kind, DK_FAILED_NOTICE) == 0 || strcmp(kind, DK_TICKET_REMINDER) == 0) {
 		snprintf(v->number, sizeof(v->number), "%d", in ? in->thing : 0);
 		if (in && in->thing == 0)
 			v->number[0] = '\0';
@@ -249,9 +371,6 @@ kind_vars(struct mailer *m, const struct delivery *d, const struct participant *
 		PERS("thing_number", v->number);
 		PERS("reason", in && in->detail && in->detail[0] ? in->detail : in ? in->intent : "");
 		return forward_vars(m, d, in, v, e);
-	} else if (strcmp(kind, DK_BLOG_ACK) == 0) {
-		PERS("blog_url", p ? p->blog_url : "");
-		PERS("feed_url", p ? p->feed_url : "");
 	} else if (strcmp(kind, DK_OVERSIZE) == 0) {
 		int kib = m->p->cfg.inbox_max_kib > 0 ? m->p->cfg.inbox_max_kib : 10 * 1024;
 
@@ -263,6 +382,15 @@ kind_vars(struct mailer *m, const struct delivery *d, const struct participant *
 	} else if (strcmp(kind, DK_COMMAND_ANSWER) == 0) {
 		PERS("subject", in ? in->subject : "");
 		PERS("result", in ? in->detail : "");
+	} else if (strcmp(kind, DK_HELD_NOTICE) == 0) {
+		return held_notice_vars(m, d, v, e);
+	} else if (strcmp(kind, DK_BLOG_ACK) == 0) {
+		PERS("blog_url", p ? p->blog_url : "");
+		PERS("feed_url", p ? p->feed_url : "");
+	} else if (strcmp(kind, DK_DIGEST) == 0) {
+		return digest_vars(m, d, p, v, e);
+	} else if (strcmp(kind, DK_FEED_BROKEN) == 0) {
+		return feed_broken_vars(m, d, p, v, e);
 	}
 	return 0;
 }
@@ -358,7 +486,7 @@ build(struct mailer *m, const struct delivery *d, const struct participant *p,
 		return err_set(e, "delivery %lld: unknown kind '%s'", (long long)d->id, d->kind);
 	if (k->forward && (origin = forward_origin(m, in, &about, &v, e)) == -1)
 		return -1;
-	if (common_vars(m, d, p, k, &v, e) == -1 || kind_vars(m, d, p, k, in, &v, e) == -1)
+	if (common_vars(m, d, p, k, &v, e) == -1 || kind_vars(m, d, p, in, &v, e) == -1)
 		return -1;
 	if (render(m, d, k, ki, &v, e) == -1)
 		return err_prefix(e, "delivery %lld (%s)", (long long)d->id, d->kind);

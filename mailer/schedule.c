@@ -1,68 +1,271 @@
 /*
- * schedule.c - what is due: every released Thing, for every active
- * participant.  The store's uniqueness on (recipient, kind, key) makes
- * this idempotent, so each run simply enqueues everything released and
- * the store drops what is already there.
+ * schedule.c - which Thing is due to whom, and when (the rules are at
+ * mailer_schedule in mailer.h).  A due time is computed, never stored
+ * ahead: a Thing is queued by the first run at or after its due time, so
+ * that a run after downtime sees how late it is and can hold it.  The
+ * computation depends only on the programme, the participant and what the
+ * store held before they joined, so every run finds the same times and a
+ * rerun queues nothing twice (the store keeps one delivery per participant
+ * and Thing besides).
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include "internal.h"
+
+#define HOUR 3600
+
+/* Per Thing, what this run held. */
+struct hold {
+	size_t n;            /* deliveries of it this run held */
+	int64_t first;       /* the first of them */
+	int episode;         /* none was held before this run: the organisers are told */
+};
 
 struct schedule_ctx {
 	struct mailer *m;
 	int64_t now;
 	struct mailer_stats *stats;
+	struct mailer_pending *pending; /* counting what is left (status), or NULL */
+	int64_t *created;    /* per Thing, for the participant at hand: when it was
+	                        queued for them, 0 if not yet */
+	int64_t *due;        /* per Thing: when it is due to them */
+	struct hold *holds;  /* per Thing */
 	struct err *e;
 };
 
+/* t plus days calendar days in local time, at the same time of day (as
+ * content/ computes the cohort's releases, so that DST does not shift
+ * 09:00 to 10:00). */
+static int64_t
+add_days(int64_t t, int64_t days)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (days == 0 || localtime_r(&tt, &tm) == NULL)
+		return t + days * 24 * HOUR;
+	tm.tm_mday += (int)days;
+	tm.tm_isdst = -1;
+	tt = mktime(&tm);
+	return tt == (time_t)-1 ? t + days * 24 * HOUR : (int64_t)tt;
+}
+
+/* The due time of each Thing for participant pt into due[], from when
+ * each was queued for them (created[], 0: not yet); mailer.h has the
+ * rules.  "Joined" is when they last became active: their confirmation,
+ * or their return. */
+static void
+due_times(const struct programme *p, const struct participant *pt, const int64_t *created,
+    int64_t *due)
+{
+	const struct programme_config *c = &p->cfg;
+	int64_t joined = pt->status_at > pt->confirmed_at ? pt->status_at : pt->confirmed_at;
+	int64_t clock;
+	int64_t k = 0;
+
+	if (joined == 0)
+		joined = pt->created_at;
+	clock = pt->confirmed_at > 0 ? pt->confirmed_at : joined;
+	for (size_t i = 0; i < p->nthings; i++) {
+		int64_t natural = c->self_paced ? add_days(clock, (int64_t)i * c->interval_days) :
+		    p->things[i].release_at;
+
+		/* out before they joined and not theirs by then: the back
+		 * catalogue, one every catch_up_days from joining (so each is
+		 * after its own release, which came before joining) */
+		if (natural < joined && (created[i] == 0 || created[i] >= joined))
+			due[i] = add_days(joined, k++ * c->catch_up_days);
+		else
+			due[i] = natural;
+	}
+}
+
+/* A Thing due this long ago waits for the organisers (max_lateness_hours
+ * 0, possible only in a programme built by hand, holds nothing). */
 static int
-enqueue_released(void *arg, const struct participant *p)
+too_late(const struct programme_config *c, int64_t due, int64_t now)
+{
+	return !c->send_late && c->max_lateness_hours > 0 &&
+	    now - due > (int64_t)c->max_lateness_hours * HOUR;
+}
+
+static int
+queue_thing(struct schedule_ctx *c, const struct participant *pt, size_t i)
+{
+	const struct thing *t = &c->m->p->things[i];
+	struct hold *h = &c->holds[i];
+	struct delivery_request r = { 0 };
+	char key[24];
+	int64_t id, before;
+	int rc;
+
+	snprintf(key, sizeof(key), "%d", t->number);
+	r.participant_id = pt->id;
+	r.recipient = pt->address;
+	r.kind = DK_THING;
+	r.key = key;
+	r.due_at = c->due[i];
+	r.msgid_domain = mailer_domain(c->m);
+	r.state = too_late(&c->m->p->cfg, c->due[i], c->now) ? DS_HELD : DS_QUEUED;
+	/* The organisers have been told already if a delivery of this Thing
+	 * held by an earlier run is still held. */
+	if (r.state == DS_HELD && h->n == 0) {
+		if (store_delivery_count_key(c->m->st, DK_THING, key, DS_HELD, &before, c->e) == -1)
+			return -1;
+		h->episode = before == 0;
+	}
+	rc = store_delivery_enqueue(c->m->st, &r, c->now, &id, c->e);
+	if (rc != 0)
+		return rc == -1 ? -1 : 0;
+	if (r.state == DS_QUEUED) {
+		c->stats->enqueued++;
+		return 0;
+	}
+	if (h->n++ == 0)
+		h->first = id;
+	c->stats->held++;
+	return 0;
+}
+
+static int
+schedule_participant(void *arg, const struct participant *pt)
 {
 	struct schedule_ctx *c = arg;
+	const struct programme *p = c->m->p;
 
-	for (size_t i = 0; i < c->m->p->nthings; i++) {
-		const struct thing *t = &c->m->p->things[i];
-		struct delivery_request r = { 0 };
-		char key[24];
-		int64_t id;
-		int rc;
-
-		/* each on its own: an override may hold back Thing 4 after 5 */
-		if (t->release_at > c->now)
+	if (store_thing_deliveries(c->m->st, pt->id, (int)p->nthings, c->created, c->e) == -1)
+		return -1;
+	due_times(p, pt, c->created, c->due);
+	for (size_t i = 0; i < p->nthings; i++) {
+		if (c->created[i] != 0)
 			continue;
-		snprintf(key, sizeof(key), "%d", t->number);
-		r.participant_id = p->id;
-		r.recipient = p->address;
-		r.kind = DK_THING;
-		r.key = key;
-		/* someone who joined after a release gets that Thing now */
-		r.due_at = p->confirmed_at > t->release_at ? c->now : t->release_at;
-		r.msgid_domain = mailer_domain(c->m);
-		rc = store_delivery_enqueue(c->m->st, &r, c->now, &id, c->e);
-		if (rc == -1)
+		if (c->pending != NULL) {
+			struct mailer_pending *w = &c->pending[i];
+
+			if (w->waiting++ == 0 || c->due[i] < w->next_at)
+				w->next_at = c->due[i];
+		} else if (c->due[i] <= c->now && queue_thing(c, pt, i) == -1) {
 			return -1;
-		if (rc == 0)
-			c->stats->enqueued++;
+		}
 	}
 	return 0;
+}
+
+/* One notice per organiser for each Thing whose holds began in this run. */
+static int
+tell_organisers(struct schedule_ctx *c)
+{
+	const struct programme *p = c->m->p;
+
+	for (size_t i = 0; i < p->nthings; i++) {
+		const struct hold *h = &c->holds[i];
+		char key[48];
+
+		if (h->n == 0 || !h->episode)
+			continue;
+		snprintf(key, sizeof(key), "%d-%lld", p->things[i].number, (long long)h->first);
+		for (size_t o = 0; o < p->cfg.norganisers; o++) {
+			struct delivery_request r = { 0 };
+			int64_t id;
+			int rc;
+
+			r.recipient = p->cfg.organisers[o];
+			r.kind = DK_HELD_NOTICE;
+			r.key = key;
+			r.due_at = c->now;
+			r.msgid_domain = mailer_domain(c->m);
+			if ((rc = store_delivery_enqueue(c->m->st, &r, c->now, &id, c->e)) == -1)
+				return -1;
+			if (rc == 0)
+				c->stats->enqueued++;
+		}
+	}
+	return 0;
+}
+
+/* Said on every run that holds something: cron mails it to whoever runs it. */
+static void
+warn_held(const struct schedule_ctx *c)
+{
+	const struct programme *p = c->m->p;
+
+	for (size_t i = 0; i < p->nthings; i++)
+		if (c->holds[i].n > 0)
+			log_msg(LV_WARN, "Thing %d: %zu %s held: due more than %d hours before this "
+			    "run; `things release %d` sends %s", p->things[i].number, c->holds[i].n,
+			    c->holds[i].n == 1 ? "delivery" : "deliveries", p->cfg.max_lateness_hours,
+			    p->things[i].number, c->holds[i].n == 1 ? "it" : "them");
+}
+
+/* Runs the schedule over every active participant: queueing what is due
+ * (c->pending NULL, in the caller's transaction) or counting what is left
+ * to queue.  c->m, now, stats, pending and e are set; the rest is here. */
+static int
+walk(struct schedule_ctx *c)
+{
+	size_t n = c->m->p->nthings;
+	int rc = -1;
+
+	c->created = calloc(n, sizeof(*c->created));
+	c->due = calloc(n, sizeof(*c->due));
+	c->holds = calloc(n, sizeof(*c->holds));
+	if (c->created == NULL || c->due == NULL || c->holds == NULL) {
+		err_set(c->e, "out of memory");
+		goto out;
+	}
+	if (store_participant_each(c->m->st, PS_ACTIVE, schedule_participant, c, c->e) != 0)
+		goto out;
+	if (c->pending == NULL && tell_organisers(c) == -1)
+		goto out;
+	rc = 0;
+out:
+	free(c->created);
+	free(c->due);
+	c->created = c->due = NULL;
+	return rc;
 }
 
 int
 mailer_schedule(struct mailer *m, int64_t now, struct mailer_stats *stats, struct err *e)
 {
-	struct schedule_ctx c = { m, now, stats, e };
-	size_t before = stats->enqueued, released = 0;
+	struct schedule_ctx c = { .m = m, .now = now, .stats = stats, .e = e };
+	struct mailer_stats before = *stats;
+	size_t released = 0;
+	int rc;
 
 	for (size_t i = 0; i < m->p->nthings; i++)
 		released += m->p->things[i].release_at <= now;
-	if (released == 0)
+	/* in a cohort, nobody has anything due before Thing 1 is out */
+	if (m->p->nthings == 0 || (!m->p->cfg.self_paced && released == 0))
 		return 0;
 	if (store_begin(m->st, e) == -1)
 		return -1;
-	if (store_participant_each(m->st, PS_ACTIVE, enqueue_released, &c, e) != 0) {
+	if ((rc = walk(&c)) == 0)
+		rc = store_commit(m->st, e);
+	else
 		store_rollback(m->st);
-		stats->enqueued = before;
-		return -1;
-	}
-	return store_commit(m->st, e);
+	if (rc == 0)
+		warn_held(&c);
+	else
+		*stats = before;
+	free(c.holds);
+	return rc;
+}
+
+int
+mailer_schedule_pending(struct mailer *m, struct mailer_pending *out, struct err *e)
+{
+	struct mailer_stats unused = { 0 };
+	struct schedule_ctx c = { .m = m, .stats = &unused, .pending = out, .e = e };
+	int rc;
+
+	for (size_t i = 0; i < m->p->nthings; i++)
+		out[i] = (struct mailer_pending){ 0, 0 };
+	if (m->p->nthings == 0)
+		return 0;
+	rc = walk(&c);
+	free(c.holds);
+	return rc;
 }

@@ -61,6 +61,9 @@ valid_request(const struct delivery_request *r, struct err *e)
 	if (r->msgid_domain == NULL || r->msgid_domain[0] == '\0' ||
 	    str_has_ctl(r->msgid_domain, 0) || strlen(r->msgid_domain) > 200)
 		return err_set(e, "store: delivery without a Message-ID domain");
+	if (r->state != DS_QUEUED && r->state != DS_HELD)
+		return err_set(e, "store: a delivery starts queued or held, not %s",
+		    delivery_state_name(r->state));
 	return 0;
 }
 
@@ -70,7 +73,7 @@ store_delivery_enqueue(struct store *st, const struct delivery_request *r, int64
 {
 	static const char ins[] =
 	    "INSERT INTO deliveries (participant_id, recipient, kind, key, message_id,"
-	    " inbound_id, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+	    " inbound_id, due_at, created_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	    " ON CONFLICT (recipient, kind, key) DO NOTHING RETURNING id";
 	static const char sel[] =
 	    "SELECT id FROM deliveries WHERE recipient = ? AND kind = ? AND key = ?";
@@ -95,6 +98,7 @@ store_delivery_enqueue(struct store *st, const struct delivery_request *r, int64
 		sqlite3_bind_int64(s, 6, r->inbound_id);
 	sqlite3_bind_int64(s, 7, r->due_at);
 	sqlite3_bind_int64(s, 8, now);
+	store_bind_text(s, 9, delivery_state_name(r->state));
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		if (id)
@@ -287,19 +291,5 @@ store_delivery_find(struct store *st, const char *recipient, const char *kind, c
 int
 store_delivery_count(struct store *st, const char *kind, int state, int64_t *n, struct err *e)
 {
-	static const char sql[] = "SELECT count(*) FROM deliveries"
-	    " WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR state = ?2)";
-	sqlite3_stmt *s = store_stmt(st, sql, e);
-
-	if (s == NULL)
-		return -1;
-	store_bind_text(s, 1, kind);
-	store_bind_text(s, 2, state < 0 ? NULL : delivery_state_name(state));
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return store_db_err(st, e, "count deliveries");
-	}
-	*n = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return 0;
+	return store_delivery_count_key(st, kind, NULL, state, n, e);
 }

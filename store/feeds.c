@@ -24,7 +24,7 @@ feed_status_from_name(const char *name)
 
 #define FEED_COLUMNS \
 	"id, participant_id, url, etag, last_modified, status, failures, last_error, " \
-	"last_ok_at, last_fetch_at, told_at, created_at"
+	"last_ok_at, last_fetch_at, told_at, created_at, title"
 
 static void
 read_feed(sqlite3_stmt *s, struct feed *f)
@@ -44,6 +44,7 @@ read_feed(sqlite3_stmt *s, struct feed *f)
 	f->last_fetch_at = sqlite3_column_int64(s, 9);
 	f->told_at = sqlite3_column_int64(s, 10);
 	f->created_at = sqlite3_column_int64(s, 11);
+	store_col_copy(s, 12, f->title, sizeof(f->title));
 }
 
 /* Steps a lookup whose parameters are bound: 0 found, 1 not found. */
@@ -274,6 +275,21 @@ store_feed_mark_told(struct store *st, int64_t id, int64_t now, struct err *e)
 	return update_feed(st, s, e, "mark feed told");
 }
 
+int
+store_feed_set_title(struct store *st, int64_t id, const char *title, struct err *e)
+{
+	static const char sql[] = "UPDATE feeds SET title = ? WHERE id = ?";
+	char clipped[STORE_TITLE_MAX + 1];
+	sqlite3_stmt *s = store_stmt(st, sql, e);
+
+	if (s == NULL)
+		return -1;
+	store_clip_utf8(title ? title : "", clipped, sizeof(clipped));
+	store_bind_text(s, 1, clipped);
+	sqlite3_bind_int64(s, 2, id);
+	return update_feed(st, s, e, "set feed title");
+}
+
 /* Runs an uncached query (fn may call back into the store) whose only
  * parameter, if any, is the integer arg. */
 static int
@@ -306,7 +322,7 @@ store_feed_each_broken(struct store *st, int min_failures, feed_fn fn, void *arg
 	/* "Current": the participant still names this URL as blog or feed. */
 	static const char sql[] = "SELECT f.id, f.participant_id, f.url, f.etag,"
 	    " f.last_modified, f.status, f.failures, f.last_error, f.last_ok_at,"
-	    " f.last_fetch_at, f.told_at, f.created_at"
+	    " f.last_fetch_at, f.told_at, f.created_at, f.title"
 	    " FROM feeds f JOIN participants p ON p.id = f.participant_id"
 	    " WHERE f.told_at = 0 AND p.status = 'active'"
 	    " AND (p.feed_url = f.url OR (p.feed_url = '' AND p.blog_url = f.url))"

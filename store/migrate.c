@@ -108,7 +108,30 @@ static const char *const migrations[] = {
 	"  UNIQUE (feed_id, entry_key)"
 	");"
 	"CREATE INDEX posts_digest ON posts (first_seen_at) WHERE for_digest = 1;",
-	/* 3: help requests as tickets, open until an organiser answers or
+	/* 3: the weekly digest (mailer/digest.c) and feed rounds (cli/run.c).
+	 * A digest edition fixes, once per ISO week, the window of posts its
+	 * deliveries show; each window starts where the previous one ended.
+	 * A feed's title is the blog's name in the digest. */
+	"ALTER TABLE feeds ADD COLUMN title TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE digests ("
+	"  week TEXT PRIMARY KEY,"
+	"  window_from INTEGER NOT NULL,"
+	"  window_to INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  recipients INTEGER NOT NULL DEFAULT 0,"
+	"  posts INTEGER NOT NULL DEFAULT 0,"
+	"  CHECK (window_from <= window_to)"
+	");"
+	"CREATE TABLE feed_rounds ("
+	"  id INTEGER PRIMARY KEY,"
+	"  started_at INTEGER NOT NULL,"
+	"  finished_at INTEGER NOT NULL,"
+	"  feeds INTEGER NOT NULL DEFAULT 0,"
+	"  not_modified INTEGER NOT NULL DEFAULT 0,"
+	"  failed INTEGER NOT NULL DEFAULT 0,"
+	"  new_posts INTEGER NOT NULL DEFAULT 0"
+	");",
+	/* 4: help requests as tickets, open until an organiser answers or
 	 * closes them (inbox/); reminders counted per ticket. */
 	"CREATE TABLE tickets ("
 	"  id INTEGER PRIMARY KEY,"

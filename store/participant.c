@@ -24,7 +24,7 @@ status_from_name(const char *name)
 
 #define PARTICIPANT_COLUMNS \
 	"id, address, name, status, token, confirm_token, blog_url, feed_url, " \
-	"created_at, confirmed_at, bounce_score"
+	"created_at, confirmed_at, bounce_score, status_at"
 
 static void
 read_participant(sqlite3_stmt *s, struct participant *p)
@@ -45,6 +45,7 @@ read_participant(sqlite3_stmt *s, struct participant *p)
 	p->created_at = sqlite3_column_int64(s, 8);
 	p->confirmed_at = sqlite3_column_int64(s, 9);
 	p->bounce_score = sqlite3_column_double(s, 10);
+	p->status_at = sqlite3_column_int64(s, 11);
 }
 
 /* Runs a lookup statement whose first parameter is already bound. */

@@ -79,6 +79,8 @@ struct participant {
 	char feed_url[STORE_URL_MAX + 1];    /* "" if none found yet */
 	int64_t created_at;
 	int64_t confirmed_at;                /* 0 unless active at some point */
+	int64_t status_at;                   /* when the status last changed (for an
+	                                        active one: when they last became active) */
 	double bounce_score;
 };
 
@@ -137,6 +139,10 @@ int store_participant_count(struct store *st, int status, int64_t *n, struct err
 #define DK_UNSUB_CONFIRM "unsubscribe-confirm" /* key: token */
 #define DK_GOODBYE "goodbye"             /* unsubscribed; key: inbound id */
 #define DK_BLOG_ACK "blog-ack"           /* key: inbound id */
+#define DK_HELD_NOTICE "late-notice"     /* to organisers: Thing N held because it is
+                                            late; key "N-ID", ID the first delivery held */
+#define DK_DIGEST "digest"               /* key: the edition's ISO week, "2027-W03" */
+#define DK_FEED_BROKEN "feed-broken"     /* key: "<feed id>-<its last_ok_at>" */
 #define DK_OVERSIZE "oversize"           /* "too large to read"; key: inbound id */
 #define DK_FAILED_NOTICE "failed-notice" /* to organisers: a message that could not
                                           * be handled (or was too large); key: inbound id */
@@ -164,6 +170,8 @@ struct delivery_request {
 	int64_t due_at;
 	int64_t inbound_id;       /* the message this answers or forwards, or 0 */
 	const char *msgid_domain; /* the domain of the Message-ID to mint */
+	enum delivery_state state; /* initial state: DS_QUEUED (0, the default) or
+	                              DS_HELD (sent only once released) */
 };
 
 struct delivery {
@@ -181,9 +189,11 @@ struct delivery {
 	char last_error[STORE_REASON_MAX + 1];
 };
 
-/* Queues a message.  Unique per (recipient, kind, key): a second enqueue is
- * a no-op that returns 1 (with *id set to the existing row).  The
- * Message-ID is minted here, once, so that a resend carries the same one. */
+/* Queues a message, in r->state (DS_QUEUED or DS_HELD; any other state is
+ * refused).  Unique per (recipient, kind, key): a second enqueue is a no-op
+ * that returns 1 (with *id set to the existing row, whatever its state).
+ * The Message-ID is minted here, once, so that a resend carries the same
+ * one. */
 int store_delivery_enqueue(struct store *st, const struct delivery_request *r, int64_t now,
     int64_t *id, struct err *e);
 
@@ -213,6 +223,23 @@ int store_delivery_find(struct store *st, const char *recipient, const char *kin
 /* Counts deliveries of a kind (NULL: all kinds) in a state (-1: any). */
 int store_delivery_count(struct store *st, const char *kind, int state, int64_t *n,
     struct err *e);
+/* The same, for one key of the kind too (key NULL: any key). */
+int store_delivery_count_key(struct store *st, const char *kind, const char *key, int state,
+    int64_t *n, struct err *e);
+
+/* An organiser's decision: the held deliveries of kind (NULL: every kind)
+ * with key (NULL: every key) become queued, due at now, so that the next
+ * send sends them.  *n: how many.  Only held ones change: releasing twice
+ * releases nothing the second time.  One statement (atomic). */
+int store_delivery_release_held(struct store *st, const char *kind, const char *key,
+    int64_t now, int64_t *n, struct err *e);
+
+/* For the schedule: when each Thing was queued for a participant.
+ * created[n - 1] (n = 1..nthings) gets the created time of the
+ * participant's delivery of Thing n, or 0 when there is none; deliveries
+ * of Things beyond nthings are ignored. */
+int store_thing_deliveries(struct store *st, int64_t participant_id, int nthings,
+    int64_t *created, struct err *e);
 
 /* --- inbound messages -------------------------------------------------- */
 
@@ -290,6 +317,23 @@ struct thing_stats {
 /* Fills stats[0 .. nthings-1] for Things 1..nthings. */
 int store_thing_stats(struct store *st, int nthings, struct thing_stats *stats, struct err *e);
 
+/* The outbox of one Thing at a given time, for `things status`. */
+struct thing_outbox {
+	int thing;
+	int64_t due;       /* queued, due_at <= now */
+	int64_t later;     /* queued, due_at > now */
+	int64_t sending;
+	int64_t sent;
+	int64_t deferred;
+	int64_t failed;
+	int64_t held;
+};
+
+/* Fills out[0 .. nthings-1] for Things 1..nthings as of now (deliveries of
+ * Things no longer in the programme are left out). */
+int store_thing_outbox(struct store *st, int64_t now, int nthings, struct thing_outbox *out,
+    struct err *e);
+
 struct participant_progress {
 	struct participant p;
 	int things_sent;
@@ -327,6 +371,7 @@ struct feed {
 	int64_t last_fetch_at;
 	int64_t told_at;                     /* owner told it is broken; 0: not told */
 	int64_t created_at;
+	char title[STORE_TITLE_MAX + 1];     /* the feed's own title, "" until known */
 };
 
 /* Finds the participant's feed row for url, creating an active one if there
@@ -356,6 +401,9 @@ int store_feed_retire(struct store *st, int64_t id, const char *reason, int64_t 
  * feed): the row keeps its id, posts and keys and takes the new url; the
  * validators are cleared. */
 int store_feed_set_url(struct store *st, int64_t id, const char *url, struct err *e);
+/* Records the feed's own title (the blog's name in digests), clipped to
+ * STORE_TITLE_MAX bytes as one line. */
+int store_feed_set_title(struct store *st, int64_t id, const char *title, struct err *e);
 /* Records that the owner was told the feed is broken (the mailer calls it
  * when it queues the "your feed is broken" mail). */
 int store_feed_mark_told(struct store *st, int64_t id, int64_t now, struct err *e);
@@ -421,6 +469,46 @@ typedef int (*reflection_url_fn)(void *arg, int thing, const char *url);
 int store_reflection_each_url(struct store *st, int64_t participant_id, reflection_url_fn fn,
     void *arg, struct err *e);
 
+/* --- digest editions and feed rounds ----------------------------------- */
+
+#define STORE_WEEK_MAX 16
+
+/* One weekly digest: the window of posts its deliveries (kind DK_DIGEST,
+ * key = week) show.  The mailer makes at most one per ISO week and starts
+ * each window where the previous edition's ended, so no post is in two
+ * digests and none falls between them, whatever runs were missed. */
+struct digest_edition {
+	char week[STORE_WEEK_MAX + 1];   /* ISO 8601 week, "2027-W03" */
+	int64_t window_from;             /* posts first seen in [window_from, window_to) */
+	int64_t window_to;
+	int64_t created_at;
+	int recipients;                  /* deliveries queued for it */
+	int posts;                       /* posts in its window */
+};
+
+/* Records an edition (week: 1..STORE_WEEK_MAX bytes, no control
+ * characters; window_from <= window_to).  0 added, 1 that week has one
+ * already (left as it was). */
+int store_digest_add(struct store *st, const struct digest_edition *d, struct err *e);
+/* 0 found, 1 not found. */
+int store_digest_get(struct store *st, const char *week, struct digest_edition *out,
+    struct err *e);
+/* The edition whose window ends last: 0 found, 1 there is none yet. */
+int store_digest_last(struct store *st, struct digest_edition *out, struct err *e);
+
+/* One round of fetching every feed (feeds_poll), recorded when it ends;
+ * the time of the last one decides when the next is due. */
+struct feed_round {
+	int64_t started_at;
+	int64_t finished_at;
+	int feeds;
+	int not_modified;
+	int failed;
+	int new_posts;
+};
+int store_feed_round_add(struct store *st, const struct feed_round *r, struct err *e);
+/* The round that started last: 0 found, 1 there was none yet. */
+int store_feed_round_last(struct store *st, struct feed_round *out, struct err *e);
 /* --- savepoints -------------------------------------------------------- */
 
 /* Inside a transaction opened with store_begin: marks a point that

@@ -18,10 +18,47 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../../inbox/inbox.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The record's promises (inbox.h), checked on every input. */
+static void
+check_string(const char *s, int one_line)
+{
+	if (s == NULL || !str_valid_utf8(s, strlen(s)) || (one_line && str_has_ctl(s, 0)))
+		__builtin_trap();
+}
+
+static void
+check_record(const struct inbox_message *m, size_t size)
+{
+	const char *const one_line[] = {
+		m->message_id, m->from_addr, m->from_name, m->reply_to, m->to_addrs, m->subject,
+		m->in_reply_to, m->dsn_recipient, m->dsn_original_recipient, m->dsn_action,
+		m->dsn_status,
+	};
+
+	for (size_t i = 0; i < sizeof(one_line) / sizeof(one_line[0]); i++)
+		check_string(one_line[i], 1);
+	check_string(m->text, 0);
+	check_string(m->fresh_text, 0);
+	check_string(m->attachments, 0);
+	if (strlen(m->text) > INBOX_MAX_TEXT || m->nlinks > INBOX_MAX_LINKS ||
+	    m->nreferences > INBOX_MAX_REFS || m->size != size)
+		__builtin_trap();
+	for (size_t i = 0; i < m->nreferences; i++)
+		check_string(m->references[i], 1);
+	for (size_t i = 0; i < m->nlinks; i++) {
+		check_string(m->links[i], 1);
+		if (strncasecmp(m->links[i], "http", 4) != 0 ||
+		    strstr(m->links[i], "://") == NULL || strlen(m->links[i]) > INBOX_MAX_URL ||
+		    strstr(m->fresh_text, m->links[i]) == NULL)
+			__builtin_trap();
+	}
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -38,6 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (inbox_parse((const char *)data, size, &m, &e) == -1)
 		return 0;
+	check_record(&m, size);
 	for (size_t i = 0; i < sizeof(contexts) / sizeof(contexts[0]); i++) {
 		inbox_classify(&m, &contexts[i], &in);
 		/* The url must point into the message's own links. */

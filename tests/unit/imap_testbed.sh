@@ -28,11 +28,12 @@ MAIL_UID=65534
 die() { echo "imap_testbed: $*" >&2; exit 1; }
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
+# Ports below Linux's ephemeral range (32768-) so an outgoing connection
+# cannot be holding one; chosen under mailbed.sh's lock so that two beds
+# starting at once do not pick the same one.
 free_port() {
 	local p i
 	for ((i = 0; i < 50; i++)); do
-		# below Linux's ephemeral range (32768-60999): an outgoing connection
-		# holding the port would make Dovecot's bind fail
 		p=$((20000 + RANDOM % 12000))
 		port_open 127.0.0.1 "$p" || port_open 127.0.0.2 "$p" || { echo "$p"; return 0; }
 	done
@@ -143,15 +144,19 @@ do_start() {
 	printf '%s:{PLAIN}%s:%s:%s::%s::\n' "$USER_NAME" "$USER_PASS" "$MAIL_UID" "$MAIL_UID" \
 	    "$DIR/mail/$USER_NAME" > "$DIR/etc/users"
 	chgrp dovecot "$DIR/etc/users"; chmod 640 "$DIR/etc/users"
+	exec {LOCK}> "${TMPDIR:-/tmp}/mailbed-ports.lock" || die "cannot open the port lock"
+	flock -w 60 "$LOCK" || die "timed out waiting for the port lock"
 	imap_port=$(free_port); imaps_port=$(free_port)
+	while [ "$imaps_port" = "$imap_port" ]; do imaps_port=$(free_port); done
 	gen_conf "$imap_port" "$imaps_port"
-	dovecot -c "$CONF" < /dev/null >> "$DIR/log/start.log" 2>&1 \
+	dovecot -c "$CONF" < /dev/null >> "$DIR/log/start.log" 2>&1 {LOCK}>&- \
 	    || { cat "$DIR/log/start.log" >&2; die "dovecot failed to start"; }
 	for ((i = 0; i < 100; i++)); do
 		port_open 127.0.0.1 "$imap_port" && port_open 127.0.0.3 "$imaps_port" && break
 		sleep 0.05
 	done
 	[ "$i" -lt 100 ] || die "dovecot did not open its ports (see $DIR/log/dovecot.log)"
+	exec {LOCK}>&-
 	# the user's Maildir exists from the start (Dovecot would create it at login)
 	doveadm -c "$CONF" mailbox status -u "$USER_NAME" uidvalidity INBOX >/dev/null
 	cat <<EOF

@@ -144,6 +144,7 @@ test_defaults(void **state)
 	assert_null(p->cfg.organiser_secret);
 	assert_int_equal(p->cfg.feeds_allow_private, 0);
 	assert_int_equal(p->cfg.feeds_parallel, 8);
+	assert_int_equal(p->cfg.feeds_every_hours, 6);
 	assert_int_equal(p->cfg.digest_enabled, 1);
 	assert_int_equal(p->cfg.digest_weekday, 1);
 	assert_int_equal(p->cfg.digest_hour, 8);
@@ -167,6 +168,7 @@ test_operational_keys(void **state)
 	    "organiser_secret = correct-horse-battery\n"
 	    "[feeds]\nallow_private_addresses = yes\nparallel = 16\nper_host = 4\n"
 	    "timeout_seconds = 5\nmax_kib = 100\nfailures_before_notice = 5\n"
+	    "every_hours = 24\n"
 	    "[digest]\nenabled = no\nday = Friday\nhour = 14\n";
 	struct programme *p = NULL;
 	struct diags d;
@@ -196,6 +198,7 @@ test_operational_keys(void **state)
 	assert_int_equal(p->cfg.feeds_timeout_s, 5);
 	assert_int_equal(p->cfg.feeds_max_kib, 100);
 	assert_int_equal(p->cfg.feeds_failures_notice, 5);
+	assert_int_equal(p->cfg.feeds_every_hours, 24);
 	assert_int_equal(p->cfg.digest_enabled, 0);
 	assert_int_equal(p->cfg.digest_weekday, 5);
 	assert_int_equal(p->cfg.digest_hour, 14);
@@ -309,6 +312,7 @@ test_errors_have_lines(void **state)
 		{ 9, "url = imaps://h\n[inbox]\nafter = delete", 11, "after must be move or flag" },
 		{ 9, "url = imaps://h\n[inbox]\norganiser_secret = short", 11, "at least 16" },
 		{ 9, "url = imaps://h\n[feeds]\nper_host = 0", 11, "per_host must be" },
+		{ 9, "url = imaps://h\n[feeds]\nevery_hours = 0", 11, "every_hours must be" },
 		{ 9, "url = imaps://h\n[digest]\nday = someday", 11, "a day of the week" },
 		{ 9, "url = imaps://h\n[digest]\nhour = 24", 11, "hour must be a whole number from 0 to 23" },
 	};

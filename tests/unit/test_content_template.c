@@ -30,6 +30,12 @@ static const struct tvar recipient[] = {
 	{ "week", "7", 0 },
 	{ "things_count", "12", 0 },
 	{ "start_date", "11 January 2027", 0 },
+	{ "held", "30", 0 },
+	{ "late_hours", "72", 0 },
+	{ "release_command", "things -c /srv/things.conf release 3", 0 },
+	{ "status_command", "things -c /srv/things.conf status", 0 },
+	{ "error", "HTTP status 403", 0 },
+	{ "failures", "3", 0 },
 	{ "ticket", "12", 0 },
 	{ "waiting", "3 days", 0 },
 	{ "where", "in the folder \"Failed\" of the programme's mailbox", 0 },
@@ -66,6 +72,15 @@ test_every_default_renders(void **state)
 		{ "feed_url", "", 0 },
 		{ "limit", "10 MB", 0 },
 		{ "digest_body", "- [Ann's post](https://ann.example.org/p)\n", 1 },
+		/* feed-broken: its sections */
+		{ "last_ok", "", 0 },
+		{ "problem_gone", "", 0 },
+		{ "problem_private", "yes", 0 },
+		{ "problem_missing", "", 0 },
+		{ "problem_web_page", "", 0 },
+		{ "problem_not_a_feed", "", 0 },
+		{ "problem_unreachable", "", 0 },
+		{ "problem_other", "", 0 },
 	};
 
 	(void)state;

@@ -408,6 +408,55 @@ test_dates(void **state)
 	}
 }
 
+static int
+keep_feed_title(void *arg, const struct feeds_entry *entry)
+{
+	snprintf(arg, FEEDS_TITLE_MAX + 1, "%s", entry->feed_title);
+	return 0;
+}
+
+/* The feed's own title rides on every entry: the blog's name in digests. */
+static void
+test_feed_titles(void **state)
+{
+	static const struct {
+		const char *file;     /* a fixture, or NULL: doc */
+		const char *doc;
+		const char *want;
+	} titles[] = {
+		{ "rss2.xml", NULL, "Ada's notes" },
+		{ "atom.xml", NULL, "Bo writes" },
+		{ "rss1.rdf", NULL, "Cy" },
+		{ NULL, "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title type=\"html\">"
+		  "&lt;b&gt;Bold&lt;/b&gt; &amp;amp; co&lt;script&gt;x()&lt;/script&gt;</title>"
+		  "<entry><id>1</id><title>t</title></entry></feed>", "Bold & co" },
+		{ NULL, "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>&lt;script&gt;"
+		  "</title><entry><id>1</id><title>t</title></entry></feed>", "<script>" },
+		{ NULL, "<rss version=\"2.0\"><channel><item><guid>1</guid></item></channel></rss>",
+		  "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++) {
+		char title[FEEDS_TITLE_MAX + 1] = "unset";
+		char *doc;
+		size_t len;
+		struct err e;
+
+		if (titles[i].file != NULL) {
+			doc = fixture_read(titles[i].file, NULL, NULL, &len);
+		} else {
+			doc = strdup(titles[i].doc);
+			len = strlen(doc);
+		}
+		if (feeds_parse(doc, len, "https://x.example.org/feed", keep_feed_title, title, NULL,
+		    &e) != 0)
+			fail_msg("case %zu: %s", i, e.msg);
+		free(doc);
+		assert_string_equal(title, titles[i].want);
+	}
+}
+
 int
 main(void)
 {
@@ -421,6 +470,7 @@ main(void)
 		cmocka_unit_test(test_callback_stops_parse),
 		cmocka_unit_test(test_long_title_clipped),
 		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_feed_titles),
 	};
 
 	feeds_test_init();

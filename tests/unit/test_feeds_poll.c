@@ -16,6 +16,7 @@
 
 #define NOW ((int64_t)1795500000) /* 2026-11-24 05:20 UTC */
 #define DAY ((int64_t)86400)
+#define WORDPRESS_TITLE "Eve's 12 Things" /* tests/fixtures/feeds/wordpress.xml */
 
 struct fixture {
 	struct httpd h;
@@ -172,6 +173,7 @@ test_poll_first_fetch_then_304(void **state)
 	assert_int_equal(fd.last_ok_at, NOW);
 	assert_int_equal(fd.failures, 0);
 	assert_true(fd.etag[0] == '"');
+	assert_string_equal(fd.title, WORDPRESS_TITLE);
 	assert_int_equal(store_post_by_key(f->st, fd.id, "http://eve12things.wordpress.com/?p=123",
 	    &p, &e), 0);
 	assert_int_equal(p.for_digest, 1);
@@ -209,6 +211,9 @@ test_poll_first_fetch_then_304(void **state)
 	assert_int_equal(p.first_seen_at, NOW + 2 * DAY);
 	assert_int_equal(store_post_count(f->st, 0, -1, &n, &e), 0);
 	assert_int_equal(n, 3);
+	/* The blog's name follows the feed's title. */
+	feed_of(f, f->ada, &fd);
+	assert_string_equal(fd.title, "Eve");
 }
 
 static void

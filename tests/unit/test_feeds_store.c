@@ -48,8 +48,9 @@ teardown(void **state)
 	return rc;
 }
 
+/* Later migrations may come; these tables and columns must be there. */
 static void
-test_schema_v2(void **state)
+test_schema(void **state)
 {
 	struct fixture *f = *state;
 	struct store *again;
@@ -60,10 +61,13 @@ test_schema_v2(void **state)
 	assert_int_equal(sqlite3_open(f->ts.path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_true(sqlite3_column_int(s, 0) >= 2); /* later migrations may follow */
+	assert_true(sqlite3_column_int(s, 0) >= 3);
 	sqlite3_finalize(s);
 	assert_int_equal(sqlite3_exec(db, "SELECT id, participant_id, url, etag, last_modified,"
-	    " status, failures, last_error, last_ok_at, last_fetch_at, told_at, created_at FROM feeds;"
+	    " status, failures, last_error, last_ok_at, last_fetch_at, told_at, created_at, title"
+	    " FROM feeds; SELECT week, window_from, window_to, created_at, recipients, posts"
+	    " FROM digests; SELECT started_at, finished_at, feeds, not_modified, failed, new_posts"
+	    " FROM feed_rounds;"
 	    " SELECT id, participant_id, feed_id, entry_key, title, link, excerpt, published_at,"
 	    " first_seen_at, thing, for_digest FROM posts", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
@@ -571,11 +575,64 @@ test_ingest_matches_things(void **state)
 	assert_int_equal(p.thing, 0);
 }
 
+/* Digest editions: one per week, the last by where its window ends. */
+static void
+test_digest_editions(void **state)
+{
+	struct fixture *f = *state;
+	struct digest_edition a = { "2027-W03", 100, 200, 200, 3, 7 }, b = { "2027-W06", 200,
+		900, 900, 2, 1 }, got;
+	struct err e;
+
+	assert_int_equal(store_digest_last(f->st, &got, &e), 1);
+	assert_int_equal(store_digest_add(f->st, &b, &e), 0);
+	assert_int_equal(store_digest_add(f->st, &a, &e), 0);
+	a.recipients = 99;
+	assert_int_equal(store_digest_add(f->st, &a, &e), 1);      /* the week has one */
+	assert_int_equal(store_digest_get(f->st, "2027-W03", &got, &e), 0);
+	assert_int_equal(got.recipients, 3);
+	assert_int_equal(got.window_from, 100);
+	assert_int_equal(got.window_to, 200);
+	assert_int_equal(got.posts, 7);
+	assert_int_equal(store_digest_get(f->st, "2027-W04", &got, &e), 1);
+	assert_int_equal(store_digest_last(f->st, &got, &e), 0);
+	assert_string_equal(got.week, "2027-W06");
+	assert_int_equal(got.window_to, 900);
+	assert_int_equal(store_digest_add(f->st, &(struct digest_edition){ "", 1, 2, 2, 0, 0 },
+	    &e), -1);
+	assert_int_equal(store_digest_add(f->st, &(struct digest_edition){ "2027-W09", 5, 4, 4, 0,
+	    0 }, &e), -1);
+	assert_int_equal(store_digest_add(f->st, &(struct digest_edition){ "2027\nW09", 4, 5, 5,
+	    0, 0 }, &e), -1);
+}
+
+static void
+test_feed_rounds(void **state)
+{
+	struct fixture *f = *state;
+	struct feed_round r = { 1000, 1010, 12, 9, 1, 4 }, got;
+	struct err e;
+
+	assert_int_equal(store_feed_round_last(f->st, &got, &e), 1);
+	assert_int_equal(store_feed_round_add(f->st, &r, &e), 0);
+	r.started_at = 500;    /* a run with --now in the past */
+	assert_int_equal(store_feed_round_add(f->st, &r, &e), 0);
+	assert_int_equal(store_feed_round_last(f->st, &got, &e), 0);
+	assert_int_equal(got.started_at, 1000);
+	assert_int_equal(got.finished_at, 1010);
+	assert_int_equal(got.feeds, 12);
+	assert_int_equal(got.not_modified, 9);
+	assert_int_equal(got.failed, 1);
+	assert_int_equal(got.new_posts, 4);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_schema_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_digest_editions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_rounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_ensure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_outcomes_and_broken, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_set_url, setup, teardown),

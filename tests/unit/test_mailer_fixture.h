@@ -146,7 +146,8 @@ send_due(struct fixture *f, int64_t now)
 static __attribute__((unused)) struct delivery
 lookup(struct fixture *f, int64_t pid, const char *rcpt, const char *kind, const char *key)
 {
-	struct delivery_request r = { pid, rcpt, kind, key, 0, 0, "example.org" };
+	struct delivery_request r = { .participant_id = pid, .recipient = rcpt, .kind = kind,
+		.key = key, .msgid_domain = "example.org" };
 	struct delivery d;
 	struct err e;
 	int64_t id;

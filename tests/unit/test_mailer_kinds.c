@@ -43,7 +43,8 @@ static struct delivery
 queue(struct fixture *f, int64_t pid, const char *rcpt, const char *kind, const char *key,
     int64_t inbound)
 {
-	struct delivery_request r = { pid, rcpt, kind, key, T0, inbound, "example.org" };
+	struct delivery_request r = { .participant_id = pid, .recipient = rcpt, .kind = kind,
+		.key = key, .due_at = T0, .inbound_id = inbound, .msgid_domain = "example.org" };
 	struct delivery d;
 	struct err e;
 	int64_t id;

@@ -1,0 +1,132 @@
+/* import.c - `things import FILE`: add a cohort at once.
+ *
+ * One participant per line: an address, then optionally a name after a
+ * comma or white space ("ann@example.org, Ann Archivist"); blank lines and
+ * lines starting with # are skipped; quotes around the name are dropped.
+ * That is all a spreadsheet's "address,name" export needs, so no CSV
+ * library: a quoted field with an embedded newline is not supported and is
+ * reported as a bad line.  Every problem is reported as FILE:LINE: message
+ * and nothing is added unless every line is good (one transaction), so a
+ * typo never leaves half a cohort in. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define IMPORT_LINE_MAX 1024
+
+/* Splits line into address and name (both pointing into line). */
+static int
+import_split(char *line, char **addr, char **name)
+{
+	char *p = line + strspn(line, " \t");
+	char *end;
+
+	*addr = p;
+	p += strcspn(p, " \t,;");
+	if (*p != '\0')
+		*p++ = '\0';
+	p += strspn(p, " \t,;");
+	end = p + strlen(p);
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	if (end - p >= 2 && *p == '"' && end[-1] == '"') {
+		end[-1] = '\0';
+		p++;
+	}
+	*name = p;
+	return **addr != '\0';
+}
+
+static int
+import_line(struct store *st, const char *file, int lineno, char *line, int64_t now,
+    int *added, int *known)
+{
+	char norm[ADDR_MAX + 1], *addr, *name;
+	struct participant p;
+	struct err e;
+	int rc;
+
+	if (!import_split(line, &addr, &name) || addr[0] == '#')
+		return 0;
+	if (addr_normalize(addr, norm, sizeof(norm), &e) == -1) {
+		fprintf(stderr, "%s:%d: %s\n", file, lineno, e.msg);
+		return -1;
+	}
+	rc = store_participant_add(st, norm, name, PS_ACTIVE, now, &p, &e);
+	if (rc == -1) {
+		fprintf(stderr, "%s:%d: %s\n", file, lineno, e.msg);
+		return -1;
+	}
+	if (rc == 1)
+		(*known)++;
+	else
+		(*added)++;
+	return 0;
+}
+
+int
+cmd_import(struct cli *c)
+{
+	char line[IMPORT_LINE_MAX + 2];
+	struct programme *p = NULL;
+	struct store *st = NULL;
+	int lineno = 0, bad = 0, added = 0, known = 0, status = EXIT_FAIL;
+	FILE *f;
+	struct err e;
+
+	if (c->argc != 1) {
+		fprintf(stderr, "usage: things -c FILE import ADDRESSES-FILE\n");
+		return EXIT_USAGE;
+	}
+	if ((f = fopen(c->argv[0], "r")) == NULL) {
+		fprintf(stderr, "things: %s: %s\n", c->argv[0], strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (cli_open(c, &p, &st) == -1)
+		goto out;
+	if (store_begin(st, &e) == -1) {
+		fprintf(stderr, "things: %s\n", e.msg);
+		goto out;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		size_t n = strlen(line);
+
+		lineno++;
+		if (n > IMPORT_LINE_MAX) {
+			fprintf(stderr, "%s:%d: line longer than %d bytes\n", c->argv[0], lineno,
+			    IMPORT_LINE_MAX);
+			bad++;
+			while (n > 0 && line[n - 1] != '\n' && fgets(line, sizeof(line), f))
+				n = strlen(line);
+			continue;
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!str_valid_utf8(line, strlen(line))) {
+			fprintf(stderr, "%s:%d: not UTF-8\n", c->argv[0], lineno);
+			bad++;
+		} else if (import_line(st, c->argv[0], lineno, line, time_now(), &added,
+		    &known) == -1) {
+			bad++;
+		}
+	}
+	if (ferror(f) || bad > 0) {
+		store_rollback(st);
+		fprintf(stderr, "things: %s: %d bad line%s: nobody was added\n", c->argv[0], bad,
+		    bad == 1 ? "" : "s");
+		goto out;
+	}
+	if (store_commit(st, &e) == -1) {
+		fprintf(stderr, "things: %s\n", e.msg);
+		goto out;
+	}
+	printf("%d added, %d already there\n", added, known);
+	status = EXIT_OK;
+out:
+	fclose(f);
+	store_close(st);
+	programme_free(p);
+	return status;
+}

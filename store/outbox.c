@@ -1,0 +1,123 @@
+/* outbox.c - the outbox as the schedule and the organisers see it: counts,
+ * held deliveries released, what each participant has been queued. */
+#include <string.h>
+
+#include "internal.h"
+
+/* A Thing's key is its number in decimal; CAST alone would read "3x" as 3. */
+#define THING_KEY "key = CAST(CAST(key AS INTEGER) AS TEXT)"
+
+int
+store_delivery_count_key(struct store *st, const char *kind, const char *key, int state,
+    int64_t *n, struct err *e)
+{
+	static const char sql[] = "SELECT count(*) FROM deliveries"
+	    " WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR key = ?2)"
+	    " AND (?3 IS NULL OR state = ?3)";
+	sqlite3_stmt *s = store_stmt(st, sql, e);
+
+	if (s == NULL)
+		return -1;
+	store_bind_text(s, 1, kind);
+	store_bind_text(s, 2, key);
+	store_bind_text(s, 3, state < 0 ? NULL : delivery_state_name(state));
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return store_db_err(st, e, "count deliveries");
+	}
+	*n = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return 0;
+}
+
+int
+store_delivery_release_held(struct store *st, const char *kind, const char *key, int64_t now,
+    int64_t *n, struct err *e)
+{
+	static const char sql[] = "UPDATE deliveries SET state = 'queued', due_at = ?3,"
+	    " last_error = 'held: released by an organiser'"
+	    " WHERE state = 'held' AND (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR key = ?2)";
+	sqlite3_stmt *s = store_stmt(st, sql, e);
+
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	store_bind_text(s, 1, kind);
+	store_bind_text(s, 2, key);
+	sqlite3_bind_int64(s, 3, now);
+	if (store_step_done(st, s, e, "release held deliveries") == -1)
+		return -1;
+	*n = sqlite3_changes(st->db);
+	return 0;
+}
+
+int
+store_thing_deliveries(struct store *st, int64_t participant_id, int nthings, int64_t *created,
+    struct err *e)
+{
+	static const char sql[] = "SELECT CAST(key AS INTEGER), created_at FROM deliveries"
+	    " WHERE participant_id = ? AND kind = 'thing' AND " THING_KEY;
+	sqlite3_stmt *s;
+	int rc;
+
+	for (int i = 0; i < nthings; i++)
+		created[i] = 0;
+	if ((s = store_stmt(st, sql, e)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, participant_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int n = sqlite3_column_int(s, 0);
+		int64_t at = sqlite3_column_int64(s, 1);
+
+		/* created_at is never 0 in practice; 1 keeps "queued" distinct from "none" */
+		if (n >= 1 && n <= nthings)
+			created[n - 1] = at > 0 ? at : 1;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_db_err(st, e, "a participant's Things");
+}
+
+int
+store_thing_outbox(struct store *st, int64_t now, int nthings, struct thing_outbox *out,
+    struct err *e)
+{
+	static const char sql[] =
+	    "SELECT CAST(key AS INTEGER) AS n, state, due_at <= ?1 AS due, count(*)"
+	    " FROM deliveries WHERE kind = 'thing' AND " THING_KEY " GROUP BY n, state, due";
+	sqlite3_stmt *s;
+	int rc;
+
+	for (int i = 0; i < nthings; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		out[i].thing = i + 1;
+	}
+	if ((s = store_stmt(st, sql, e)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int n = sqlite3_column_int(s, 0);
+		const char *state = (const char *)sqlite3_column_text(s, 1);
+		int due = sqlite3_column_int(s, 2);
+		int64_t count = sqlite3_column_int64(s, 3), *slot;
+		struct thing_outbox *t;
+
+		if (n < 1 || n > nthings || state == NULL)
+			continue; /* a Thing since removed from the programme */
+		t = &out[n - 1];
+		if (strcmp(state, "queued") == 0)
+			slot = due ? &t->due : &t->later;
+		else if (strcmp(state, "sending") == 0)
+			slot = &t->sending;
+		else if (strcmp(state, "sent") == 0)
+			slot = &t->sent;
+		else if (strcmp(state, "deferred") == 0)
+			slot = &t->deferred;
+		else if (strcmp(state, "held") == 0)
+			slot = &t->held;
+		else
+			slot = &t->failed;
+		*slot += count;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : store_db_err(st, e, "Thing outbox");
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# t_cli.sh - the organisers' commands on their own (no mail servers): init,
+# check (every problem as file:line: message), import (all or nothing),
+# subscribe, preview, report, and usage errors.
+. "$(dirname "$0")/lib.sh"
+
+P=$T/prog
+C=$P/things.conf
+
+# --- init and check ------------------------------------------------------------------------
+assert_status 0 run_things init "$P" --maildir mail
+assert_ok test -f "$C"
+assert_eq 12 "$(ls "$P/things" | wc -l)" "init writes 12 Things"
+assert_status 1 run_things init "$P"
+assert_file_contains "$THINGS_ERR" "$P" "init refuses a folder that is not empty"
+assert_status 0 run_things -c "$C" check
+assert_file_contains "$THINGS_OUT" "12 Things" "check counts the Things"
+
+cp "$C" "$T/good.conf"
+sed -i 's/^interval_days = 14/interval_days = fortnight/; s/^\[smtp\]/[smtp]\ncolour = blue/' "$C"
+assert_status 1 run_things -c "$C" check
+line_interval=$(grep -n '^interval_days' "$C" | cut -d: -f1)
+line_colour=$(grep -n '^colour' "$C" | cut -d: -f1)
+assert_file_contains "$THINGS_ERR" "$C:$line_interval: interval_days must be a whole number" \
+	"check names the file and line of a bad value"
+assert_file_contains "$THINGS_ERR" "$C:$line_colour: unknown key 'colour' in [smtp]" \
+	"and of an unknown key, in the same run"
+cp "$T/good.conf" "$C"
+mv "$P/things/03-"*.md "$T/"
+assert_status 1 run_things -c "$C" check
+assert_file_contains "$THINGS_ERR" "Thing 3" "a gap in the Things is named"
+mv "$T/03-"*.md "$P/things/"
+
+# --- import: all or nothing -------------------------------------------------------------------
+cat > "$T/cohort.txt" <<-'EOF2'
+	# the spring cohort
+	ann@example.org, Ann Archivist
+	Ben@Example.org	"Ben Bibliographer"
+	carla@example.org
+
+EOF2
+assert_status 0 run_things -c "$C" import "$T/cohort.txt"
+assert_file_contains "$THINGS_OUT" "3 added, 0 already there" "import adds three"
+assert_status 0 run_things -c "$C" import "$T/cohort.txt"
+assert_file_contains "$THINGS_OUT" "0 added, 3 already there" "a second import adds nobody"
+
+printf 'dora@example.org\nnot-an-address, Nobody\neve@example.org Eve\n' > "$T/bad.txt"
+assert_status 1 run_things -c "$C" import "$T/bad.txt"
+assert_file_contains "$THINGS_ERR" "$T/bad.txt:2:" "the bad line is named"
+assert_file_contains "$THINGS_ERR" "nobody was added" "and nothing is added"
+assert_status 0 run_things -c "$C" report
+assert_file_not_contains "$THINGS_OUT" "dora@example.org" "dora (a good line of the bad file) is not in"
+assert_file_contains "$THINGS_OUT" "ben@example.org" "addresses are stored in lower case"
+assert_file_contains "$THINGS_OUT" "Participants: 3 active" "three active participants"
+
+assert_status 0 run_things -c "$C" subscribe "Dora@Example.org" "Dora Digitiser"
+assert_file_contains "$THINGS_OUT" "dora@example.org: subscribed"
+assert_status 2 run_things -c "$C" subscribe "dora example.org"
+
+# --- preview ----------------------------------------------------------------------------------
+assert_status 0 run_things -c "$C" preview 2
+assert_file_contains "$THINGS_OUT" "Feeds and feed readers" "preview shows Thing 2's text"
+assert_status 0 run_things -c "$C" preview 2 --html
+assert_file_contains "$THINGS_OUT" "<html" "--html gives the HTML document"
+assert_status 0 run_things -c "$C" preview 2 --raw
+assert_file_contains "$THINGS_OUT" "Content-Type: multipart/alternative" "--raw gives the whole message"
+assert_file_contains "$THINGS_OUT" "List-Unsubscribe:" "with its list headers"
+assert_status 1 run_things -c "$C" preview 13
+assert_file_contains "$THINGS_ERR" "there is no Thing 13"
+assert_status 2 run_things -c "$C" preview
+assert_eq 0 "$(find "$P/mail" -type f 2>/dev/null | wc -l)" "none of this sent anything"
+
+# --- usage ------------------------------------------------------------------------------------
+assert_status 2 run_things -c "$C" frobnicate
+assert_file_contains "$THINGS_ERR" "unknown command 'frobnicate'"
+assert_status 2 run_things -c "$C" run --now yesterday
+assert_status 0 run_things -h
