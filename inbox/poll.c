@@ -58,7 +58,7 @@ struct poll {
 	uint32_t last_uid;        /* IMAP: highest UID done, as stored */
 	size_t max_size;
 	struct feeds_options fo;
-	char user_agent[ADDR_MAX + 32];
+	char user_agent[ADDR_MAX + 64];
 	struct buf raw;
 	struct pending batch[INBOX_BATCH];
 	struct err *e;
@@ -426,8 +426,11 @@ poll_feeds_options(struct poll *pl)
 	}
 	if (c->feeds_max_kib > 0)
 		pl->fo.max_size = (size_t)c->feeds_max_kib << 10;
+	if (pl->fo.max_size > FEEDS_PARSE_MAX)
+		pl->fo.max_size = FEEDS_PARSE_MAX;
 	pl->fo.allow_private = c->feeds_allow_private;
-	snprintf(pl->user_agent, sizeof(pl->user_agent), "Things/0.1 (+%s)",
+	/* as cli/feeds.c's rounds: blog owners see one reader */
+	snprintf(pl->user_agent, sizeof(pl->user_agent), "Things/0.1 (+mailto:%s)",
 	    c->address ? c->address : "");
 	pl->fo.user_agent = pl->user_agent;
 }
