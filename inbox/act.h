@@ -106,6 +106,11 @@ int act_command(struct act *a);
 /* An organiser's answer to a ticket (II_TICKET_REPLY): marks it answered. */
 int act_ticket_reply(struct act *a);
 
+/* Appends to an answer for an organiser.  What does not fit is left out:
+ * a full answer is cut, and that is no reason to stop (act_command).
+ * Returns 0, so that a command can end with `return act_say(...)`. */
+int act_say(struct buf *out, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
 /* The programme's state as text for an organiser (the "status" command):
  * participants, Things, open tickets, failures.  Appended to out; a text
  * longer than out's maximum is cut with a note.  0 or -1 (store). */

@@ -16,7 +16,6 @@
  * the results go back to the organiser (DK_COMMAND_ANSWER).
  */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -25,19 +24,6 @@
 
 #define COMMANDS_MAX 20
 #define COMMAND_LINE_MAX 400
-
-/* Appends to the answer; a full answer is cut (act_command says so), which
- * is no reason to stop running the commands. */
-static int PRINTF_LIKE(2, 3)
-say(struct buf *out, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	buf_vprintf(out, fmt, ap);
-	va_end(ap);
-	return 0;
-}
 
 /* Copies the next line of *p (trimmed) into out; 0 at the end. */
 static int
@@ -90,18 +76,18 @@ cmd_add(struct act *a, const char *args, struct buf *out)
 	snprintf(word, sizeof(word), "%.*s", (int)(n < sizeof(word) ? n : sizeof(word) - 1), args);
 	name = args + n + strspn(args + n, " \t");
 	if (n == 0 || addr_normalize(word, addr, sizeof(addr), &why) == -1)
-		return say(out, "not done: '%s' is not an address\n", word);
+		return act_say(out, "not done: '%s' is not an address\n", word);
 	rc = store_participant_add(a->r->st, addr, name, PS_ACTIVE, a->r->now, &p, a->e);
 	if (rc == -1)
 		return -1;
 	if (rc == 0)
-		return say(out, "%s added, active\n", addr);
+		return act_say(out, "%s added, active\n", addr);
 	if (p.status == PS_ACTIVE)
-		return say(out, "%s was active already\n", addr);
+		return act_say(out, "%s was active already\n", addr);
 	if (store_participant_activate(a->r->st, p.id, a->r->now, a->e) == -1 ||
 	    (*name != '\0' && store_participant_set_name(a->r->st, p.id, name, a->e) == -1))
 		return -1;
-	return say(out, "%s was %s, now active\n", addr, participant_status_name(p.status));
+	return act_say(out, "%s was %s, now active\n", addr, participant_status_name(p.status));
 }
 
 static int
@@ -113,16 +99,16 @@ cmd_remove(struct act *a, const char *args, struct buf *out)
 	int rc;
 
 	if (addr_normalize(args, addr, sizeof(addr), &why) == -1)
-		return say(out, "not done: '%s' is not an address\n", args);
+		return act_say(out, "not done: '%s' is not an address\n", args);
 	if ((rc = store_participant_by_address(a->r->st, addr, &p, a->e)) == -1)
 		return -1;
 	if (rc == 1)
-		return say(out, "not done: %s is no participant\n", addr);
+		return act_say(out, "not done: %s is no participant\n", addr);
 	if (p.status == PS_UNSUBSCRIBED)
-		return say(out, "%s had left already\n", addr);
+		return act_say(out, "%s had left already\n", addr);
 	if (store_participant_set_status(a->r->st, p.id, PS_UNSUBSCRIBED, a->r->now, a->e) == -1)
 		return -1;
-	return say(out, "%s removed (was %s)\n", addr, participant_status_name(p.status));
+	return act_say(out, "%s removed (was %s)\n", addr, participant_status_name(p.status));
 }
 
 static int
@@ -134,13 +120,13 @@ cmd_close(struct act *a, const char *args, struct buf *out)
 	if (*args == '#')
 		args++;
 	if (*args != '\0' && str_to_int64(args, 1, INT64_MAX, &id) == -1)
-		return say(out, "not done: '%s' is not a ticket number\n", args);
+		return act_say(out, "not done: '%s' is not a ticket number\n", args);
 	if (id == 0)
-		return say(out, "not done: which ticket? (close NUMBER)\n");
+		return act_say(out, "not done: which ticket? (close NUMBER)\n");
 	rc = store_ticket_close(a->r->st, id, TS_CLOSED, a->r->m->from_addr, a->r->now, a->e);
 	if (rc == -1)
 		return -1;
-	return say(out, rc == 0 ? "ticket %lld closed\n" : "not done: ticket %lld is "
+	return act_say(out, rc == 0 ? "ticket %lld closed\n" : "not done: ticket %lld is "
 	    "not open\n", (long long)id);
 }
 
@@ -149,7 +135,7 @@ static int
 run_command(struct act *a, const char *verb, const char *args, const char *line,
     struct buf *out)
 {
-	say(out, "> %s\n", line);
+	act_say(out, "> %s\n", line);
 	if (strcmp(verb, "status") == 0)
 		return act_status_text(a->r->p, a->r->st, a->r->now, out, a->e);
 	if (strcmp(verb, "add") == 0)
@@ -173,7 +159,7 @@ run_commands(struct act *a, const char *text, const char *secret, struct buf *ou
 		(*count)++;
 		if (run_command(a, verb, args, line, out) == -1)
 			return -1;
-		say(out, "\n");
+		act_say(out, "\n");
 	}
 	return 0;
 }

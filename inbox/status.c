@@ -20,15 +20,15 @@ struct status {
 	size_t shown;
 };
 
-/* A full answer is cut: the commands still run (see act_command). */
-static void PRINTF_LIKE(2, 3)
-put(struct buf *out, const char *fmt, ...)
+int
+act_say(struct buf *out, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	buf_vprintf(out, fmt, ap);
 	va_end(ap);
+	return 0;
 }
 
 static int
@@ -38,20 +38,20 @@ status_counts(struct status *s, struct store *st, struct err *e)
 		PS_SUSPENDED };
 	int64_t n, failed, oversize, open;
 
-	put(s->out, "Participants:");
+	act_say(s->out, "Participants:");
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		if (store_participant_count(st, all[i], &n, e) == -1)
 			return -1;
-		put(s->out, "%s %lld %s", i ? "," : "", (long long)n, participant_status_name(all[i]));
+		act_say(s->out, "%s %lld %s", i ? "," : "", (long long)n, participant_status_name(all[i]));
 	}
 	if (store_inbound_count(st, NULL, &n, e) == -1 ||
 	    store_inbound_count(st, INTENT_FAILED, &failed, e) == -1 ||
 	    store_inbound_count(st, INTENT_OVERSIZE, &oversize, e) == -1 ||
 	    store_ticket_count(st, TS_OPEN, &open, e) == -1)
 		return -1;
-	put(s->out, "\nMessages received: %lld (%lld could not be handled, %lld too large)\n",
+	act_say(s->out, "\nMessages received: %lld (%lld could not be handled, %lld too large)\n",
 	    (long long)n, (long long)failed, (long long)oversize);
-	put(s->out, "Open help requests (tickets): %lld\n", (long long)open);
+	act_say(s->out, "Open help requests (tickets): %lld\n", (long long)open);
 	return 0;
 }
 
@@ -63,12 +63,12 @@ status_ticket(void *arg, const struct ticket *t)
 	char thing[24] = "";
 
 	if (s->shown++ == STATUS_TICKETS) {
-		put(s->out, "  ...\n");
+		act_say(s->out, "  ...\n");
 		return 1;
 	}
 	if (t->thing > 0)
 		snprintf(thing, sizeof(thing), ", Thing %d", t->thing);
-	put(s->out, "  #%lld from %s, open %lld h%s: %s\n", (long long)t->id, t->sender,
+	act_say(s->out, "  #%lld from %s, open %lld h%s: %s\n", (long long)t->id, t->sender,
 	    (long long)(hours > 0 ? hours : 0), thing, t->subject);
 	return 0;
 }
@@ -88,10 +88,10 @@ status_things(struct status *s, struct store *st, struct err *e)
 		free(stats);
 		return -1;
 	}
-	put(s->out, "\nThings:\n");
+	act_say(s->out, "\nThings:\n");
 	for (size_t i = 0; i < p->nthings; i++) {
 		time_format_local(p->things[i].release_at, when, sizeof(when));
-		put(s->out, "  %d (%s): %lld sent, %lld queued, %lld failed, %lld held, "
+		act_say(s->out, "  %d (%s): %lld sent, %lld queued, %lld failed, %lld held, "
 		    "%lld reflections\n", p->things[i].number, when, (long long)stats[i].sent,
 		    (long long)stats[i].queued, (long long)stats[i].failed, (long long)stats[i].held,
 		    (long long)stats[i].reflections);
@@ -106,10 +106,10 @@ status_participant(void *arg, const struct participant_progress *pp)
 	struct status *s = arg;
 
 	if (s->shown++ == STATUS_PARTICIPANTS) {
-		put(s->out, "  ... (the full list: things report)\n");
+		act_say(s->out, "  ... (the full list: things report)\n");
 		return 1;
 	}
-	put(s->out, "  %s%s%s%s: %s, %d Things sent, %d reflected on\n", pp->p.address,
+	act_say(s->out, "  %s%s%s%s: %s, %d Things sent, %d reflected on\n", pp->p.address,
 	    pp->p.name[0] ? " (" : "", pp->p.name, pp->p.name[0] ? ")" : "",
 	    participant_status_name(pp->p.status), pp->things_sent, pp->reflections);
 	return 0;
@@ -123,12 +123,12 @@ act_status_text(const struct programme *p, struct store *st, int64_t now, struct
 	char when[32];
 
 	time_format_local(now, when, sizeof(when));
-	put(out, "%s, %s\n", p->cfg.name ? p->cfg.name : "Things", when);
+	act_say(out, "%s, %s\n", p->cfg.name ? p->cfg.name : "Things", when);
 	if (status_counts(&s, st, e) == -1 ||
 	    store_ticket_each(st, TS_OPEN, status_ticket, &s, e) < 0 ||
 	    status_things(&s, st, e) == -1)
 		return -1;
-	put(out, "\nParticipants:\n");
+	act_say(out, "\nParticipants:\n");
 	s.shown = 0;
 	if (store_progress_each(st, status_participant, &s, e) < 0)
 		return -1;

@@ -15,29 +15,7 @@
 
 #define NOW 1800000000
 
-static int nfile;
-
-static void PRINTF_LIKE(3, 4)
-deliver_to(struct th_fixture *f, const char *sub_name, const char *fmt, ...)
-{
-	static char msg[64 * 1024];
-	char name[96];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (sub_name == NULL) {
-		snprintf(name, sizeof(name), "%d.M%d.test", 1000 + nfile, nfile);
-		nfile++;
-		sub_name = name;
-		assert_int_equal(th_deliver(f->maildir, "new", sub_name, msg), 0);
-	} else {
-		assert_int_equal(th_deliver(f->maildir, "cur", sub_name, msg), 0);
-	}
-}
-
-#define deliver(f, ...) deliver_to((f), NULL, __VA_ARGS__)
+#define deliver(f, ...) assert_int_equal(th_deliverf((f), NULL, NULL, __VA_ARGS__), 0)
 
 static void
 poll_ok(struct th_fixture *f, struct inbox_stats *s)
@@ -94,8 +72,8 @@ test_flag_mode(void **state)
 	assert_int_equal(s.listed, 0);
 
 	/* a reader saw a new message first (S, and F with it): still read */
-	deliver_to(f, "2000.M9.test:2,FS", "From: cy@example.net\r\nTo: things@example.org\r\n"
-	    "Message-ID: <c1@x>\r\nSubject: hello\r\n\r\nHello.\r\n");
+	assert_int_equal(th_deliverf(f, "cur", "2000.M9.test:2,FS", "From: cy@example.net\r\nTo: things@example.org\r\n"
+	    "Message-ID: <c1@x>\r\nSubject: hello\r\n\r\nHello.\r\n"), 0);
 	poll_ok(f, &s);
 	assert_int_equal(s.listed, 1);
 	assert_int_equal(s.processed, 1);
@@ -239,17 +217,10 @@ test_blog_feed_discovered(void **state)
 	httpd_stop(&h);
 }
 
-static int
-setup(void **state)
-{
-	nfile = 0;
-	return th_fixture_setup(state);
-}
-
 int
 main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, th_fixture_teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, th_fixture_setup, th_fixture_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_flag_mode),
 		T(test_configured_folders_and_size),

@@ -17,22 +17,7 @@
 #define HOUR 3600
 #define SECRET "organisers-only-0123456789"
 
-static int nfile;
-
-/* Delivers a message (printf-style, header lines with CRLF) into new/. */
-static void PRINTF_LIKE(2, 3)
-deliver(struct th_fixture *f, const char *fmt, ...)
-{
-	char msg[8192], name[64];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	snprintf(name, sizeof(name), "%d.M%d.test", 1000 + nfile, nfile);
-	nfile++;
-	assert_int_equal(th_deliver(f->maildir, "new", name, msg), 0);
-}
+#define deliver(f, ...) assert_int_equal(th_deliverf((f), NULL, NULL, __VA_ARGS__), 0)
 
 static void
 poll_at(struct th_fixture *f, int64_t now, struct inbox_stats *s)
@@ -344,17 +329,10 @@ test_answers_per_hour(void **state)
 	assert_int_equal(q(f, "SELECT count(*) FROM deliveries WHERE kind = 'help-ack'"), 4);
 }
 
-static int
-setup(void **state)
-{
-	nfile = 0;
-	return th_fixture_setup(state);
-}
-
 int
 main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, th_fixture_teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, th_fixture_setup, th_fixture_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_help_ticket_closed_by_an_organisers_answer),
 		T(test_reminders_once_per_period),
