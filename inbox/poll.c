@@ -241,6 +241,8 @@ record_unreadable(struct poll *pl, struct pending *pd, const char *intent, const
 	r.rec.intent = intent;
 	r.rec.detail = pd->reason;
 	r.rec.body_text = body;
+	if (pd->kind == PK_MESSAGE && pd->intent == II_COMMAND)
+		r.rec.subject = "(organiser command)"; /* may hold the secret */
 	log_warn("inbox: %s %s: %s", pl->src->name, pl->src->items[pd->item].key, pd->reason);
 	rc = act_unreadable(&r, pd->kind == PK_OVERSIZE && pd->answer ? pd->m.from_addr : NULL,
 	    &id, pl->e);
@@ -322,7 +324,8 @@ record_one(struct poll *pl, struct pending *pd)
 		return 0;
 	}
 	snprintf(pd->reason, sizeof(pd->reason), "could not be handled: %s", why.msg);
-	if ((body = bounded_text(pd->m.text)) == NULL)
+	/* organisers' commands hold the secret: their text is not kept */
+	if ((body = bounded_text(pd->intent == II_COMMAND ? "" : pd->m.text)) == NULL)
 		return err_set(pl->e, "out of memory");
 	rc = record_unreadable(pl, pd, INTENT_FAILED, body);
 	free(body);
