@@ -25,6 +25,7 @@ int cmd_import(struct cli *c);
 int cmd_run(struct cli *c);
 int cmd_report(struct cli *c);
 int cmd_status(struct cli *c);
+int cmd_tickets(struct cli *c);
 int cmd_release(struct cli *c);
 int cmd_feeds(struct cli *c);
 int cmd_digest(struct cli *c);

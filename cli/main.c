@@ -26,6 +26,7 @@ static const struct {
 	{ "release", cmd_release, "release N|--all", "send the held deliveries of Thing N (or all)" },
 	{ "feeds", cmd_feeds, "feeds [--fetch] [--now TIMESTAMP]", "blog feeds and their state (--fetch: now)" },
 	{ "digest", cmd_digest, "digest [--preview [OPTIONS]]", "the weekly digest: when; --preview: the next, to a file" },
+	{ "tickets", cmd_tickets, "tickets [--all] | close N", "help requests waiting for an answer" },
 };
 
 static void

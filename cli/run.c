@@ -3,6 +3,7 @@
  * of broken feeds) and send it. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../feeds/feeds.h"
@@ -26,16 +27,33 @@ parse_run_args(struct cli *c, int64_t *now)
 	return 0;
 }
 
-static void
-print_summary(const struct inbox_stats *in, const struct feeds_stats *fs, int fetched,
-    const struct mailer_stats *out)
+static double
+seconds(void)
 {
-	printf("inbox: %zu fetched, %zu processed, %zu duplicate, %zu failed",
-	    in->fetched, in->processed, in->duplicates, in->failed);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* What the inbox did (-v), with its ticket reminders and its time. */
+static void
+print_inbox(const struct inbox_stats *in, size_t reminded, double secs)
+{
+	printf("inbox: %zu fetched, %zu processed, %zu duplicate, %zu failed, %zu oversize",
+	    in->fetched, in->processed, in->duplicates, in->failed, in->oversize);
 	for (int k = 0; k < II_COUNT; k++)
 		if (in->intents[k])
 			printf("; %s %zu", inbox_intent_name(k), in->intents[k]);
-	printf("\n");
+	if (reminded)
+		printf("; %zu ticket reminder%s", reminded, reminded == 1 ? "" : "s");
+	printf(" (%.2f s)\n", secs);
+}
+
+static void
+print_summary(const struct feeds_stats *fs, int fetched, const struct mailer_stats *out,
+    double secs)
+{
 	if (fetched)
 		cli_feeds_summary(fs);
 	else
@@ -44,7 +62,7 @@ print_summary(const struct inbox_stats *in, const struct feeds_stats *fs, int fe
 	    out->enqueued, out->sent, out->deferred, out->failed, out->held);
 	if (out->recovered)
 		printf(", %zu recovered from an interrupted run", out->recovered);
-	printf("\ndigest: %zu queued; feed notices: %zu queued\n", out->digests,
+	printf(" (%.2f s)\ndigest: %zu queued; feed notices: %zu queued\n", secs, out->digests,
 	    out->feed_notices);
 }
 
@@ -75,6 +93,8 @@ cmd_run(struct cli *c)
 	struct mailer *m = NULL;
 	int64_t now = time_now();
 	int lockfd = -1, rc, fetched = 0, status = EXIT_FAIL;
+	size_t reminded = 0;
+	double t0, t1;
 	struct err e;
 
 	if (parse_run_args(c, &now) == -1)
@@ -96,11 +116,19 @@ cmd_run(struct cli *c)
 		goto out;
 	}
 	status = EXIT_OK;
+	t0 = seconds();
 	/* A broken inbox must not stop the Things going out: report, go on. */
 	if (inbox_poll(p, st, now, &in, &e) == -1) {
 		fprintf(stderr, "things: inbox: %s\n", e.msg);
 		status = EXIT_FAIL;
 	}
+	if (inbox_remind(p, st, now, &reminded, &e) == -1) {
+		fprintf(stderr, "things: %s\n", e.msg);
+		status = EXIT_FAIL;
+	}
+	t1 = seconds();
+	if (c->verbose)
+		print_inbox(&in, reminded, t1 - t0);
 	if (mailer_new(p, st, &m, &e) == -1) {
 		fprintf(stderr, "things: outbox: %s\n", e.msg);
 		status = EXIT_FAIL;
@@ -122,7 +150,7 @@ cmd_run(struct cli *c)
 		status = EXIT_FAIL;
 	}
 	if (c->verbose)
-		print_summary(&in, &fs, fetched, &out);
+		print_summary(&fs, fetched, &out, seconds() - t1);
 out:
 	mailer_free(m);
 	store_close(st);

@@ -28,7 +28,7 @@
  *   reflection-ack  thing_number, thing_title, url, done, total
  *   help-ack        subject
  *   help-forward    from, subject, body (literal text), thing_number
- *                   (may be empty)                     [to organisers]
+ *                   (may be empty), ticket             [to organisers]
  *   unknown-forward from, subject, body, thing_number, reason
  *                                                      [to organisers]
  *   unsubscribe-confirm  confirm_address
@@ -38,6 +38,13 @@
  *   suspended       participant ("Name <address>"), participant_address,
  *                   bounce_score, bounce_threshold, bounce_reason
  *                                                      [to organisers]
+ *   oversize        subject, limit ("10 MB")
+ *   failed-notice   from, subject, body, thing_number, reason, where
+ *                                                      [to organisers]
+ *   ticket-reminder from, subject, body, thing_number, ticket, waiting
+ *                   ("3 days")                         [to organisers]
+ *   command-answer  subject, result (the commands and what each did)
+ *                                                      [to an organiser]
  *   late-notice     thing_number, thing_title, held (how many are held
  *                   now), late_hours (max_lateness_hours),
  *                   release_command, status_command   [to organisers]
@@ -169,11 +176,11 @@ static const char text_help_ack[] =
     "You receive this because you joined {{programme}}.\n"
     "[Leave the programme]({{unsubscribe_mailto}}) at any time.\n";
 
-static const char *const vars_help_forward[] = { "from", "subject", "body", "thing_number", NULL };
+static const char *const vars_help_forward[] = { "from", "subject", "body", "thing_number", "ticket", NULL };
 static const char text_help_forward[] =
-    "Subject: Help request from {{from}}: {{subject}}\n"
+    "Subject: [ticket {{ticket}}] Help request from {{from}}: {{subject}}\n"
     "\n"
-    "A participant of {{programme}} has asked for help.\n"
+    "A participant of {{programme}} has asked for help (ticket {{ticket}}).\n"
     "\n"
     "- From: {{from}}\n"
     "- Subject: {{subject}}\n"
@@ -183,8 +190,10 @@ static const char text_help_forward[] =
     "\n"
     "> {{body}}\n"
     "\n"
-    "Please reply to them directly; they have been told that a person will\n"
-    "answer.\n";
+    "Please reply to them directly (replying to this message does that); they\n"
+    "have been told that a person will answer. Copy {{programme_address}} on your\n"
+    "answer and the ticket is marked answered; until then you will be reminded\n"
+    "of it.\n";
 
 static const char *const vars_unknown_forward[] = { "from", "subject", "body", "thing_number", "reason", NULL };
 static const char text_unknown_forward[] =
@@ -268,6 +277,68 @@ static const char text_suspended[] =
     "They have not been told, as their address does not work. If it works again,\n"
     "or they give you another one, subscribe them again with\n"
     "`things subscribe ADDRESS`; their score then starts from zero.\n";
+static const char *const vars_oversize[] = { "subject", "limit", NULL };
+static const char text_oversize[] =
+    "Subject: Your message was too large: {{subject}}\n"
+    "\n"
+    "Hello {{name}},\n"
+    "\n"
+    "Your message to {{programme}} (\"{{subject}}\") is larger than the\n"
+    "{{limit}} we can accept, so nobody has read it yet. The organisers have\n"
+    "been told that it arrived.\n"
+    "\n"
+    "Please send it again without the large attachments: put photos or\n"
+    "documents on your blog or another site and send us the link instead.\n"
+    "Questions? Write to {{help_address}}.\n";
+
+static const char *const vars_failed_notice[] = { "from", "subject", "body", "thing_number", "reason", "where", NULL };
+static const char text_failed_notice[] =
+    "Subject: Message for {{programme}} could not be handled: {{subject}}\n"
+    "\n"
+    "A message sent to {{programme_address}} could not be handled\n"
+    "automatically. Nothing was lost: the message is {{where}}.\n"
+    "\n"
+    "- Why: {{reason}}\n"
+    "- From: {{from}}\n"
+    "- Subject: {{subject}}\n"
+    "- Thing (if any): {{thing_number}}\n"
+    "\n"
+    "What could be read of it:\n"
+    "\n"
+    "> {{body}}\n"
+    "\n"
+    "If it needs an answer, please reply to the sender directly.\n";
+
+static const char *const vars_ticket_reminder[] = { "from", "subject", "body", "thing_number", "ticket", "waiting", NULL };
+static const char text_ticket_reminder[] =
+    "Subject: [ticket {{ticket}}] Still waiting for an answer: {{subject}}\n"
+    "\n"
+    "A help request to {{programme}} has been waiting for {{waiting}}, and\n"
+    "Things has not seen an answer (ticket {{ticket}}).\n"
+    "\n"
+    "- From: {{from}}\n"
+    "- Subject: {{subject}}\n"
+    "- Thing (if they named one): {{thing_number}}\n"
+    "\n"
+    "Their message:\n"
+    "\n"
+    "> {{body}}\n"
+    "\n"
+    "Please reply to them directly (replying to this message does that) and copy\n"
+    "{{programme_address}}. If it has been dealt with some other way, close the\n"
+    "ticket with the command \"things tickets close {{ticket}}\", or mail the\n"
+    "command \"close {{ticket}}\" with the organisers' secret.\n";
+
+static const char *const vars_command_answer[] = { "subject", "result", NULL };
+static const char text_command_answer[] =
+    "Subject: Re: {{subject}}\n"
+    "\n"
+    "Hello {{name}},\n"
+    "\n"
+    "Here is what your commands to {{programme}} did:\n"
+    "\n"
+    "{{result}}\n";
+
 static const char *const vars_late_notice[] = { "thing_number", "thing_title", "held",
 	"late_hours", "release_command", "status_command", NULL };
 static const char text_late_notice[] =
@@ -416,7 +487,10 @@ const struct template_kind template_kinds[] = {
 	{ DK_GOODBYE, text_goodbye, vars_goodbye },
 	{ DK_BLOG_ACK, text_blog_ack, vars_blog_ack },
 	{ DK_SUSPENDED, text_suspended, vars_suspended },
-	{ "digest", text_digest, vars_digest },
+	{ DK_OVERSIZE, text_oversize, vars_oversize },
+	{ DK_FAILED_NOTICE, text_failed_notice, vars_failed_notice },
+	{ DK_TICKET_REMINDER, text_ticket_reminder, vars_ticket_reminder },
+	{ DK_COMMAND_ANSWER, text_command_answer, vars_command_answer },
 	{ DK_HELD_NOTICE, text_late_notice, vars_late_notice },
 	{ DK_DIGEST, text_digest, vars_digest },
 	{ DK_FEED_BROKEN, text_feed_broken, vars_feed_broken },

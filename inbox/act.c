@@ -12,17 +12,7 @@
 #include "act.h"
 
 #define CONFIRM_INTERVAL 3600 /* at most one confirmation per address per hour */
-
-struct act {
-	struct act_request *r;
-	int64_t inbound_id;
-	char idkey[24];          /* the inbound id as text */
-	const char *domain;      /* of the programme's address: Message-IDs */
-	struct participant sender;
-	int have_sender;         /* the From address is a participant (any status) */
-	int quiet;               /* an automatic message: change state, answer nothing */
-	struct err *e;
-};
+#define ANSWER_WINDOW 3600    /* answers_per_hour counts this far back */
 
 /* Records the message with its outcome; 0, 1 (known already) or -1. */
 static int
@@ -36,6 +26,12 @@ record(struct act *a, int64_t participant_id, const char *detail)
 	if (rc == 0)
 		snprintf(a->idkey, sizeof(a->idkey), "%lld", (long long)a->inbound_id);
 	return rc;
+}
+
+int
+act_record(struct act *a, int64_t participant_id, const char *detail)
+{
+	return record(a, participant_id, detail);
 }
 
 /* Queues one message; 0 new, 1 it was queued before (*id: that one). */
@@ -57,8 +53,8 @@ enqueue(struct act *a, int64_t pid, const char *to, const char *kind, const char
 	return store_delivery_enqueue(a->r->st, &d, a->r->now, id ? id : &ignored, a->e);
 }
 
-static int
-forward_to_organisers(struct act *a, const char *kind)
+int
+act_tell_organisers(struct act *a, const char *kind)
 {
 	const struct programme_config *c = &a->r->p->cfg;
 
@@ -66,6 +62,27 @@ forward_to_organisers(struct act *a, const char *kind)
 		if (enqueue(a, 0, c->organisers[i], kind, a->idkey, NULL) == -1)
 			return -1;
 	return 0;
+}
+
+/* Whatever starts it, an answer loop (two robots answering each other, a
+ * forged sender flooding someone) meets this limit: the message is still
+ * recorded, and the record says what was not sent. */
+int
+act_answer(struct act *a, int64_t pid, const char *to, const char *kind, const char *key)
+{
+	int limit = a->r->p->cfg.answers_per_hour > 0 ? a->r->p->cfg.answers_per_hour :
+	    ANSWERS_PER_HOUR_DEFAULT;
+	char note[STORE_REASON_MAX + 1];
+	int64_t n;
+
+	if (store_answer_count(a->r->st, to, a->r->now - ANSWER_WINDOW, &n, a->e) == -1)
+		return -1;
+	if (n < limit)
+		return enqueue(a, pid, to, kind, key, NULL) == -1 ? -1 : 0;
+	snprintf(note, sizeof(note), "not answered (%s): %lld answers to this address in the "
+	    "last hour, the limit is %d", kind, (long long)n, limit);
+	log_info("inbox: %s: %s", to, note);
+	return store_inbound_note(a->r->st, a->inbound_id, note, a->e);
 }
 
 /* Records and forwards: what happens to anything nobody else handles. */
@@ -76,7 +93,7 @@ record_and_forward(struct act *a, int64_t pid, const char *detail)
 
 	if (rc != 0)
 		return rc;
-	return forward_to_organisers(a, DK_UNKNOWN_FORWARD);
+	return act_tell_organisers(a, DK_UNKNOWN_FORWARD);
 }
 
 static int64_t
@@ -132,14 +149,20 @@ url_usable(const char *url)
 }
 
 /* The first link of a subscription or blog message is the blog. */
+const char *
+act_blog_url(const struct inbox_message *m, const struct inbox_intent *in)
+{
+	const char *url = in->url;
+
+	if (url == NULL || url[0] == '\0')
+		url = m->nlinks > 0 ? m->links[0] : NULL;
+	return url_usable(url) ? url : NULL;
+}
+
 static const char *
 message_url(const struct act *a)
 {
-	const char *url = a->r->in->url;
-
-	if (url == NULL || url[0] == '\0')
-		url = a->r->m->nlinks > 0 ? a->r->m->links[0] : NULL;
-	return url_usable(url) ? url : NULL;
+	return act_blog_url(a->r->m, a->r->in);
 }
 
 static int
@@ -166,7 +189,7 @@ act_subscribe(struct act *a)
 		return -1;
 	if ((rc = record(a, p.id, detail)) != 0 || due == 0)
 		return rc;
-	return enqueue(a, p.id, p.address, DK_CONFIRM, p.confirm_token, NULL) == -1 ? -1 : 0;
+	return act_answer(a, p.id, p.address, DK_CONFIRM, p.confirm_token);
 }
 
 static int
@@ -191,7 +214,7 @@ act_confirm(struct act *a)
 		return -1;
 	if ((rc = record(a, p.id, "subscription confirmed")) != 0)
 		return rc;
-	return enqueue(a, p.id, p.address, DK_WELCOME, "1", NULL) == -1 ? -1 : 0;
+	return act_answer(a, p.id, p.address, DK_WELCOME, "1");
 }
 
 static int
@@ -218,38 +241,65 @@ act_reflection(struct act *a)
 	if (store_reflection_add(a->r->st, a->sender.id, in->thing, url, a->inbound_id,
 	    a->r->now, a->e) == -1)
 		return -1;
-	return enqueue(a, a->sender.id, a->sender.address, DK_REFLECTION_ACK, a->idkey,
-	    NULL) == -1 ? -1 : 0;
+	return act_answer(a, a->sender.id, a->sender.address, DK_REFLECTION_ACK, a->idkey);
+}
+
+/* The feed found (or not) for url before the transaction; the blog is
+ * registered either way (feeds/ looks again when it polls). */
+static const char *
+blog_feed(const struct act *a, const char *url, char *detail, size_t n)
+{
+	const struct act_discovery *d = a->r->discovery;
+
+	if (d == NULL || !d->done || strcmp(d->url, url) != 0) {
+		snprintf(detail, n, "%s; feed not looked up yet", url);
+		return "";
+	}
+	if (d->found) {
+		snprintf(detail, n, "%s; feed %s", url, d->feed);
+		return d->feed;
+	}
+	snprintf(detail, n, "%s; no feed found: %s", url, d->note);
+	return "";
 }
 
 static int
 act_blog(struct act *a)
 {
-	const char *url = message_url(a);
+	const char *url = message_url(a), *feed;
+	char detail[2 * STORE_URL_MAX + STORE_REASON_MAX];
 	int rc;
 
 	if (!a->have_sender || a->sender.status == PS_UNSUBSCRIBED || url == NULL)
 		return record_and_forward(a, sender_id(a),
 		    "blog address not from a participant, or without a usable URL: forwarded");
-	if (store_participant_set_blog(a->r->st, a->sender.id, url, "", a->e) == -1)
+	feed = blog_feed(a, url, detail, sizeof(detail));
+	if (store_participant_set_blog(a->r->st, a->sender.id, url, feed, a->e) == -1)
 		return -1;
-	if ((rc = record(a, a->sender.id, url)) != 0)
+	if ((rc = record(a, a->sender.id, detail)) != 0)
 		return rc;
-	return enqueue(a, a->sender.id, a->sender.address, DK_BLOG_ACK, a->idkey, NULL) == -1 ?
-	    -1 : 0;
+	return act_answer(a, a->sender.id, a->sender.address, DK_BLOG_ACK, a->idkey);
 }
 
+/* A help request becomes a ticket, open until an organiser answers it or
+ * closes it; the organisers' forward names it. */
 static int
 act_help(struct act *a)
 {
+	int64_t ticket;
+	char detail[64];
 	int rc = record(a, sender_id(a), "forwarded to the organisers");
 
 	if (rc != 0)
 		return rc;
-	if (forward_to_organisers(a, DK_HELP_FORWARD) == -1)
+	if (store_ticket_open(a->r->st, a->inbound_id, sender_id(a), a->r->m->from_addr,
+	    a->r->m->subject, a->r->rec.thing, a->r->now, &ticket, a->e) == -1)
 		return -1;
-	return enqueue(a, sender_id(a), a->r->m->from_addr, DK_HELP_ACK, a->idkey, NULL) == -1 ?
-	    -1 : 0;
+	snprintf(detail, sizeof(detail), "ticket %lld", (long long)ticket);
+	if (store_inbound_note(a->r->st, a->inbound_id, detail, a->e) == -1 ||
+	    act_tell_organisers(a, DK_HELP_FORWARD) == -1)
+		return -1;
+	return act_answer(a, sender_id(a), a->r->m->from_addr, DK_HELP_ACK, a->idkey);
 }
 
 /* Unsubscribing needs proof of the mailbox: the participant's secret
@@ -276,7 +326,7 @@ act_unsubscribe(struct act *a)
 		if ((rc = record(a, p.id, a->quiet ? "unsubscribed (token, automatic message: "
 		    "no goodbye)" : "unsubscribed (token)")) != 0 || a->quiet)
 			return rc;
-		return enqueue(a, p.id, p.address, DK_GOODBYE, a->idkey, NULL) == -1 ? -1 : 0;
+		return act_answer(a, p.id, p.address, DK_GOODBYE, a->idkey);
 	}
 	if (a->quiet)
 		return record(a, sender_id(a),
@@ -293,8 +343,7 @@ act_unsubscribe(struct act *a)
 		    "unsubscribe confirmation requested before: not sent again");
 	if ((rc = record(a, a->sender.id, "unsubscribe confirmation requested")) != 0)
 		return rc;
-	return enqueue(a, a->sender.id, a->sender.address, DK_UNSUB_CONFIRM, a->sender.token,
-	    NULL) == -1 ? -1 : 0;
+	return act_answer(a, a->sender.id, a->sender.address, DK_UNSUB_CONFIRM, a->sender.token);
 }
 
 /* Counts a bounce to a participant's VERP address against them (hard for
@@ -363,8 +412,8 @@ act_is_automatic(const struct inbox_message *m, const struct programme *p)
 	return 0;
 }
 
-static const char *
-domain_of(const struct programme *p)
+const char *
+act_domain(const struct programme *p)
 {
 	const char *d = addr_domain(p->cfg.address);
 
@@ -380,7 +429,7 @@ act_on_message(struct act_request *r, int64_t *id, struct err *e)
 	memset(&a, 0, sizeof(a));
 	a.r = r;
 	a.e = e;
-	a.domain = domain_of(r->p);
+	a.domain = act_domain(r->p);
 	if (r->m->from_addr[0] != '\0') {
 		rc = store_participant_by_address(r->st, r->m->from_addr, &a.sender, e);
 		if (rc == -1)
@@ -406,6 +455,8 @@ act_on_message(struct act_request *r, int64_t *id, struct err *e)
 		case II_BLOG: rc = act_blog(&a); break;
 		case II_HELP: rc = act_help(&a); break;
 		case II_UNSUBSCRIBE: rc = act_unsubscribe(&a); break;
+		case II_COMMAND: rc = act_command(&a); break;
+		case II_TICKET_REPLY: rc = act_ticket_reply(&a); break;
 		default:
 			rc = record_and_forward(&a, sender_id(&a),
 			    r->in->reason ? r->in->reason : "not understood: forwarded");
@@ -426,11 +477,13 @@ act_unreadable(struct act_request *r, const char *answer_to, int64_t *id, struct
 	memset(&a, 0, sizeof(a));
 	a.r = r;
 	a.e = e;
-	a.domain = domain_of(r->p);
-	if ((rc = record_and_forward(&a, 0, r->rec.detail)) != 0)
+	a.domain = act_domain(r->p);
+	if ((rc = record(&a, 0, r->rec.detail)) != 0)
 		return rc;
+	if (act_tell_organisers(&a, DK_FAILED_NOTICE) == -1)
+		return -1;
 	if (answer_to != NULL && answer_to[0] != '\0' &&
-	    enqueue(&a, 0, answer_to, DK_OVERSIZE, a.idkey, NULL) == -1)
+	    act_answer(&a, 0, answer_to, DK_OVERSIZE, a.idkey) == -1)
 		return -1;
 	*id = a.inbound_id;
 	return 0;

@@ -22,6 +22,19 @@
 #define INTENT_FAILED "failed"
 #define INTENT_OVERSIZE "oversize"
 
+#define ANSWERS_PER_HOUR_DEFAULT 5    /* when cfg.answers_per_hour is 0 */
+#define COMMAND_RESULT_MAX ((size_t)64 << 10) /* the text answering an organiser */
+
+/* The feed of a blog being registered, looked up by inbox_poll before the
+ * message's transaction (network I/O never happens inside one). */
+struct act_discovery {
+	int done;                             /* 1: looked up for url */
+	char url[STORE_URL_MAX + 1];
+	int found;                            /* 1: feed is the feed's URL */
+	char feed[STORE_URL_MAX + 1];
+	char note[STORE_REASON_MAX + 1];      /* why none was found */
+};
+
 struct act_request {
 	struct store *st;
 	const struct programme *p;
@@ -29,6 +42,7 @@ struct act_request {
 	const struct inbox_intent *in;    /* NULL for act_unreadable */
 	struct inbound_record rec;        /* source .. received_at; act fills
 	                                     participant_id and detail */
+	const struct act_discovery *discovery; /* may be NULL */
 	int64_t now;
 };
 
@@ -39,14 +53,68 @@ struct act_request {
 int act_on_message(struct act_request *r, int64_t *id, struct err *e);
 
 /* Records a message that could not be handled (rec.intent INTENT_FAILED
- * or INTENT_OVERSIZE, the reason in rec.detail) and forwards it to the
- * organisers.  answer_to, when not NULL, is the sender's normalized
- * address, to be told politely that the message was too large.  Returns
- * 0, 1 (already recorded: nothing done) or -1. */
+ * or INTENT_OVERSIZE, the reason in rec.detail) and tells the organisers
+ * (DK_FAILED_NOTICE).  answer_to, when not NULL, is the sender's
+ * normalized address, to be told politely that the message was too large
+ * (DK_OVERSIZE).  Returns 0, 1 (already recorded: nothing done) or -1. */
 int act_unreadable(struct act_request *r, const char *answer_to, int64_t *id, struct err *e);
 
 /* 1 if m must never be answered: auto-replies, bulk and list mail, null
  * senders, mail without a usable From, mail from the programme itself. */
 int act_is_automatic(const struct inbox_message *m, const struct programme *p);
+
+/* The link a blog (or subscription) message registers: in->url, else the
+ * first link, if it fits the store and has no user information; NULL if
+ * none is usable.  Points into m. */
+const char *act_blog_url(const struct inbox_message *m, const struct inbox_intent *in);
+
+/* Looks up the context of m in the store (context.c) and classifies it,
+ * an answer to our confirmation or unsubscribe request counting as such
+ * whatever its words.  0, or -1 (store error). */
+int context_classify(const struct programme *p, struct store *st,
+    const struct inbox_message *m, struct inbox_context *ctx, struct inbox_intent *in,
+    struct err *e);
+
+/* The domain of the programme's address, for the Message-IDs it mints. */
+const char *act_domain(const struct programme *p);
+
+/* --- shared by the handlers (act.c, act_organiser.c) --------------------- */
+
+/* One message being handled. */
+struct act {
+	struct act_request *r;
+	int64_t inbound_id;
+	char idkey[24];          /* the inbound id as text */
+	const char *domain;      /* of the programme's address: Message-IDs */
+	struct participant sender;
+	int have_sender;         /* the From address is a participant (any status) */
+	int quiet;               /* an automatic message: change state, answer nothing */
+	struct err *e;
+};
+
+/* Records the message with its outcome; 0, 1 (known already) or -1. */
+int act_record(struct act *a, int64_t participant_id, const char *detail);
+/* Queues an answer of kind to `to` (keyed as store.h says), unless `to`
+ * had cfg.answers_per_hour answers in the last hour: then nothing is
+ * queued and the message's record says it was not answered.  0 or -1. */
+int act_answer(struct act *a, int64_t pid, const char *to, const char *kind, const char *key);
+/* Queues kind to every organiser, keyed by the inbound id.  0 or -1. */
+int act_tell_organisers(struct act *a, const char *kind);
+
+/* An organiser's commands (II_COMMAND), answered with their results. */
+int act_command(struct act *a);
+/* An organiser's answer to a ticket (II_TICKET_REPLY): marks it answered. */
+int act_ticket_reply(struct act *a);
+
+/* Appends to an answer for an organiser.  What does not fit is left out:
+ * a full answer is cut, and that is no reason to stop (act_command).
+ * Returns 0, so that a command can end with `return act_say(...)`. */
+int act_say(struct buf *out, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/* The programme's state as text for an organiser (the "status" command):
+ * participants, Things, open tickets, failures.  Appended to out; a text
+ * longer than out's maximum is cut with a note.  0 or -1 (store). */
+int act_status_text(const struct programme *p, struct store *st, int64_t now, struct buf *out,
+    struct err *e);
 
 #endif

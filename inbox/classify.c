@@ -16,6 +16,12 @@
  *     Auto-Submitted other than "no" and its X- cousins, Precedence
  *     bulk/junk/list, List-Id/List-Unsubscribe, a null Return-Path, an
  *     out-of-office subject, a sender such as mailer-daemon@ or noreply@.
+ *  3a. From an organiser, with organiser commands on (ctx->organiser_secret)
+ *     and the secret in the subject or the fresh text: II_COMMAND (the
+ *     commands are read by the handler).  Without the secret an
+ *     organiser's mail is ordinary mail, except:
+ *  3b. from an organiser, an answer to a help request (ctx->ticket):
+ *     II_TICKET_REPLY.
  *  4. Plus-address commands on any recipient (To, Cc, Delivered-To, ...)
  *     at the programme's local part + delimiter: +subscribe, +confirm-TOKEN,
  *     +help, +blog (II_HELP without a link), +done-N (II_REFLECTION on
@@ -40,6 +46,8 @@
  *     Thing without a link, is II_HELP.
  *  9. Anything else is II_UNKNOWN: forwarded to the organisers, never
  *     answered with "no such command".
+ * A help request (II_HELP, by any rule) names the Thing it concerns when
+ * rule 6 would find one.
  */
 #include <ctype.h>
 #include <string.h>
@@ -52,7 +60,7 @@ inbox_intent_name(enum inbox_intent_kind k)
 {
 	static const char *const names[II_COUNT] = {
 		"subscribe", "confirm", "reflection", "blog", "help", "unsubscribe", "bounce",
-		"autoreply", "unknown",
+		"autoreply", "unknown", "command", "ticket-reply",
 	};
 
 	return (unsigned)k < II_COUNT ? names[k] : "invalid";
@@ -533,6 +541,29 @@ address_rules(const struct inbox_message *m, const struct inbox_context *ctx,
 	return 1;
 }
 
+/* Rules 3a and 3b: organisers.  1 if one decided. */
+static int
+organiser_rules(const struct inbox_message *m, const struct inbox_context *ctx,
+    struct inbox_intent *out)
+{
+	const char *secret = ctx->organiser_secret;
+
+	if (!ctx->from_organiser)
+		return 0;
+	out->ticket = ctx->ticket;
+	if (secret != NULL && secret[0] != '\0' &&
+	    (strstr(m->subject, secret) != NULL || strstr(m->fresh_text, secret) != NULL)) {
+		decide(out, II_COMMAND, "organiser's commands, with the secret");
+		return 1;
+	}
+	if (ctx->ticket > 0) {
+		decide(out, II_TICKET_REPLY, "organiser's answer to a help request");
+		return 1;
+	}
+	out->ticket = 0;
+	return 0;
+}
+
 /* Rules 6 to 9: what the content says. */
 static void
 content_rules(const struct inbox_message *m, const struct inbox_context *ctx,
@@ -572,7 +603,11 @@ inbox_classify(const struct inbox_message *m, const struct inbox_context *ctx,
 		decide(out, II_AUTOREPLY, why);
 		return;
 	}
-	if (plus_command(m, ctx, out) || word_command(m, ctx, out))
+	if (organiser_rules(m, ctx, out))
 		return;
-	content_rules(m, ctx, out);
+	if (!plus_command(m, ctx, out) && !word_command(m, ctx, out))
+		content_rules(m, ctx, out);
+	/* The organisers are told which Thing a help request concerns. */
+	if (out->kind == II_HELP && out->thing == 0)
+		out->thing = thing_referenced(m, ctx);
 }

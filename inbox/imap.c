@@ -1,56 +1,28 @@
 /*
- * imap.c - an IMAP mailbox as a message source, with libetpan.  The only
- * file in Things that calls libetpan's IMAP API.
+ * imap.c - an IMAP mailbox as a message source, with libetpan: connecting,
+ * fetching, and what the other imap_*.c files share (imap_internal.h).
  *
  * Connection: imap:// (plain), imap+starttls:// (STARTTLS required),
  * imaps:// (implicit TLS).  With TLS, the server's certificate is checked
  * (tls_verify.c) before LOGIN: libetpan's GnuTLS build accepts anything.
  *
- * Listing: UID SEARCH for the UIDs above the last one processed, then
- * UID FETCH (UID RFC822.SIZE) in batches: sizes are known before any body
- * is downloaded.  Bodies come in batches with BODY.PEEK[] (never \Seen),
- * streamed through a body handler into bounded buffers: a server that
- * sends more than it announced cannot make us allocate without limit.
+ * Bodies come in batches with BODY.PEEK[] (never \Seen), streamed through
+ * a body handler into bounded buffers: a server that sends more than it
+ * announced cannot make us allocate without limit.  Listing is in
+ * imap_list.c, filing in imap_file.c.
  *
  * After a stream or parse error libetpan's state is out of step with the
  * server: the connection is dropped and every later call fails.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
-#include <libetpan/libetpan.h>
+#include "imap_internal.h"
 
-#include "source.h"
-
-#define IMAP_LIST_BATCH 100            /* UIDs per UID FETCH of sizes */
-#define IMAP_BODY_BATCH 50             /* messages per UID FETCH of bodies */
-#define IMAP_BODY_BATCH_BYTES ((size_t)32 << 20)
-#define IMAP_SEARCH_MAX 100000         /* UIDs accepted from one SEARCH */
-
-struct imap_body {
-	uint32_t uid;
-	void *section;       /* libetpan's section pointer: which message the bytes are for */
-	struct buf data;
-	int too_big;
-};
-
-struct imap_source {
-	struct source base;
-	struct imap_url url;
-	char *ca_file;
-	mailimap *imap;               /* NULL once the connection is lost */
-	int has_move, has_uidplus;
-	int made_folder[2];           /* Processed, Failed known to exist */
-	struct imap_body bodies[IMAP_BODY_BATCH]; /* the current batch */
-	size_t nbodies;
-	size_t batch_bytes;           /* received in the current UID FETCH */
-	size_t body_max;              /* cap per message in the current UID FETCH */
-	struct sigaction old_sigpipe; /* restored at close */
-	long drop_after_moves;        /* test switch: -1, or hang up after that many moves */
-};
+static void imap_bodies_clear(struct imap_source *is);
+static bool imap_body_chunk(int type, struct mailimap_msg_att_body_section *section,
+    const char *bytes, size_t len, void *ctx);
 
 /* --- errors ------------------------------------------------------------- */
 
@@ -73,7 +45,7 @@ imap_strerror(int r)
 
 /* Records the failure of a command; drops the connection when the
  * session cannot be trusted any more (stream, parse, aborted reads). */
-static int
+int
 imap_fail(struct imap_source *is, const char *what, int r, struct err *e)
 {
 	const char *why = imap_strerror(r);
@@ -96,7 +68,7 @@ imap_fail(struct imap_source *is, const char *what, int r, struct err *e)
 	return err_set(e, "imap %s: %s: %s", is->url.host, what, why);
 }
 
-static int
+int
 imap_alive(struct imap_source *is, struct err *e)
 {
 	if (is->imap == NULL)
@@ -169,51 +141,54 @@ imap_select(struct imap_source *is, struct err *e)
 	return 0;
 }
 
+
+
+
+
+
+
+
+
+
+
+
+/* --- shared ------------------------------------------------------------ */
+
 /* --- listing -------------------------------------------------------------- */
 
-static int
-uid_cmp(const void *a, const void *b)
+int
+imap_uid_cmp(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
 	return x < y ? -1 : x > y;
 }
 
-/* UID SEARCH UID first:last (last 0 means "*"), appending to uids. */
-static int
-imap_search(struct imap_source *is, uint32_t first, uint32_t last, uint32_t *uids,
-    size_t *n, size_t cap, struct err *e)
+/* The set of uids (ascending), runs of consecutive UIDs as intervals so
+ * that the command stays short. */
+struct mailimap_set *
+imap_set_of(const uint32_t *uids, size_t n)
 {
-	struct mailimap_search_key *key;
-	struct mailimap_set *set;
-	clist *result = NULL;
-	clistiter *it;
-	int r;
+	struct mailimap_set *set = mailimap_set_new_empty();
+	size_t i = 0;
 
-	if ((set = mailimap_set_new_interval(first, last)) == NULL)
-		return err_set(e, "out of memory");
-	if ((key = mailimap_search_key_new_uid(set)) == NULL) {
-		mailimap_set_free(set);
-		return err_set(e, "out of memory");
-	}
-	r = mailimap_uid_search(is->imap, NULL, key, &result);
-	mailimap_search_key_free(key);
-	if (r != MAILIMAP_NO_ERROR)
-		return imap_fail(is, "UID SEARCH", r, e);
-	for (it = clist_begin(result); it != NULL && *n < cap; it = clist_next(it)) {
-		uint32_t uid = *(uint32_t *)clist_content(it);
+	while (set != NULL && i < n) {
+		size_t j = i;
 
-		/* "UID n:*" names the last message even when n is above every
-		 * UID: keep only what is really in range. */
-		if (uid >= first && (last == 0 || uid <= last))
-			uids[(*n)++] = uid;
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		if ((j == i ? mailimap_set_add_single(set, uids[i]) :
+		    mailimap_set_add_interval(set, uids[i], uids[j])) != MAILIMAP_NO_ERROR) {
+			mailimap_set_free(set);
+			set = NULL;
+		}
+		i = j + 1;
 	}
-	mailimap_search_result_free(result);
-	return 0;
+	return set;
 }
 
-static const struct mailimap_msg_att_static *
-att_find(const struct mailimap_msg_att *att, int type)
+const struct mailimap_msg_att_static *
+imap_att_find(const struct mailimap_msg_att *att, int type)
 {
 	for (clistiter *it = clist_begin(att->att_list); it != NULL; it = clist_next(it)) {
 		const struct mailimap_msg_att_item *item = clist_content(it);
@@ -225,36 +200,18 @@ att_find(const struct mailimap_msg_att *att, int type)
 	return NULL;
 }
 
-static uint32_t
-att_uid(const struct mailimap_msg_att *att)
+uint32_t
+imap_att_uid(const struct mailimap_msg_att *att)
 {
-	const struct mailimap_msg_att_static *s = att_find(att, MAILIMAP_MSG_ATT_UID);
+	const struct mailimap_msg_att_static *s = imap_att_find(att, MAILIMAP_MSG_ATT_UID);
 
 	return s ? s->att_data.att_uid : 0;
 }
 
-static struct mailimap_set *
-set_of(const uint32_t *uids, size_t n)
-{
-	struct mailimap_set *set = mailimap_set_new_empty();
-
-	for (size_t i = 0; set != NULL && i < n; i++) {
-		if (mailimap_set_add_single(set, uids[i]) != MAILIMAP_NO_ERROR) {
-			mailimap_set_free(set);
-			set = NULL;
-		}
-	}
-	return set;
-}
-
-static void imap_bodies_clear(struct imap_source *is);
-static bool imap_body_chunk(int type, struct mailimap_msg_att_body_section *section,
-    const char *bytes, size_t len, void *ctx);
-
 /* UID FETCH set (UID att), taking set and att.  With body_max > 0 the
  * bodies go through imap_body_chunk into is->bodies (at most body_max
  * bytes each) instead of into memory libetpan allocates. */
-static int
+int
 imap_uid_fetch(struct imap_source *is, struct mailimap_set *set, struct mailimap_fetch_att *att,
     size_t body_max, clist **result, const char *what, struct err *e)
 {
@@ -294,91 +251,6 @@ nomem:
 	if (set != NULL)
 		mailimap_set_free(set);
 	return err_set(e, "out of memory");
-}
-
-/* Fills in the sizes of the listed items among uids[0..n). */
-static int
-imap_fetch_sizes(struct imap_source *is, const uint32_t *uids, size_t n, struct err *e)
-{
-	clist *result;
-
-	if (imap_uid_fetch(is, set_of(uids, n), mailimap_fetch_att_new_rfc822_size(), 0, &result,
-	    "UID FETCH sizes", e) == -1)
-		return -1;
-	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it)) {
-		const struct mailimap_msg_att *att = clist_content(it);
-		const struct mailimap_msg_att_static *sz;
-		uint32_t uid = att_uid(att);
-
-		if ((sz = att_find(att, MAILIMAP_MSG_ATT_RFC822_SIZE)) == NULL)
-			continue;
-		/* Unsolicited FETCH answers may name other messages: match by UID. */
-		for (size_t i = 0; i < is->base.nitems; i++) {
-			if (is->base.items[i].uid == uid) {
-				is->base.items[i].size = sz->att_data.att_rfc822_size;
-				break;
-			}
-		}
-	}
-	mailimap_fetch_list_free(result);
-	return 0;
-}
-
-static int
-imap_list(struct source *s, uint32_t uidvalidity, uint32_t last_uid, struct err *e)
-{
-	struct imap_source *is = (struct imap_source *)s;
-	uint32_t *uids = NULL;
-	size_t n = 0, nnew;
-	int rc = -1;
-
-	free(s->items);
-	s->items = NULL;
-	s->nitems = 0;
-	if (imap_alive(is, e) == -1)
-		return -1;
-	if (uidvalidity != s->uidvalidity) {
-		if (uidvalidity != 0)
-			log_warn("imap %s/%s: UIDVALIDITY changed (%u, was %u): listing every "
-			    "message; those already recorded are known by Message-ID",
-			    is->url.host, is->url.mailbox, s->uidvalidity, uidvalidity);
-		last_uid = 0;
-	}
-	if ((uids = calloc(IMAP_SEARCH_MAX, sizeof(*uids))) == NULL)
-		return err_set(e, "out of memory");
-	if (imap_search(is, last_uid + 1, 0, uids, &n, IMAP_SEARCH_MAX, e) == -1)
-		goto out;
-	nnew = n;
-	/* Messages at or below last_uid are normally gone (moved after their
-	 * commit); any still here were committed but not moved: list them so
-	 * that the caller moves them now. */
-	if (last_uid > 0 && is->imap->imap_selection_info->sel_exists > nnew &&
-	    imap_search(is, 1, last_uid, uids, &n, IMAP_SEARCH_MAX, e) == -1)
-		goto out;
-	if (n > 1)
-		qsort(uids, n, sizeof(*uids), uid_cmp);
-	if (n > SOURCE_MAX_ITEMS)
-		n = SOURCE_MAX_ITEMS;
-	if (n > 0 && (s->items = calloc(n, sizeof(*s->items))) == NULL) {
-		err_set(e, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		s->items[i].uid = uids[i];
-		snprintf(s->items[i].key, sizeof(s->items[i].key), "%u:%u", s->uidvalidity,
-		    uids[i]);
-	}
-	s->nitems = n;
-	for (size_t i = 0; i < n; i += IMAP_LIST_BATCH) {
-		size_t k = n - i < IMAP_LIST_BATCH ? n - i : IMAP_LIST_BATCH;
-
-		if (imap_fetch_sizes(is, uids + i, k, e) == -1)
-			goto out;
-	}
-	rc = 0;
-out:
-	free(uids);
-	return rc;
 }
 
 /* --- fetching ------------------------------------------------------------- */
@@ -437,11 +309,11 @@ imap_bind_bodies(struct imap_source *is, clist *result)
 		const struct mailimap_msg_att *att = clist_content(it);
 		const struct mailimap_msg_att_static *body;
 
-		if ((body = att_find(att, MAILIMAP_MSG_ATT_BODY_SECTION)) == NULL)
+		if ((body = imap_att_find(att, MAILIMAP_MSG_ATT_BODY_SECTION)) == NULL)
 			continue;
 		for (size_t k = 0; k < is->nbodies; k++)
 			if (is->bodies[k].section == body->att_data.att_body_section)
-				is->bodies[k].uid = att_uid(att);
+				is->bodies[k].uid = imap_att_uid(att);
 	}
 	mailimap_fetch_list_free(result);
 	for (size_t k = 0; k < is->nbodies; k++)
@@ -467,7 +339,7 @@ imap_fetch_batch(struct imap_source *is, size_t i, size_t n, size_t max, struct 
 
 	for (size_t k = 0; k < n; k++)
 		uids[k] = is->base.items[i + k].uid;
-	if (imap_uid_fetch(is, set_of(uids, n), mailimap_fetch_att_new_body_peek_section_partial(
+	if (imap_uid_fetch(is, imap_set_of(uids, n), mailimap_fetch_att_new_body_peek_section_partial(
 	    mailimap_section_new(NULL), 0, (uint32_t)max + 1), max, &result, "UID FETCH", e) == -1)
 		return -1;
 	imap_bind_bodies(is, result);
@@ -538,92 +410,14 @@ imap_fetch_header(struct source *s, size_t i, struct buf *raw, struct err *e)
 	return rc;
 }
 
-/* --- moving ---------------------------------------------------------------- */
 
-static int
-imap_folder_exists(struct imap_source *is, const char *folder, int *exists, struct err *e)
-{
-	clist *result = NULL;
-	int r = mailimap_list(is->imap, "", folder, &result);
 
-	if (r != MAILIMAP_NO_ERROR)
-		return imap_fail(is, "LIST", r, e);
-	*exists = result != NULL && clist_count(result) > 0;
-	if (result != NULL)
-		mailimap_list_result_free(result);
-	return 0;
-}
 
-static int
-imap_make_folder(struct imap_source *is, const char *folder, struct err *e)
-{
-	int idx = strcmp(folder, SOURCE_FOLDER_FAILED) == 0, exists, r;
 
-	if (is->made_folder[idx])
-		return 0;
-	if (imap_folder_exists(is, folder, &exists, e) == -1)
-		return -1;
-	if (!exists && (r = mailimap_create(is->imap, folder)) != MAILIMAP_NO_ERROR)
-		return imap_fail(is, "CREATE", r, e);
-	is->made_folder[idx] = 1;
-	return 0;
-}
 
-/* THINGS_TEST_IMAP_DROP_AFTER_MOVES=N makes the connection hang up (a
- * real shutdown of the socket) after N moves, so that tests can prove that
- * a run interrupted between commit and move recovers; like isync's JLimit. */
-static void
-imap_test_drop(struct imap_source *is)
-{
-	if (is->drop_after_moves < 0 || is->drop_after_moves-- > 0)
-		return;
-	shutdown(mailstream_low_get_fd(mailstream_get_low(is->imap->imap_stream)), SHUT_RDWR);
-}
 
-static int
-imap_move(struct source *s, size_t i, const char *folder, struct err *e)
-{
-	struct imap_source *is = (struct imap_source *)s;
-	struct mailimap_set *set;
-	int r;
 
-	if (imap_alive(is, e) == -1)
-		return -1;
-	imap_test_drop(is);
 
-	if (imap_make_folder(is, folder, e) == -1)
-		return -1;
-	if ((set = mailimap_set_new_single(s->items[i].uid)) == NULL)
-		return err_set(e, "out of memory");
-	if (is->has_move) {
-		r = mailimap_uid_move(is->imap, set, folder);
-		mailimap_set_free(set);
-		return r == MAILIMAP_NO_ERROR ? 0 : imap_fail(is, "UID MOVE", r, e);
-	}
-	/* No MOVE (RFC 6851): copy, flag \Deleted, expunge.  Without UIDPLUS
-	 * a plain EXPUNGE also removes other \Deleted messages: that is what
-	 * \Deleted asks for anyway. */
-	r = mailimap_uid_copy(is->imap, set, folder);
-	if (r == MAILIMAP_NO_ERROR) {
-		struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
-		struct mailimap_store_att_flags *sa = NULL;
-
-		if (fl == NULL || mailimap_flag_list_add(fl, mailimap_flag_new_deleted()) != 0 ||
-		    (sa = mailimap_store_att_flags_new_add_flags_silent(fl)) == NULL) {
-			if (fl != NULL)
-				mailimap_flag_list_free(fl);
-			mailimap_set_free(set);
-			return err_set(e, "out of memory");
-		}
-		r = mailimap_uid_store(is->imap, set, sa);
-		mailimap_store_att_flags_free(sa);
-		if (r == MAILIMAP_NO_ERROR)
-			r = is->has_uidplus ? mailimap_uid_expunge(is->imap, set) :
-			    mailimap_expunge(is->imap);
-	}
-	mailimap_set_free(set);
-	return r == MAILIMAP_NO_ERROR ? 0 : imap_fail(is, "UID COPY/STORE/EXPUNGE", r, e);
-}
 
 /* --- opening and closing ------------------------------------------------ */
 
@@ -633,6 +427,8 @@ imap_close(struct source *s)
 	struct imap_source *is = (struct imap_source *)s;
 
 	imap_bodies_clear(is);
+	free(is->pending[SOURCE_PROCESSED]);
+	free(is->pending[SOURCE_FAILED]);
 	if (is->imap != NULL) {
 		mailimap_logout(is->imap);
 		mailimap_free(is->imap);
@@ -645,7 +441,7 @@ imap_close(struct source *s)
 }
 
 static const struct source_ops imap_ops = {
-	imap_list, imap_fetch, imap_fetch_header, imap_move, imap_close,
+	imap_list, imap_fetch, imap_fetch_header, imap_file, imap_flush, imap_close,
 };
 
 int
@@ -673,7 +469,7 @@ imap_source_open(const char *url, const struct source_options *o, struct source 
 	is->base.ops = &imap_ops;
 	is->base.max_size = o && o->max_size ? o->max_size : SOURCE_MAX_SIZE_DEFAULT;
 	is->base.timeout = o && o->timeout ? o->timeout : SOURCE_TIMEOUT_DEFAULT;
-	if (imap_url_parse(url, &is->url, e) == -1)
+	if (source_setup(&is->base, o, e) == -1 || imap_url_parse(url, &is->url, e) == -1)
 		goto fail;
 	if (o != NULL && o->ca_file != NULL && (is->ca_file = strdup(o->ca_file)) == NULL) {
 		err_set(e, "out of memory");

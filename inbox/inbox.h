@@ -8,6 +8,7 @@
  *   inbox_parse     untrusted bytes -> struct inbox_message (no decisions)
  *   inbox_classify  record + context -> struct inbox_intent (no I/O)
  *   inbox_poll      fetch, parse, classify, act, commit, then move/flag
+ * and, apart from mail: inbox_remind (tickets nobody answered).
  */
 #ifndef THINGS_INBOX_H
 #define THINGS_INBOX_H
@@ -104,6 +105,8 @@ enum inbox_intent_kind {
 	II_BOUNCE,
 	II_AUTOREPLY,
 	II_UNKNOWN,        /* forwarded to organisers */
+	II_COMMAND,        /* an organiser's commands, with the shared secret */
+	II_TICKET_REPLY,   /* an organiser's answer to a help request (ticket) */
 	II_COUNT
 };
 
@@ -118,6 +121,10 @@ struct inbox_context {
 	int nthings;
 	int reply_to_thing;      /* In-Reply-To/References matched a Thing we sent: its number, else 0 */
 	int from_participant;    /* sender is a known active participant */
+	int from_organiser;      /* sender is one of the programme's organisers */
+	const char *organiser_secret; /* commands need it in the message; NULL: commands off */
+	int64_t ticket;          /* In-Reply-To/References matched a help request or our
+	                          * forward of it: its ticket, else 0 */
 };
 
 struct inbox_intent {
@@ -126,6 +133,7 @@ struct inbox_intent {
 	const char *url;         /* points into the message's links; NULL if none */
 	char token[TOKEN_HEX_LEN + 1]; /* II_CONFIRM, II_UNSUBSCRIBE, II_BOUNCE (VERP); "" if none */
 	const char *reason;      /* a short static explanation, for the log and the store */
+	int64_t ticket;          /* II_TICKET_REPLY, II_COMMAND: ctx->ticket */
 };
 
 /* Decides what m asks for (the rules, in order, are at the top of
@@ -138,41 +146,64 @@ void inbox_classify(const struct inbox_message *m, const struct inbox_context *c
 
 /* --- the run ----------------------------------------------------------- */
 
-/* The largest message inbox_poll downloads; a larger one is recorded as
+/* The largest message inbox_poll downloads when cfg.inbox_max_kib is 0
+ * (the config's own default is the same); a larger one is recorded as
  * "oversize", its sender gets a short answer (kind DK_OVERSIZE), the
- * organisers a notice, and it goes to the Failed folder. */
+ * organisers a notice (DK_FAILED_NOTICE), and it is filed as failed.  The
+ * limit is never above INBOX_MAX_RAW. */
 #define INBOX_MAX_MESSAGE_DEFAULT ((size_t)10 << 20)
 
 /* The readable text kept with an inbound record (for forwards). */
 #define INBOX_BODY_TEXT_MAX ((size_t)64 << 10)
-
-/* One more kind of answer, beside store.h's DK_* (the mailer composes it
- * from the template of the same name): "your message was too large".
- * Key: the inbound id. */
-#define DK_OVERSIZE "oversize"
 
 struct inbox_stats {
 	size_t listed;       /* waiting in the inbox at the start of the run */
 	size_t fetched;
 	size_t processed;
 	size_t duplicates;   /* already recorded: only moved/flagged again */
-	size_t failed;       /* could not be parsed or acted on: moved to Failed */
-	size_t oversize;     /* over INBOX_MAX_MESSAGE_DEFAULT: answered, moved to Failed */
+	size_t failed;       /* could not be parsed or acted on: filed as failed */
+	size_t oversize;     /* over the size limit: answered, filed as failed */
 	size_t intents[II_COUNT];
 };
 
 /* Fetches every new message from the programme's inbox (p->cfg.imap_url:
- * IMAP or a Maildir), acts on each in one store transaction, then moves it
- * out of the way (folder "Processed").  A message is processed at most
- * once even across crashes: one the store already knows (a crash between
- * commit and move) is only moved.  A message that cannot be handled is
- * recorded as "failed", forwarded to the organisers and kept in a
- * "Failed" folder: never lost, never retried forever.  If the source
- * fails midway (a dropped connection), the run stops at once and returns
- * -1 saying how many messages were done; stats count what was done, and
- * the next run picks up from there.  Answers are queued in the store with
- * due_at = now; nothing is sent here. */
+ * IMAP or a Maildir) and handles it: recorded in the store with what it
+ * caused (state changes, answers and forwards queued with due_at = now;
+ * nothing is sent here), then filed as p->cfg says: moved into
+ * cfg.inbox_processed or cfg.inbox_failed, or flagged in place
+ * (cfg.inbox_flag_only).
+ *
+ * Messages go in batches (at most INBOX_BATCH messages or 16 MiB of
+ * mail; IMAP fetches bodies 50 to a round trip): everything that needs the
+ * network (the bodies, the feed of a blog being registered) is done
+ * first, then the batch is handled in
+ * ONE store transaction (each message under its own savepoint, so that a
+ * message that fails to be handled is undone alone and recorded as failed)
+ * together with the mailbox position, committed, and only then filed (one
+ * command per outcome).  Durability: a crash before the commit loses the
+ * whole batch's records, but none of its messages was filed yet, so the
+ * next run handles them again from scratch; a crash after the commit
+ * leaves filed-or-not messages that the store knows (by source key or
+ * Message-ID), which the next run only files.  So a message is processed
+ * at most once and never lost, with one synchronous commit per batch
+ * instead of one per message.
+ *
+ * A message that cannot be handled is recorded as "failed" with the
+ * reason, the organisers get a notice saying it and where the message
+ * is, and it is filed as failed: never lost, never retried forever.  If
+ * the source fails midway (a dropped connection), the run stops at once
+ * and returns -1 saying how many messages were done; stats count what was
+ * committed, and the next run picks up from there. */
+#define INBOX_BATCH 500   /* bench/RESULTS.md: 50 was twice as slow */
 int inbox_poll(const struct programme *p, struct store *st, int64_t now,
     struct inbox_stats *stats, struct err *e);
+
+/* Reminds the organisers of tickets (help requests) still open
+ * cfg.ticket_reminder_hours (default 48) after they were opened or last
+ * reminded: one DK_TICKET_REMINDER per ticket and organiser and period,
+ * queued due now, in one transaction.  *n: how many tickets were due.
+ * Touches no mailbox: call it even when the inbox cannot be read. */
+int inbox_remind(const struct programme *p, struct store *st, int64_t now, size_t *n,
+    struct err *e);
 
 #endif

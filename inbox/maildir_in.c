@@ -5,6 +5,10 @@
  * renamed into the Maildir++ subfolder .Processed/cur (or .Failed/cur),
  * keeping its unique name, so that its key never changes.  Renames within
  * one file system are atomic: a message is in exactly one place.
+ *
+ * In flag mode a handled message stays: it goes to cur/ with the info flag
+ * S (processed) or F (failed).  Readers set those flags too, so a flagged
+ * file is skipped only when the store also knows it (options.known).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -81,6 +85,30 @@ maildir_clear(struct maildir_source *md)
 	md->base.nitems = 0;
 }
 
+/* 1 if a file name's info (":2,FLAGS") holds flag. */
+static int
+has_flag(const char *name, char flag)
+{
+	const char *info = strstr(name, ":2,");
+
+	return info != NULL && strchr(info + 3, flag) != NULL;
+}
+
+/* Flag mode: a file in cur/ that carries one of our flags and that the
+ * store knows is done.  1 skip, 0 list it, -1 error. */
+static int
+maildir_done(struct maildir_source *md, const char *sub, const char *name, struct err *e)
+{
+	char key[STORE_KEY_MAX + 1];
+
+	if (!md->base.flag_only || md->base.known == NULL || strcmp(sub, "cur") != 0 ||
+	    (!has_flag(name, 'S') && !has_flag(name, 'F')))
+		return 0;
+	if (maildir_key(name, key, sizeof(key), e) == -1)
+		return -1;
+	return md->base.known(md->base.known_arg, key, e);
+}
+
 /* Appends the regular files of one subdirectory to *v (*n used, *cap
  * allocated).  Names starting with '.' are Maildir's own or other tools'. */
 static int
@@ -101,6 +129,12 @@ maildir_scan(struct maildir_source *md, const char *sub, struct maildir_entry **
 			continue;
 		if (d->d_type != DT_REG && d->d_type != DT_UNKNOWN)
 			continue;
+		if ((rc = maildir_done(md, sub, d->d_name, e)) != 0) {
+			if (rc == -1)
+				break;
+			rc = 0;
+			continue;
+		}
 		if (*n == *cap) {
 			size_t ncap = *cap ? *cap * 2 : 64;
 			struct maildir_entry *nv = realloc(*v, ncap * sizeof(*nv));
@@ -338,14 +372,82 @@ maildir_create(const char *path, struct err *e)
 	return 0;
 }
 
+/* The name a file gets in cur/ with flag added to its info, flags kept in
+ * ASCII order as the Maildir convention asks. */
 static int
-maildir_move(struct source *s, size_t i, const char *folder, struct err *e)
+flagged_name(const char *name, char flag, char *out, size_t n)
+{
+	const char *info = strstr(name, ":2,");
+	size_t base = info ? (size_t)(info - name) : strcspn(name, ":");
+	char flags[64];
+	size_t nf = 0;
+	int w;
+
+	if (info != NULL) {
+		for (const char *f = info + 3; *f && nf + 2 < sizeof(flags); f++)
+			if (*f != flag)
+				flags[nf++] = *f;
+	}
+	flags[nf++] = flag;
+	flags[nf] = '\0';
+	for (size_t a = 1; a < nf; a++)
+		for (size_t b = a; b > 0 && flags[b - 1] > flags[b]; b--) {
+			char t = flags[b];
+
+			flags[b] = flags[b - 1];
+			flags[b - 1] = t;
+		}
+	w = snprintf(out, n, "%.*s:2,%s", (int)base, name, flags);
+	return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+static int
+maildir_rename(const char *from, const char *to, struct err *e)
+{
+	if (rename(from, to) == -1) {
+		if (errno == ENOENT)
+			return SOURCE_GONE;
+		return err_set(e, "maildir rename %s: %s", from, strerror(errno));
+	}
+	return 0;
+}
+
+/* Flag mode: into cur/ with the outcome's flag, the entry following. */
+static int
+maildir_flag(struct maildir_source *md, size_t i, enum source_outcome o, struct err *e)
+{
+	struct maildir_entry *en = &md->entries[i];
+	char from[PATH_MAX], name[NAME_MAX + 1], to[PATH_MAX], *copy;
+	int w, r;
+
+	if (maildir_file_path(md, i, from, sizeof(from)) == -1 ||
+	    flagged_name(en->name, o == SOURCE_FAILED ? 'F' : 'S', name, sizeof(name)) == -1)
+		return err_set(e, "maildir: path too long");
+	w = snprintf(to, sizeof(to), "%s/cur/%s", md->path, name);
+	if (w < 0 || (size_t)w >= sizeof(to))
+		return err_set(e, "maildir: path too long");
+	if ((copy = strdup(name)) == NULL)
+		return err_set(e, "out of memory");
+	if ((r = maildir_rename(from, to, e)) != 0) {
+		free(copy);
+		return r;
+	}
+	free(en->name);
+	en->name = copy;
+	snprintf(en->sub, sizeof(en->sub), "cur");
+	return 0;
+}
+
+static int
+maildir_file(struct source *s, size_t i, enum source_outcome o, struct err *e)
 {
 	struct maildir_source *md = (struct maildir_source *)s;
-	const char *name = md->entries[i].name;
+	const char *name = md->entries[i].name, *folder = s->folders[o];
 	char from[PATH_MAX], to[PATH_MAX];
 	int w;
 
+	if (s->flag_only)
+		return maildir_flag(md, i, o, e);
 	if (maildir_make_folder(md, folder, e) == -1)
 		return -1;
 	if (maildir_file_path(md, i, from, sizeof(from)) == -1)
@@ -355,11 +457,15 @@ maildir_move(struct source *s, size_t i, const char *folder, struct err *e)
 	    strchr(name, ':') ? "" : ":2,");
 	if (w < 0 || (size_t)w >= sizeof(to))
 		return err_set(e, "maildir: path too long");
-	if (rename(from, to) == -1) {
-		if (errno == ENOENT)
-			return SOURCE_GONE;
-		return err_set(e, "maildir rename %s: %s", from, strerror(errno));
-	}
+	return maildir_rename(from, to, e);
+}
+
+/* Renames are done at once: nothing waits. */
+static int
+maildir_flush(struct source *s, struct err *e)
+{
+	(void)s;
+	(void)e;
 	return 0;
 }
 
@@ -374,7 +480,8 @@ maildir_close(struct source *s)
 }
 
 static const struct source_ops maildir_ops = {
-	maildir_list, maildir_fetch, maildir_fetch_header, maildir_move, maildir_close,
+	maildir_list, maildir_fetch, maildir_fetch_header, maildir_file, maildir_flush,
+	maildir_close,
 };
 
 int
@@ -407,6 +514,10 @@ maildir_source_open(const char *path, const struct source_options *o, struct sou
 	md->base.ops = &maildir_ops;
 	snprintf(md->base.name, sizeof(md->base.name), "maildir:%s", abs);
 	md->base.max_size = o && o->max_size ? o->max_size : SOURCE_MAX_SIZE_DEFAULT;
+	if (source_setup(&md->base, o, e) == -1) {
+		maildir_close(&md->base);
+		return -1;
+	}
 	*out = &md->base;
 	return 0;
 }

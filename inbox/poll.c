@@ -1,25 +1,53 @@
 /*
- * poll.c - inbox_poll: one pass over the programme's inbox.
+ * poll.c - inbox_poll: one pass over the programme's inbox, a batch at a
+ * time (the durability argument is in inbox.h).
  *
- * For each waiting message, oldest first:
- *   known to the store already       -> move to Processed (a crash came
- *                                       between commit and move)
- *   larger than the limit            -> record "oversize", tell sender and
- *                                       organisers, move to Failed
- *   otherwise fetch, parse, classify, then in ONE transaction record it,
- *   act on it and advance the mailbox position; commit; move to Processed.
- *   Parse or act failure             -> roll back, record "failed" (own
- *                                       transaction), forward to organisers,
- *                                       move to Failed
- * The move comes after the commit: a crash in between leaves a message the
- * next run recognises (by source key or Message-ID) and only moves.
+ * For each batch of waiting messages, oldest first:
+ *   1. prepare (network, no transaction): for each message
+ *        known to the store already   -> to be filed only (a crash came
+ *                                        between commit and filing)
+ *        larger than the limit        -> its header, to answer from
+ *        otherwise                    -> fetched and parsed; a blog being
+ *                                        registered has its feed looked up
+ *   2. record (one transaction): each message classified and acted on
+ *      under a savepoint; a message whose handling fails is undone alone
+ *      and recorded as failed instead; the mailbox position advances;
+ *      commit.
+ *   3. file: processed or failed, one command per outcome.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../feeds/feeds.h"
 #include "act.h"
 #include "source.h"
+
+#define POLL_BATCH_BYTES ((size_t)16 << 20) /* raw bytes prepared per batch */
+
+enum pending_kind {
+	PK_GONE,         /* vanished before it could be fetched: nothing to file */
+	PK_KNOWN,        /* recorded before: only filed */
+	PK_MESSAGE,      /* parsed: classified and acted on */
+	PK_UNPARSEABLE,  /* recorded as failed */
+	PK_OVERSIZE,     /* recorded as oversize, answered from its header */
+};
+
+enum pending_result { PR_NONE, PR_PROCESSED, PR_DUPLICATE, PR_FAILED, PR_OVERSIZE };
+
+/* One message of the batch, between the phases. */
+struct pending {
+	enum pending_kind kind;
+	size_t item;
+	struct inbox_message m;     /* when parsed (the header only for PK_OVERSIZE) */
+	int parsed;
+	int answer;                 /* PK_OVERSIZE: the sender may be answered */
+	char msgid[STORE_MSGID_MAX + 1];
+	char reason[ERR_MSG_MAX + 64];
+	struct act_discovery disc;
+	enum pending_result result;
+	enum inbox_intent_kind intent;
+};
 
 struct poll {
 	const struct programme *p;
@@ -28,47 +56,15 @@ struct poll {
 	int64_t now;
 	struct inbox_stats *stats;
 	uint32_t last_uid;        /* IMAP: highest UID done, as stored */
+	size_t max_size;
+	struct feeds_options fo;
+	char user_agent[ADDR_MAX + 64];
 	struct buf raw;
+	struct pending batch[INBOX_BATCH];
 	struct err *e;
 };
 
-/* Remembers that item i is done (IMAP: the store's last UID).  Inside the
- * message's own transaction when there is one. */
-static int
-poll_advance(struct poll *pl, size_t i)
-{
-	uint32_t uid = pl->src->items[i].uid;
-
-	if (pl->src->uidvalidity == 0 || uid <= pl->last_uid)
-		return 0;
-	if (store_mailbox_set(pl->st, pl->src->name, pl->src->uidvalidity, uid, pl->e) == -1)
-		return -1;
-	pl->last_uid = uid;
-	return 0;
-}
-
-/* Moves item i; a message that vanished meanwhile is not an error. */
-static int
-poll_move(struct poll *pl, size_t i, const char *folder)
-{
-	int r = source_move(pl->src, i, folder, pl->e);
-
-	if (r == SOURCE_GONE)
-		log_info("inbox: %s %s vanished before it could be moved", pl->src->name,
-		    pl->src->items[i].key);
-	return r == -1 ? -1 : 0;
-}
-
-static int
-poll_duplicate(struct poll *pl, size_t i)
-{
-	log_info("inbox: %s %s is known already: moving it", pl->src->name,
-	    pl->src->items[i].key);
-	if (poll_move(pl, i, SOURCE_FOLDER_PROCESSED) == -1 || poll_advance(pl, i) == -1)
-		return -1;
-	pl->stats->duplicates++;
-	return 0;
-}
+/* --- shared pieces --------------------------------------------------------- */
 
 /* The Message-ID of a message without one: stable for the same bytes, so
  * that the same message delivered twice is still recognised. */
@@ -97,275 +93,416 @@ bounded_text(const char *s)
 	return str_ndup(s, n);
 }
 
-static void
-base_record(struct poll *pl, size_t i, const char *message_id, struct inbound_record *rec)
+/* --- 1. prepare ------------------------------------------------------------ */
+
+/* Too large to download: what the header says, to answer from. */
+static int
+prepare_oversize(struct poll *pl, struct pending *pd)
 {
-	memset(rec, 0, sizeof(*rec));
-	rec->source = pl->src->name;
-	rec->source_key = pl->src->items[i].key;
-	rec->message_id = message_id;
-	rec->sender = "";
-	rec->subject = "";
-	rec->received_at = pl->now;
+	const struct source_item *it = &pl->src->items[pd->item];
+	char keyed[SOURCE_NAME_MAX + STORE_KEY_MAX + 2];
+	struct err pe;
+	int r;
+
+	snprintf(pd->reason, sizeof(pd->reason), "message of %zu bytes is over the limit of "
+	    "%zu bytes", it->size, pl->max_size);
+	if ((r = source_fetch_header(pl->src, pd->item, &pl->raw, pl->e)) == -1)
+		return -1;
+	if (r == SOURCE_GONE) {
+		pd->kind = PK_GONE;
+		return 0;
+	}
+	if (inbox_parse(pl->raw.data ? pl->raw.data : "", pl->raw.len, &pd->m, &pe) == 0)
+		pd->parsed = 1;
+	if (pd->parsed && pd->m.message_id[0] != '\0' &&
+	    strlen(pd->m.message_id) <= STORE_MSGID_MAX) {
+		snprintf(pd->msgid, sizeof(pd->msgid), "%s", pd->m.message_id);
+	} else {
+		/* no Message-ID: the message is named by where it is */
+		snprintf(keyed, sizeof(keyed), "%s\n%s", pl->src->name, it->key);
+		if (synth_message_id(keyed, strlen(keyed), pd->msgid, sizeof(pd->msgid), pl->e) == -1)
+			return -1;
+	}
+	pd->answer = pd->parsed && !act_is_automatic(&pd->m, pl->p);
+	if ((r = store_inbound_known(pl->st, pl->src->name, it->key, pd->msgid, pl->e)) == -1)
+		return -1;
+	pd->kind = r == 1 ? PK_KNOWN : PK_OVERSIZE;
+	return 0;
 }
 
-/* Records an unreadable message in its own transaction and moves it to
- * Failed.  m may be NULL (nothing parsed). */
+/* A blog being registered: its feed is looked up now, outside any
+ * transaction (the classification is repeated inside it, and the result
+ * is used only if it still names this URL). */
 static int
-poll_unreadable(struct poll *pl, size_t i, const struct inbox_message *m,
-    const char *message_id, const char *intent, const char *reason, const char *answer_to,
-    const char *body)
+prepare_discovery(struct poll *pl, struct pending *pd)
+{
+	struct inbox_context ctx;
+	struct inbox_intent in;
+	const char *url;
+	struct err why;
+	int r;
+
+	if (context_classify(pl->p, pl->st, &pd->m, &ctx, &in, pl->e) == -1)
+		return -1;
+	if (in.kind != II_BLOG || act_is_automatic(&pd->m, pl->p) ||
+	    (url = act_blog_url(&pd->m, &in)) == NULL)
+		return 0;
+	snprintf(pd->disc.url, sizeof(pd->disc.url), "%s", url);
+	r = feeds_discover(&pl->fo, url, pd->disc.feed, sizeof(pd->disc.feed), &why);
+	pd->disc.done = 1;
+	pd->disc.found = r == 0;
+	if (r != 0)
+		snprintf(pd->disc.note, sizeof(pd->disc.note), "%s", why.msg);
+	log_info("inbox: blog %s: %s%s", url, r == 0 ? "feed " : "no feed: ",
+	    r == 0 ? pd->disc.feed : why.msg);
+	return 0;
+}
+
+/* Phase 1 for item i: 0, or -1 when the source or the store failed. */
+static int
+prepare(struct poll *pl, size_t i, struct pending *pd)
+{
+	const struct source_item *it = &pl->src->items[i];
+	char synth[STORE_MSGID_MAX + 1];
+	struct err why;
+	int r;
+
+	memset(pd, 0, sizeof(*pd));
+	pd->item = i;
+	if ((r = store_inbound_known(pl->st, pl->src->name, it->key, "", pl->e)) != 0) {
+		pd->kind = PK_KNOWN;
+		return r == 1 ? 0 : -1;
+	}
+	if (it->size > pl->max_size)
+		return prepare_oversize(pl, pd);
+	if ((r = source_fetch(pl->src, i, 0, &pl->raw, pl->e)) == -1)
+		return -1;
+	if (r == SOURCE_GONE) {
+		pd->kind = PK_GONE;
+		return 0;
+	}
+	if (r == SOURCE_TOO_BIG)
+		return prepare_oversize(pl, pd);
+	pl->stats->fetched++;
+	if (synth_message_id(pl->raw.data, pl->raw.len, synth, sizeof(synth), pl->e) == -1)
+		return -1;
+	if (inbox_parse(pl->raw.data ? pl->raw.data : "", pl->raw.len, &pd->m, &why) == -1) {
+		pd->kind = PK_UNPARSEABLE;
+		snprintf(pd->msgid, sizeof(pd->msgid), "%s", synth);
+		snprintf(pd->reason, sizeof(pd->reason), "cannot parse: %s", why.msg);
+		return 0;
+	}
+	pd->parsed = 1;
+	snprintf(pd->msgid, sizeof(pd->msgid), "%s", pd->m.message_id[0] != '\0' &&
+	    strlen(pd->m.message_id) <= STORE_MSGID_MAX ? pd->m.message_id : synth);
+	if ((r = store_inbound_known(pl->st, pl->src->name, it->key, pd->msgid, pl->e)) != 0) {
+		pd->kind = PK_KNOWN;
+		return r == 1 ? 0 : -1;
+	}
+	pd->kind = PK_MESSAGE;
+	return prepare_discovery(pl, pd);
+}
+
+static void
+pending_free(struct pending *pd)
+{
+	if (pd->parsed)
+		inbox_message_free(&pd->m);
+	pd->parsed = 0;
+}
+
+/* --- 2. record ------------------------------------------------------------- */
+
+static void
+base_request(struct poll *pl, const struct pending *pd, struct act_request *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->st = pl->st;
+	r->p = pl->p;
+	r->now = pl->now;
+	r->rec.source = pl->src->name;
+	r->rec.source_key = pl->src->items[pd->item].key;
+	r->rec.message_id = pd->msgid;
+	r->rec.sender = pd->parsed ? pd->m.from_addr : "";
+	r->rec.subject = pd->parsed ? pd->m.subject : "";
+	r->rec.received_at = pl->now;
+}
+
+/* Records a message that cannot be handled, with the reason, and tells
+ * the organisers.  0 (result set) or -1 (store). */
+static int
+record_unreadable(struct poll *pl, struct pending *pd, const char *intent, const char *body)
 {
 	struct act_request r;
 	int64_t id;
 	int rc;
 
-	memset(&r, 0, sizeof(r));
-	r.st = pl->st;
-	r.p = pl->p;
-	r.now = pl->now;
-	base_record(pl, i, message_id, &r.rec);
+	base_request(pl, pd, &r);
 	r.rec.intent = intent;
-	r.rec.detail = reason;
+	r.rec.detail = pd->reason;
 	r.rec.body_text = body;
-	if (m != NULL) {
-		r.rec.sender = m->from_addr;
-		r.rec.subject = m->subject;
-	}
-	log_warn("inbox: %s %s: %s", pl->src->name, pl->src->items[i].key, reason);
-	/* If even this cannot be stored, the store is in trouble: stop. */
-	if (store_begin(pl->st, pl->e) == -1)
-		return -1;
-	rc = act_unreadable(&r, answer_to, &id, pl->e);
-	if (rc == 0 && poll_advance(pl, i) == -1)
-		rc = -1;
-	if (rc == 0 && store_commit(pl->st, pl->e) == -1)
-		rc = -1;
-	if (rc != 0)
-		store_rollback(pl->st);
-	if (rc == 1)
-		return poll_duplicate(pl, i);
+	if (pd->kind == PK_MESSAGE && pd->intent == II_COMMAND)
+		r.rec.subject = "(organiser command)"; /* may hold the secret */
+	log_warn("inbox: %s %s: %s", pl->src->name, pl->src->items[pd->item].key, pd->reason);
+	rc = act_unreadable(&r, pd->kind == PK_OVERSIZE && pd->answer ? pd->m.from_addr : NULL,
+	    &id, pl->e);
 	if (rc == -1)
 		return -1;
-	if (poll_move(pl, i, SOURCE_FOLDER_FAILED) == -1)
-		return -1;
-	if (strcmp(intent, INTENT_OVERSIZE) == 0)
-		pl->stats->oversize++;
-	else
-		pl->stats->failed++;
+	pd->result = rc == 1 ? PR_DUPLICATE : strcmp(intent, INTENT_OVERSIZE) == 0 ? PR_OVERSIZE :
+	    PR_FAILED;
 	return 0;
 }
 
-/* Too large to download: answer from the header alone. */
+/* Classifies and acts.  0 done, 1 duplicate, -1 the message failed
+ * (reason in why), -2 the store failed. */
 static int
-poll_oversize(struct poll *pl, size_t i)
-{
-	struct inbox_message m;
-	const struct source_item *it = &pl->src->items[i];
-	char reason[160], msgid[STORE_MSGID_MAX + 1], keyed[SOURCE_NAME_MAX + STORE_KEY_MAX + 2];
-	const char *answer_to = NULL;
-	struct err pe;
-	int r, parsed = 0, rc;
-
-	snprintf(reason, sizeof(reason), "message of %zu bytes is over the limit of %zu bytes",
-	    it->size, pl->src->max_size);
-	if ((r = source_fetch_header(pl->src, i, &pl->raw, pl->e)) == -1)
-		return -1;
-	if (r == SOURCE_GONE)
-		return 0;
-	memset(&m, 0, sizeof(m));
-	if (inbox_parse(pl->raw.data ? pl->raw.data : "", pl->raw.len, &m, &pe) == 0)
-		parsed = 1;
-	if (parsed && m.message_id[0] != '\0' && strlen(m.message_id) <= STORE_MSGID_MAX) {
-		snprintf(msgid, sizeof(msgid), "%s", m.message_id);
-	} else {
-		/* no Message-ID: the message is named by where it is */
-		snprintf(keyed, sizeof(keyed), "%s\n%s", pl->src->name, it->key);
-		if (synth_message_id(keyed, strlen(keyed), msgid, sizeof(msgid), pl->e) == -1) {
-			if (parsed)
-				inbox_message_free(&m);
-			return -1;
-		}
-	}
-	if (parsed && !act_is_automatic(&m, pl->p))
-		answer_to = m.from_addr;
-	rc = store_inbound_known(pl->st, pl->src->name, it->key, msgid, pl->e);
-	if (rc == 0)
-		rc = poll_unreadable(pl, i, parsed ? &m : NULL, msgid, INTENT_OVERSIZE, reason,
-		    answer_to, NULL);
-	else if (rc == 1)
-		rc = poll_duplicate(pl, i);
-	if (parsed)
-		inbox_message_free(&m);
-	return rc;
-}
-
-/* What the classifier needs from the store: is this an answer to a Thing
- * we sent, is the sender an active participant.  *answered is set to the
- * first of our messages this one replies to (kind "" if none). */
-static int
-poll_context(struct poll *pl, const struct inbox_message *m, struct inbox_context *ctx,
-    struct delivery *answered)
-{
-	const char *ids[INBOX_MAX_REFS + 1];
-	struct participant part;
-	size_t n = 0;
-	int r;
-
-	memset(ctx, 0, sizeof(*ctx));
-	memset(answered, 0, sizeof(*answered));
-	ctx->address = pl->p->cfg.address;
-	ctx->delimiter = pl->p->cfg.delimiter;
-	ctx->nthings = (int)pl->p->nthings;
-	/* In-Reply-To first, then References from the most recent. */
-	ids[n++] = m->in_reply_to;
-	for (size_t k = m->nreferences; k > 0; k--)
-		ids[n++] = m->references[k - 1];
-	for (size_t k = 0; k < n; k++) {
-		struct delivery d;
-
-		if (ids[k] == NULL || ids[k][0] == '\0')
-			continue;
-		if ((r = store_delivery_by_message_id(pl->st, ids[k], &d, pl->e)) == -1)
-			return -1;
-		if (r == 1)
-			continue;
-		if (answered->kind[0] == '\0')
-			*answered = d;
-		if (ctx->reply_to_thing == 0 && strcmp(d.kind, DK_THING) == 0) {
-			int64_t t;
-
-			if (str_to_int64(d.key, 1, 10000, &t) == 0)
-				ctx->reply_to_thing = (int)t;
-		}
-	}
-	if (m->from_addr[0] != '\0') {
-		if ((r = store_participant_by_address(pl->st, m->from_addr, &part, pl->e)) == -1)
-			return -1;
-		ctx->from_participant = r == 0 && part.status == PS_ACTIVE;
-	}
-	return 0;
-}
-
-/* An answer to our own confirmation request confirms (or unsubscribes),
- * whatever its words: the token is the one we sent to that address. */
-static void
-poll_reply_to_request(const struct delivery *answered, struct inbox_intent *in)
-{
-	if (strcmp(answered->kind, DK_CONFIRM) == 0 &&
-	    (in->kind == II_SUBSCRIBE || in->kind == II_UNKNOWN ||
-	    (in->kind == II_CONFIRM && in->token[0] == '\0'))) {
-		in->kind = II_CONFIRM;
-		snprintf(in->token, sizeof(in->token), "%s", answered->key);
-		in->reason = "reply to our confirmation request";
-	} else if (strcmp(answered->kind, DK_UNSUB_CONFIRM) == 0 &&
-	    in->kind == II_UNSUBSCRIBE && in->token[0] == '\0') {
-		snprintf(in->token, sizeof(in->token), "%s", answered->key);
-		in->reason = "reply to our unsubscribe confirmation";
-	}
-}
-
-/* Classifies and acts in one transaction.  0 done, 1 duplicate, -1 the
- * message failed (reason in why), -2 the store failed (stop). */
-static int
-poll_act(struct poll *pl, size_t i, const struct inbox_message *m, const char *msgid,
-    struct inbox_intent *in, struct err *why)
+act_pending(struct poll *pl, struct pending *pd, struct err *why)
 {
 	struct act_request r;
 	struct inbox_context ctx;
-	struct delivery answered;
+	struct inbox_intent in;
 	char *body;
 	int64_t id;
 	int rc;
 
-	if (poll_context(pl, m, &ctx, &answered) == -1)
+	if (context_classify(pl->p, pl->st, &pd->m, &ctx, &in, pl->e) == -1)
 		return -2;
-	inbox_classify(m, &ctx, in);
-	poll_reply_to_request(&answered, in);
-	memset(&r, 0, sizeof(r));
-	r.st = pl->st;
-	r.p = pl->p;
-	r.m = m;
-	r.in = in;
-	r.now = pl->now;
-	base_record(pl, i, msgid, &r.rec);
-	r.rec.sender = m->from_addr;
-	r.rec.subject = m->subject;
-	r.rec.intent = inbox_intent_name(in->kind);
-	r.rec.thing = in->kind == II_REFLECTION ? in->thing : ctx.reply_to_thing;
-	if ((body = bounded_text(m->fresh_text[0] ? m->fresh_text : m->text)) == NULL)
-		return err_set(why, "out of memory");
-	r.rec.body_text = body;
-	if (store_begin(pl->st, pl->e) == -1) {
-		free(body);
+	pd->intent = in.kind;
+	base_request(pl, pd, &r);
+	r.m = &pd->m;
+	r.in = &in;
+	r.discovery = &pd->disc;
+	r.rec.intent = inbox_intent_name(in.kind);
+	r.rec.thing = in.thing > 0 ? in.thing : ctx.reply_to_thing;
+	if ((body = bounded_text(pd->m.fresh_text[0] ? pd->m.fresh_text : pd->m.text)) == NULL) {
+		err_set(pl->e, "out of memory");
 		return -2;
 	}
+	r.rec.body_text = body;
 	rc = act_on_message(&r, &id, why);
-	if (rc == 0 && poll_advance(pl, i) == -1)
-		rc = -2;
-	if (rc == 0 && store_commit(pl->st, why) == -1)
-		rc = -1;
-	if (rc != 0)
-		store_rollback(pl->st);
 	free(body);
 	return rc;
 }
 
+/* Phase 2 for one message, inside the batch's transaction: 0 or -1 (the
+ * store failed: the caller rolls the batch back). */
 static int
-poll_one(struct poll *pl, size_t i)
+record_one(struct poll *pl, struct pending *pd)
 {
-	const struct source_item *it = &pl->src->items[i];
-	char synth[STORE_MSGID_MAX + 1], reason[ERR_MSG_MAX + 32];
-	const char *msgid;
-	struct inbox_message m;
-	struct inbox_intent in;
 	struct err why;
+	char *body;
+	int rc;
+
+	switch (pd->kind) {
+	case PK_GONE:
+		return 0;
+	case PK_KNOWN:
+		log_info("inbox: %s %s is known already: filing it", pl->src->name,
+		    pl->src->items[pd->item].key);
+		pd->result = PR_DUPLICATE;
+		return 0;
+	case PK_UNPARSEABLE:
+		return record_unreadable(pl, pd, INTENT_FAILED, NULL);
+	case PK_OVERSIZE:
+		return record_unreadable(pl, pd, INTENT_OVERSIZE, NULL);
+	case PK_MESSAGE:
+		break;
+	}
+	if (store_savepoint(pl->st, pl->e) == -1)
+		return -1;
+	rc = act_pending(pl, pd, &why);
+	if (rc == -2)
+		return -1;
+	if (rc == 0) {
+		pd->result = PR_PROCESSED;
+		return store_release(pl->st, pl->e);
+	}
+	if (store_rollback_to(pl->st, pl->e) == -1)
+		return -1;
+	if (rc == 1) {
+		pd->result = PR_DUPLICATE;
+		return 0;
+	}
+	snprintf(pd->reason, sizeof(pd->reason), "could not be handled: %s", why.msg);
+	/* organisers' commands hold the secret: their text is not kept */
+	if ((body = bounded_text(pd->intent == II_COMMAND ? "" : pd->m.text)) == NULL)
+		return err_set(pl->e, "out of memory");
+	rc = record_unreadable(pl, pd, INTENT_FAILED, body);
+	free(body);
+	return rc;
+}
+
+static void
+count(struct poll *pl, const struct pending *pd)
+{
+	struct inbox_stats *s = pl->stats;
+
+	switch (pd->result) {
+	case PR_PROCESSED: s->processed++; s->intents[pd->intent]++; break;
+	case PR_DUPLICATE: s->duplicates++; break;
+	case PR_FAILED: s->failed++; break;
+	case PR_OVERSIZE: s->oversize++; break;
+	case PR_NONE: break;
+	}
+}
+
+/* Phase 2: the batch in one transaction, with the mailbox position. */
+static int
+record_batch(struct poll *pl, size_t n)
+{
+	uint32_t top = pl->last_uid;
+
+	if (store_begin(pl->st, pl->e) == -1)
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		if (record_one(pl, &pl->batch[k]) == -1)
+			goto fail;
+		if (pl->src->items[pl->batch[k].item].uid > top)
+			top = pl->src->items[pl->batch[k].item].uid;
+	}
+	if (pl->src->uidvalidity != 0 && top > pl->last_uid &&
+	    store_mailbox_set(pl->st, pl->src->name, pl->src->uidvalidity, top, pl->e) == -1)
+		goto fail;
+	if (store_commit(pl->st, pl->e) == -1)
+		return -1;
+	pl->last_uid = top;
+	for (size_t k = 0; k < n; k++)
+		count(pl, &pl->batch[k]);
+	return 0;
+fail:
+	store_rollback(pl->st);
+	return -1;
+}
+
+/* --- 3. file ---------------------------------------------------------------- */
+
+static int
+file_batch(struct poll *pl, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		const struct pending *pd = &pl->batch[k];
+		int r;
+
+		if (pd->result == PR_NONE)
+			continue;
+		r = source_file(pl->src, pd->item, pd->result == PR_FAILED ||
+		    pd->result == PR_OVERSIZE ? SOURCE_FAILED : SOURCE_PROCESSED, pl->e);
+		if (r == -1)
+			return -1;
+		if (r == SOURCE_GONE)
+			log_info("inbox: %s %s vanished before it could be filed", pl->src->name,
+			    pl->src->items[pd->item].key);
+	}
+	return source_flush(pl->src, pl->e);
+}
+
+/* --- the run ------------------------------------------------------------------ */
+
+/* Maildir in flag mode: a flagged message the store knows is done. */
+static int
+poll_known_key(void *arg, const char *key, struct err *e)
+{
+	struct poll *pl = arg;
+
+	return store_inbound_known(pl->st, pl->src->name, key, "", e);
+}
+
+static size_t
+max_message(const struct programme *p)
+{
+	size_t max = p->cfg.inbox_max_kib > 0 ? (size_t)p->cfg.inbox_max_kib << 10 :
+	    INBOX_MAX_MESSAGE_DEFAULT;
+
+	return max < INBOX_MAX_RAW ? max : INBOX_MAX_RAW;
+}
+
+static void
+poll_feeds_options(struct poll *pl)
+{
+	const struct programme_config *c = &pl->p->cfg;
+
+	feeds_options_default(&pl->fo);
+	if (c->feeds_timeout_s > 0) {
+		pl->fo.timeout = c->feeds_timeout_s;
+		if (pl->fo.connect_timeout > pl->fo.timeout)
+			pl->fo.connect_timeout = pl->fo.timeout;
+	}
+	if (c->feeds_max_kib > 0)
+		pl->fo.max_size = (size_t)c->feeds_max_kib << 10;
+	if (pl->fo.max_size > FEEDS_PARSE_MAX)
+		pl->fo.max_size = FEEDS_PARSE_MAX;
+	pl->fo.allow_private = c->feeds_allow_private;
+	/* as cli/feeds.c's rounds: blog owners see one reader */
+	snprintf(pl->user_agent, sizeof(pl->user_agent), "Things/0.1 (+mailto:%s)",
+	    c->address ? c->address : "");
+	pl->fo.user_agent = pl->user_agent;
+}
+
+/* Where the store and the mailbox agree to start. */
+static int
+poll_position(struct poll *pl)
+{
+	uint32_t uidvalidity = 0;
 	int r;
 
-	if ((r = store_inbound_known(pl->st, pl->src->name, it->key, "", pl->e)) != 0)
-		return r == 1 ? poll_duplicate(pl, i) : -1;
-	if (it->size > pl->src->max_size)
-		return poll_oversize(pl, i);
-	r = source_fetch(pl->src, i, 0, &pl->raw, pl->e);
-	if (r == -1)
+	if ((r = store_mailbox_get(pl->st, pl->src->name, &uidvalidity, &pl->last_uid,
+	    pl->e)) == -1)
 		return -1;
-	if (r == SOURCE_GONE)
-		return poll_advance(pl, i);
-	if (r == SOURCE_TOO_BIG)
-		return poll_oversize(pl, i);
-	pl->stats->fetched++;
-	if (synth_message_id(pl->raw.data, pl->raw.len, synth, sizeof(synth), pl->e) == -1)
-		return -1;
-	memset(&m, 0, sizeof(m));
-	if (inbox_parse(pl->raw.data ? pl->raw.data : "", pl->raw.len, &m, &why) == -1) {
-		snprintf(reason, sizeof(reason), "cannot parse: %s", why.msg);
-		return poll_unreadable(pl, i, NULL, synth, INTENT_FAILED, reason, NULL, NULL);
+	if (r == 0 && uidvalidity != pl->src->uidvalidity) {
+		/* A new UIDVALIDITY: the old last UID means nothing; what was
+		 * recorded before is still recognised by Message-ID. */
+		pl->last_uid = 0;
+		if (store_mailbox_set(pl->st, pl->src->name, pl->src->uidvalidity, 0, pl->e) == -1)
+			return -1;
 	}
-	msgid = m.message_id[0] != '\0' && strlen(m.message_id) <= STORE_MSGID_MAX ?
-	    m.message_id : synth;
-	if ((r = store_inbound_known(pl->st, pl->src->name, it->key, msgid, pl->e)) != 0) {
-		inbox_message_free(&m);
-		return r == 1 ? poll_duplicate(pl, i) : -1;
-	}
-	r = poll_act(pl, i, &m, msgid, &in, &why);
-	if (r == -1) {
-		char *body = bounded_text(m.text);
-
-		snprintf(reason, sizeof(reason), "could not be handled: %s", why.msg);
-		r = poll_unreadable(pl, i, &m, msgid, INTENT_FAILED, reason, NULL, body);
-		free(body);
-		inbox_message_free(&m);
-		return r;
-	}
-	inbox_message_free(&m);
-	if (r == -2)
-		return -1;
 	if (r == 1)
-		return poll_duplicate(pl, i);
-	if (poll_move(pl, i, SOURCE_FOLDER_PROCESSED) == -1)
-		return -1;
-	pl->stats->processed++;
-	pl->stats->intents[in.kind]++;
+		pl->last_uid = 0;
+	return source_list(pl->src, r == 0 ? uidvalidity : pl->src->uidvalidity, pl->last_uid,
+	    pl->e);
+}
+
+/* Prepares, records and files every listed message, a batch at a time. */
+static int
+poll_all(struct poll *pl)
+{
+	size_t i = 0, nitems = pl->src->nitems, done = 0;
+	struct err stop;
+	int stopped = 0;
+
+	while (i < nitems && !stopped) {
+		size_t n = 0, bytes = 0;
+
+		while (i + n < nitems && n < INBOX_BATCH && bytes < POLL_BATCH_BYTES) {
+			if (prepare(pl, i + n, &pl->batch[n]) == -1) {
+				pending_free(&pl->batch[n]);
+				stop = *pl->e;
+				stopped = 1;
+				break;
+			}
+			bytes += pl->src->items[i + n].size;
+			n++;
+		}
+		/* What was prepared before a failure is still recorded. */
+		if (n > 0 && record_batch(pl, n) == -1) {
+			for (size_t k = 0; k < n; k++)
+				pending_free(&pl->batch[k]);
+			return err_prefix(pl->e, "inbox: stopped after %zu of %zu messages", done,
+			    nitems);
+		}
+		done += n;
+		if (!stopped && file_batch(pl, n) == -1) {
+			stop = *pl->e;
+			stopped = 1;
+		}
+		for (size_t k = 0; k < n; k++)
+			pending_free(&pl->batch[k]);
+		i += n;
+	}
+	if (stopped) {
+		*pl->e = stop;
+		return err_prefix(pl->e, "inbox: stopped after %zu of %zu messages (those "
+		    "recorded but not filed are filed by the next run)", done, nitems);
+	}
 	return 0;
 }
 
@@ -373,48 +510,42 @@ int
 inbox_poll(const struct programme *p, struct store *st, int64_t now,
     struct inbox_stats *stats, struct err *e)
 {
-	struct source_options o = { p->cfg.imap_ca_file, INBOX_MAX_MESSAGE_DEFAULT, 0 };
-	struct poll pl;
-	uint32_t uidvalidity = 0;
-	size_t i;
-	int r, rc = -1;
+	struct source_options o = { 0 };
+	struct poll *pl;
+	int rc = -1;
 
 	memset(stats, 0, sizeof(*stats));
-	memset(&pl, 0, sizeof(pl));
-	pl.p = p;
-	pl.st = st;
-	pl.now = now;
-	pl.stats = stats;
-	pl.e = e;
-	buf_init(&pl.raw, INBOX_MAX_MESSAGE_DEFAULT + 1);
-	if (source_open(p->cfg.imap_url, &o, &pl.src, e) == -1)
-		return err_prefix(e, "inbox");
-	if ((r = store_mailbox_get(st, pl.src->name, &uidvalidity, &pl.last_uid, e)) == -1)
+	if ((pl = calloc(1, sizeof(*pl))) == NULL)
+		return err_set(e, "inbox: out of memory");
+	pl->p = p;
+	pl->st = st;
+	pl->now = now;
+	pl->stats = stats;
+	pl->e = e;
+	pl->max_size = max_message(p);
+	poll_feeds_options(pl);
+	/* room for a whole message, or for the header of one too large */
+	buf_init(&pl->raw, (pl->max_size > SOURCE_HEADER_MAX ? pl->max_size : SOURCE_HEADER_MAX) + 1);
+	o.ca_file = p->cfg.imap_ca_file;
+	o.max_size = pl->max_size;
+	o.folders[SOURCE_PROCESSED] = p->cfg.inbox_processed;
+	o.folders[SOURCE_FAILED] = p->cfg.inbox_failed;
+	o.flag_only = p->cfg.inbox_flag_only;
+	o.known = poll_known_key;
+	o.known_arg = pl;
+	if (source_open(p->cfg.imap_url, &o, &pl->src, e) == -1) {
+		err_prefix(e, "inbox");
 		goto out;
-	if (r == 0 && uidvalidity != pl.src->uidvalidity) {
-		/* A new UIDVALIDITY: the old last UID means nothing; what was
-		 * recorded before is still recognised by Message-ID. */
-		pl.last_uid = 0;
-		if (store_mailbox_set(st, pl.src->name, pl.src->uidvalidity, 0, e) == -1)
-			goto out;
 	}
-	if (r == 1)
-		pl.last_uid = 0;
-	if (source_list(pl.src, r == 0 ? uidvalidity : pl.src->uidvalidity, pl.last_uid, e) == -1)
+	if (poll_position(pl) == -1) {
+		err_prefix(e, "inbox");
 		goto out;
-	stats->listed = pl.src->nitems;
-	for (i = 0; i < pl.src->nitems; i++) {
-		if (poll_one(&pl, i) == -1) {
-			err_prefix(e, "inbox: stopped after %zu of %zu messages", i, pl.src->nitems);
-			goto out_keep;
-		}
 	}
-	rc = 0;
-	goto out_keep;
+	stats->listed = pl->src->nitems;
+	rc = poll_all(pl);
 out:
-	err_prefix(e, "inbox");
-out_keep:
-	source_close(pl.src);
-	buf_free(&pl.raw);
+	source_close(pl->src);
+	buf_free(&pl->raw);
+	free(pl);
 	return rc;
 }

@@ -1,4 +1,5 @@
 /* source.c - choosing a message source by URL, and the calls shared by all. */
+#include <stdio.h>
 #include <string.h>
 
 #include <gnutls/crypto.h>
@@ -47,11 +48,40 @@ source_fetch_header(struct source *s, size_t i, struct buf *raw, struct err *e)
 }
 
 int
-source_move(struct source *s, size_t i, const char *folder, struct err *e)
+source_file(struct source *s, size_t i, enum source_outcome o, struct err *e)
 {
 	if (i >= s->nitems)
 		return err_set(e, "source: no message %zu", i);
-	return s->ops->move(s, i, folder, e);
+	if (o != SOURCE_PROCESSED && o != SOURCE_FAILED)
+		return err_set(e, "source: no outcome %d", (int)o);
+	return s->ops->file(s, i, o, e);
+}
+
+int
+source_flush(struct source *s, struct err *e)
+{
+	return s->ops->flush(s, e);
+}
+
+int
+source_setup(struct source *s, const struct source_options *o, struct err *e)
+{
+	static const char *const defaults[2] = { SOURCE_FOLDER_PROCESSED, SOURCE_FOLDER_FAILED };
+
+	for (int k = 0; k < 2; k++) {
+		const char *f = o != NULL && o->folders[k] != NULL ? o->folders[k] : defaults[k];
+
+		if (f[0] == '\0' || strlen(f) > SOURCE_FOLDER_MAX ||
+		    strspn(f, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+		    strlen(f) || f[0] == '.')
+			return err_set(e, "folder name '%.120s': letters, digits, '-', '_' and '.' "
+			    "only, not first", f);
+		snprintf(s->folders[k], sizeof(s->folders[k]), "%s", f);
+	}
+	s->flag_only = o != NULL && o->flag_only;
+	s->known = o != NULL ? o->known : NULL;
+	s->known_arg = o != NULL ? o->known_arg : NULL;
+	return 0;
 }
 
 void

@@ -1,14 +1,17 @@
 /*
  * source.h - where inbound mail comes from (private to inbox/).
  *
- * A source is a mailbox that inbox_poll reads: an IMAP mailbox (imap.c,
- * the only file that calls libetpan's IMAP API) or a Maildir
+ * A source is a mailbox that inbox_poll reads: an IMAP mailbox (imap*.c,
+ * the only files that call libetpan's IMAP API) or a Maildir
  * (maildir_in.c).  Both behave the same way for the caller:
  *
  *   source_open   connect (IMAP: TLS verified before the password is sent)
  *   source_list   the messages not processed yet, oldest first
  *   source_fetch  one message's raw bytes, never more than max_size
- *   source_move   file it away into "Processed" or "Failed"
+ *   source_file   file it away: moved into the processed or failed folder,
+ *                 or flagged where it is (options); IMAP queues the
+ *                 request and source_flush sends one command per outcome
+ *                 for the whole set (UID MOVE / UID STORE of a UID set)
  *   source_close
  *
  * Names and keys, as the store keeps them:
@@ -32,13 +35,28 @@
 #include "../util/util.h"
 
 #define SOURCE_NAME_MAX 600
-#define SOURCE_MAX_ITEMS 5000          /* listed per run; the rest wait for the next run */
+#define SOURCE_MAX_ITEMS 20000         /* listed per run; the rest wait for the next run */
 #define SOURCE_MAX_SIZE_DEFAULT ((size_t)10 << 20)
 #define SOURCE_TIMEOUT_DEFAULT 60      /* seconds, per network operation */
 #define SOURCE_HEADER_MAX ((size_t)64 << 10) /* source_fetch_header's cap */
 
 #define SOURCE_FOLDER_PROCESSED "Processed"
 #define SOURCE_FOLDER_FAILED "Failed"
+#define SOURCE_FOLDER_MAX 100
+
+/* Where a handled message is filed. */
+enum source_outcome {
+	SOURCE_PROCESSED,
+	SOURCE_FAILED,
+};
+
+/* What flag mode sets.  IMAP: a keyword each (so that listing can skip
+ * what is done without trusting \Seen, which readers change), plus \Seen
+ * on processed and \Flagged on failed messages for the people reading the
+ * mailbox.  Maildir: the info flags S (processed) and F (failed); a file
+ * carrying one is skipped only if the store knows it (options.known). */
+#define SOURCE_KEYWORD_PROCESSED "$ThingsProcessed"
+#define SOURCE_KEYWORD_FAILED "$ThingsFailed"
 
 /* What source_fetch and source_move can say besides 0 and -1. */
 enum source_result {
@@ -50,6 +68,13 @@ struct source_options {
 	const char *ca_file;  /* extra trusted CA certificates (PEM), or NULL */
 	size_t max_size;      /* largest message fetched; 0: SOURCE_MAX_SIZE_DEFAULT */
 	int timeout;          /* seconds; 0: SOURCE_TIMEOUT_DEFAULT */
+	const char *folders[2]; /* by outcome; NULL: SOURCE_FOLDER_PROCESSED, _FAILED;
+	                         * letters, digits, '-', '_', '.' only */
+	int flag_only;        /* flag handled messages where they are, never move them */
+	/* Maildir in flag mode: whether the store recorded the message with
+	 * this key (1 yes, 0 no, -1 error with e set).  NULL: never. */
+	int (*known)(void *arg, const char *key, struct err *e);
+	void *known_arg;
 };
 
 struct source_item {
@@ -64,7 +89,8 @@ struct source_ops {
 	int (*list)(struct source *s, uint32_t uidvalidity, uint32_t last_uid, struct err *e);
 	int (*fetch)(struct source *s, size_t i, size_t max, struct buf *raw, struct err *e);
 	int (*fetch_header)(struct source *s, size_t i, struct buf *raw, struct err *e);
-	int (*move)(struct source *s, size_t i, const char *folder, struct err *e);
+	int (*file)(struct source *s, size_t i, enum source_outcome o, struct err *e);
+	int (*flush)(struct source *s, struct err *e);
 	void (*close)(struct source *s);
 };
 
@@ -77,6 +103,10 @@ struct source {
 	uint32_t uidvalidity;         /* IMAP: of the selected mailbox; 0 for Maildir */
 	size_t max_size;
 	int timeout;
+	char folders[2][SOURCE_FOLDER_MAX + 1]; /* by outcome */
+	int flag_only;
+	int (*known)(void *arg, const char *key, struct err *e);
+	void *known_arg;
 };
 
 /* Opens the source named by url: "maildir:/abs/path", "imap://...",
@@ -106,9 +136,19 @@ int source_fetch(struct source *s, size_t i, size_t max, struct buf *raw, struct
  * what an oversize message is answered from. */
 int source_fetch_header(struct source *s, size_t i, struct buf *raw, struct err *e);
 
-/* Moves item i into folder (SOURCE_FOLDER_PROCESSED or _FAILED), creating
- * the folder when missing.  Returns 0, SOURCE_GONE, or -1 (as above). */
-int source_move(struct source *s, size_t i, const char *folder, struct err *e);
+/* Files item i by outcome: into its folder (created when missing), or, in
+ * flag mode, flagged where it is.  Maildir does it at once and may return
+ * SOURCE_GONE; IMAP records the request for source_flush (a message gone
+ * meanwhile is then silently skipped by the server).  0, SOURCE_GONE, or
+ * -1 (as above). */
+int source_file(struct source *s, size_t i, enum source_outcome o, struct err *e);
+/* Carries out the requests source_file recorded: one command per outcome
+ * for all of them.  0, or -1 (the connection is then closed; the requests
+ * are dropped: those messages are known to the store and are filed by the
+ * next run). */
+int source_flush(struct source *s, struct err *e);
+/* Copies o's folders and flag settings into s (the implementations' open). */
+int source_setup(struct source *s, const struct source_options *o, struct err *e);
 
 void source_close(struct source *s);
 

@@ -13,6 +13,7 @@
 #include "internal.h"
 
 #define NUM_MAX 24
+#define WHERE_MAX 160
 
 /* What each kind of message is.  Every kind but forwards goes to a
  * participant; one with an inbound message answers it (Auto-Submitted:
@@ -39,6 +40,10 @@ static const struct kind_policy {
 	{ DK_HELD_NOTICE, 0, 1, 0, 0 },   /* about a held Thing */
 	{ DK_DIGEST, 1, 0, 1, 1 },        /* a body of its own for each */
 	{ DK_FEED_BROKEN, 0, 0, 1, 1 },   /* {{#problem_...}} */
+	{ DK_OVERSIZE, 0, 0, 0, 0 },      /* often to a non-participant */
+	{ DK_FAILED_NOTICE, 0, 1, 0, 0 },
+	{ DK_TICKET_REMINDER, 0, 1, 0, 0 },
+	{ DK_COMMAND_ANSWER, 0, 0, 0, 0 }, /* to an organiser */
 };
 
 /* Template variables of one message: the programme-wide ones (given to
@@ -59,6 +64,7 @@ struct vars {
 	char since[64];
 	char week[STORE_WEEK_MAX + 1];
 	struct feed feed;                 /* feed-broken: the feed */
+	char ticket[NUM_MAX], waiting[32], limit[32], where[WHERE_MAX];
 };
 
 static void
@@ -309,6 +315,41 @@ held_notice_vars(struct mailer *m, const struct delivery *d, struct vars *v, str
 	return 0;
 }
 
+/* What the organisers' notices add to a forward: the ticket of a help
+ * request and how long it has waited, where a failed message was put. */
+static int
+forward_vars(struct mailer *m, const struct delivery *d, const struct inbound *in,
+    struct vars *v, struct err *e)
+{
+	const struct programme_config *c = &m->p->cfg;
+	struct ticket t;
+	int64_t hours;
+	int rc = 1;
+
+	if (in != NULL && (strcmp(d->kind, DK_HELP_FORWARD) == 0 ||
+	    strcmp(d->kind, DK_TICKET_REMINDER) == 0) &&
+	    (rc = store_ticket_by_inbound(m->st, in->id, &t, e)) == -1)
+		return -1;
+	if (rc == 0) {
+		snprintf(v->ticket, sizeof(v->ticket), "%lld", (long long)t.id);
+		hours = (time_now() - t.opened_at) / 3600;
+		if (hours >= 48)
+			snprintf(v->waiting, sizeof(v->waiting), "%lld days", (long long)(hours / 24));
+		else
+			snprintf(v->waiting, sizeof(v->waiting), "%lld hours",
+			    (long long)(hours > 0 ? hours : 0));
+	}
+	if (c->inbox_flag_only)
+		snprintf(v->where, sizeof(v->where), "still in the programme's inbox, flagged");
+	else
+		snprintf(v->where, sizeof(v->where), "in the folder \"%s\" of the programme's "
+		    "mailbox", c->inbox_failed ? c->inbox_failed : "Failed");
+	PERS("ticket", v->ticket);
+	PERS("waiting", v->waiting);
+	PERS("where", v->where);
+	return 0;
+}
+
 /* The variables of each kind.  in is the message answered or forwarded
  * (NULL if none). */
 static int
@@ -355,7 +396,8 @@ kind_vars(struct mailer *m, const struct delivery *d, const struct participant *
 		PERS("done", v->done);
 	} else if (strcmp(kind, DK_HELP_ACK) == 0) {
 		PERS("subject", in ? in->subject : "");
-	} else if (strcmp(kind, DK_HELP_FORWARD) == 0 || strcmp(kind, DK_UNKNOWN_FORWARD) == 0) {
+	} else if (strcmp(kind, DK_HELP_FORWARD) == 0 || strcmp(kind, DK_UNKNOWN_FORWARD) == 0 ||
+	    strcmp(kind, DK_FAILED_NOTICE) == 0 || strcmp(kind, DK_TICKET_REMINDER) == 0) {
 		snprintf(v->number, sizeof(v->number), "%d", in ? in->thing : 0);
 		if (in && in->thing == 0)
 			v->number[0] = '\0';
@@ -364,6 +406,18 @@ kind_vars(struct mailer *m, const struct delivery *d, const struct participant *
 		PERS("body", in ? in->body_text : "");
 		PERS("thing_number", v->number);
 		PERS("reason", in && in->detail && in->detail[0] ? in->detail : in ? in->intent : "");
+		return forward_vars(m, d, in, v, e);
+	} else if (strcmp(kind, DK_OVERSIZE) == 0) {
+		int kib = m->p->cfg.inbox_max_kib > 0 ? m->p->cfg.inbox_max_kib : 10 * 1024;
+
+		/* a no-break space: the number and its unit stay on one line */
+		snprintf(v->limit, sizeof(v->limit), kib >= 1024 ? "%d\u00a0MB" : "%d\u00a0KB",
+		    kib >= 1024 ? kib / 1024 : kib);
+		STAT("limit", v->limit);
+		PERS("subject", in ? in->subject : "");
+	} else if (strcmp(kind, DK_COMMAND_ANSWER) == 0) {
+		PERS("subject", in ? in->subject : "");
+		PERS("result", in ? in->detail : "");
 	} else if (strcmp(kind, DK_HELD_NOTICE) == 0) {
 		return held_notice_vars(m, d, v, e);
 	} else if (strcmp(kind, DK_BLOG_ACK) == 0) {
@@ -483,11 +537,13 @@ build(struct mailer *m, const struct delivery *d, const struct participant *p,
 	s.message_id = d->message_id;
 	s.bulk = k->bulk;
 	if (k->forward) {
-		/* to an organiser, about someone else's mail */
+		/* to an organiser, about someone else's mail, threaded with it so
+		 * that the organiser's answer (to Reply-To) is too */
 		if (origin != 1) {
 			s.reply_to_name = origin == 0 ? about.name : NULL;
 			s.reply_to_addr = in->sender;
 		}
+		s.in_reply_to = in != NULL ? in->message_id : NULL;
 		s.auto_submitted = COMPOSE_AUTO_GENERATED;
 	} else {
 		s.to_name = p ? p->name : NULL;

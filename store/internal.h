@@ -6,7 +6,7 @@
 
 #include "store.h"
 
-#define STORE_MAX_STMTS 64
+#define STORE_MAX_STMTS 128
 
 struct store {
 	sqlite3 *db;

@@ -134,6 +134,23 @@ static const char *const migrations[] = {
 	/* 4: what the last counted bounce said, for the organisers' notice
 	 * when a participant is suspended */
 	"ALTER TABLE participants ADD COLUMN bounce_reason TEXT NOT NULL DEFAULT '';",
+	/* 5: help requests as tickets, open until an organiser answers or
+	 * closes them (inbox/); reminders counted per ticket. */
+	"CREATE TABLE tickets ("
+	"  id INTEGER PRIMARY KEY,"
+	"  inbound_id INTEGER NOT NULL UNIQUE REFERENCES inbound(id),"
+	"  participant_id INTEGER REFERENCES participants(id),"
+	"  sender TEXT NOT NULL,"
+	"  subject TEXT NOT NULL DEFAULT '',"
+	"  thing INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open','answered','closed')),"
+	"  opened_at INTEGER NOT NULL,"
+	"  closed_at INTEGER NOT NULL DEFAULT 0,"
+	"  closed_by TEXT NOT NULL DEFAULT '',"
+	"  reminders INTEGER NOT NULL DEFAULT 0,"
+	"  reminded_at INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX tickets_state ON tickets (state, opened_at);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -148,6 +148,13 @@ int store_participant_count(struct store *st, int status, int64_t *n, struct err
                                             late; key "N-ID", ID the first delivery held */
 #define DK_DIGEST "digest"               /* key: the edition's ISO week, "2027-W03" */
 #define DK_FEED_BROKEN "feed-broken"     /* key: "<feed id>-<its last_ok_at>" */
+#define DK_OVERSIZE "oversize"           /* "too large to read"; key: inbound id */
+#define DK_FAILED_NOTICE "failed-notice" /* to organisers: a message that could not
+                                          * be handled (or was too large); key: inbound id */
+#define DK_TICKET_REMINDER "ticket-reminder" /* to organisers; key: "TICKET-N", the
+                                          * Nth reminder of that ticket */
+#define DK_COMMAND_ANSWER "command-answer" /* to an organiser: the results of the
+                                          * commands in their mail; key: inbound id */
 
 enum delivery_state {
 	DS_QUEUED,
@@ -560,5 +567,76 @@ struct feed_round {
 int store_feed_round_add(struct store *st, const struct feed_round *r, struct err *e);
 /* The round that started last: 0 found, 1 there was none yet. */
 int store_feed_round_last(struct store *st, struct feed_round *out, struct err *e);
+/* --- savepoints -------------------------------------------------------- */
+
+/* Inside a transaction opened with store_begin: marks a point that
+ * store_rollback_to returns to, undoing only what came after it (one
+ * message of a batch), while the transaction stays open.  One level:
+ * store_release (keep the work) or store_rollback_to (undo it) ends it. */
+int store_savepoint(struct store *st, struct err *e);
+int store_release(struct store *st, struct err *e);
+int store_rollback_to(struct store *st, struct err *e);
+
+/* --- answers ------------------------------------------------------------ */
+
+/* How many messages were queued to address since `since` (created_at)
+ * in answer to a message from that same address (deliveries whose inbound
+ * message's sender is the recipient), whatever their kind or state.  The
+ * inbox's limit on automatic answers per address per hour. */
+int store_answer_count(struct store *st, const char *address, int64_t since, int64_t *n,
+    struct err *e);
+
+/* Appends note to the detail of inbound message id ("detail; note"). */
+int store_inbound_note(struct store *st, int64_t id, const char *note, struct err *e);
+
+/* --- tickets: help requests waiting for an organiser ------------------- */
+
+enum ticket_state {
+	TS_OPEN,       /* forwarded, nobody has answered yet */
+	TS_ANSWERED,   /* an organiser's answer was seen */
+	TS_CLOSED,     /* an organiser closed it (command or CLI) */
+};
+
+const char *ticket_state_name(enum ticket_state s);
+
+struct ticket {
+	int64_t id;                          /* the ticket number organisers see */
+	int64_t inbound_id;                  /* the help request */
+	int64_t participant_id;              /* 0 if the sender is no participant */
+	char sender[ADDR_MAX + 1];
+	char subject[STORE_TITLE_MAX + 1];
+	int thing;                           /* the Thing it concerns, 0 if none */
+	enum ticket_state state;
+	int64_t opened_at;
+	int64_t closed_at;                   /* 0 while open */
+	char closed_by[ADDR_MAX + 1];        /* an organiser's address, or "cli" */
+	int reminders;                       /* reminders sent so far */
+	int64_t reminded_at;                 /* 0: never reminded */
+};
+
+/* Opens the ticket of help request inbound_id (one per request).  sender
+ * normalized; subject clipped to STORE_TITLE_MAX bytes.  0 opened (*id
+ * set), 1 the request had one already (*id: that one). */
+int store_ticket_open(struct store *st, int64_t inbound_id, int64_t participant_id,
+    const char *sender, const char *subject, int thing, int64_t now, int64_t *id,
+    struct err *e);
+/* Lookups: 0 found, 1 not found.  by_message_id finds the ticket of the
+ * help request with that Message-ID (without brackets). */
+int store_ticket_get(struct store *st, int64_t id, struct ticket *out, struct err *e);
+int store_ticket_by_inbound(struct store *st, int64_t inbound_id, struct ticket *out,
+    struct err *e);
+int store_ticket_by_message_id(struct store *st, const char *message_id, struct ticket *out,
+    struct err *e);
+/* Ends an open ticket: state TS_ANSWERED or TS_CLOSED, by whom (one line,
+ * clipped), when.  0 done, 1 no open ticket with that id. */
+int store_ticket_close(struct store *st, int64_t id, enum ticket_state state, const char *by,
+    int64_t now, struct err *e);
+/* Counts a reminder sent now. */
+int store_ticket_reminded(struct store *st, int64_t id, int64_t now, struct err *e);
+/* Calls fn for each ticket in state (-1: every ticket), oldest first; fn
+ * may use the store.  fn returns 0 to go on, non-zero to stop (returned). */
+typedef int (*ticket_fn)(void *arg, const struct ticket *t);
+int store_ticket_each(struct store *st, int state, ticket_fn fn, void *arg, struct err *e);
+int store_ticket_count(struct store *st, int state, int64_t *n, struct err *e);
 
 #endif

@@ -4,12 +4,13 @@
 set -eu
 
 # libnet-ssleay-perl: swaks' STARTTLS (only a Recommends of swaks); iproute2: ss, with which
-# tests/e2e/mailbed.sh finds free ports; nginx-light: bench/feeds serves its feeds with it.
+# tests/e2e/mailbed.sh finds free ports; nginx-light: bench/feeds serves its feeds with it;
+# isync: mbsync, the baseline of bench/ingest.
 PKGS="build-essential pkg-config dpkg-dev
 libetpan-dev libcurl4-gnutls-dev libcmark-dev libsqlite3-dev libxml2-dev libinih-dev
 libgnutls28-dev libcmocka-dev
 dovecot-imapd dovecot-lmtpd postfix swaks libnet-ssleay-perl openssl python3 curl iproute2
-valgrind clang nginx-light"
+valgrind clang nginx-light isync"
 
 missing=""
 for p in $PKGS; do

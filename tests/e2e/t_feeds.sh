@@ -60,12 +60,14 @@ R0=$(at 0)
 assert_status 0 run_things -v -c "$C" run --now "$R0"
 assert_file_contains "$THINGS_OUT" "blog 4" "four blog registrations read from the inbox"
 assert_file_contains "$THINGS_OUT" "feeds: 4 polled" "the same run fetches the four feeds"
-assert_eq 1 "$(fetches /alice/feed.xml)" "alice's feed fetched once"
+# each registration looks for the feed at once (the participant is told what was found),
+# then the round fetches it
+assert_eq 2 "$(fetches /alice/feed.xml)" "alice's feed fetched at registration and by the round"
 assert_contains "$(grep -m1 '^GET /alice/feed.xml' "$HTTPD_LOG")" \
 	"ua=\"Things/0.1 (+mailto:things@$MAILBED_DOMAIN)\"" "the User-Agent names the programme"
-assert_eq 1 "$(fetches /bob/atom.xml)" "bob's feed found through his page and fetched"
+assert_eq 2 "$(fetches /bob/atom.xml)" "bob's feed found through his page and fetched"
 assert_eq 1 "$(grep -c '^GET /carol/old.xml 301' "$HTTPD_LOG")" "carol's old address redirects"
-assert_eq 1 "$(fetches /dave/feed.xml)" "dave's feed asked for"
+assert_eq 2 "$(fetches /dave/feed.xml)" "dave's feed asked for (registration, round)"
 assert_status 0 run_things -c "$C" feeds
 feeds=$(cat "$THINGS_OUT")
 assert_match "$feeds" "bob@example.test +active .*/bob/atom.xml" "bob's stored feed is the discovered one"

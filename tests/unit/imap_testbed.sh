@@ -6,6 +6,8 @@
 #   imap_testbed.sh stop DIR
 #   imap_testbed.sh deliver DIR MAILBOX FILE   stores FILE in MAILBOX
 #   imap_testbed.sh uidvalidity DIR MAILBOX N  gives MAILBOX a new UIDVALIDITY
+#   imap_testbed.sh fill DIR MAILBOX N TAG     N small messages (Message-ID <TAG-i@example.net>)
+#                                              written straight into MAILBOX's Maildir: fast
 #
 # Everything lives in DIR: config, a test CA and three server certificates,
 # logs, mail.  TLS endpoints, chosen by local address (Dovecot `local` blocks):
@@ -16,7 +18,7 @@
 # Needs root (Dovecot drops privileges to the mail uid), dovecot, openssl.
 set -eu -o pipefail
 
-CMD=${1:?usage: imap_testbed.sh start|stop|deliver|uidvalidity DIR ...}
+CMD=${1:?usage: imap_testbed.sh start|stop|deliver|uidvalidity|fill DIR ...}
 DIR=$(realpath -m -- "${2:?directory}")
 CONF=$DIR/etc/dovecot.conf
 USER_NAME=things
@@ -180,6 +182,16 @@ deliver)
 	mb=${3:?mailbox}; file=${4:?file}
 	doveadm -c "$CONF" mailbox create -u "$USER_NAME" "$mb" >/dev/null 2>&1 || true
 	doveadm -c "$CONF" save -u "$USER_NAME" -m "$mb" < "$file" ;;
+fill)
+	mb=${3:?mailbox}; n=${4:?count}; tag=${5:?tag}
+	doveadm -c "$CONF" mailbox create -u "$USER_NAME" "$mb" >/dev/null 2>&1 || true
+	md=$DIR/mail/$USER_NAME/Maildir/.$mb
+	for ((i = 0; i < n; i++)); do
+		printf 'From: p%d@example.net\r\nTo: things@example.org\r\nMessage-ID: <%s-%d@example.net>\r\nSubject: fill %d\r\n\r\nHello %d.\r\n' \
+		    "$i" "$tag" "$i" "$i" "$i" > "$md/new/$(printf '1800000000.F%06d.testbed' "$i")"
+	done
+	chown -R "$MAIL_UID:$MAIL_UID" "$md"
+	doveadm -c "$CONF" mailbox status -u "$USER_NAME" messages "$mb" >/dev/null ;;
 uidvalidity)
 	doveadm -c "$CONF" mailbox update -u "$USER_NAME" --uid-validity "${4:?n}" "${3:?mailbox}" ;;
 *) die "unknown command $CMD" ;;

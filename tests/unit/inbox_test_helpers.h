@@ -380,12 +380,16 @@ struct th_fixture {
 
 static TH_UNUSED char *th_organisers[] = { "org1@example.org", "org2@example.org" };
 
+/* The names th_deliverf gives its files count from 0 in each test. */
+static TH_UNUSED int th_nfile;
+
 static TH_UNUSED int
 th_fixture_setup(void **state)
 {
 	struct th_fixture *f = calloc(1, sizeof(*f));
 	struct err e;
 
+	th_nfile = 0;
 	if (f == NULL || (f->dir = th_tmpdir("inbox")) == NULL)
 		return -1;
 	snprintf(f->db, sizeof(f->db), "%s/things.db", f->dir);
@@ -417,6 +421,31 @@ th_fixture_teardown(void **state)
 	free(f->dir);
 	free(f);
 	return 0;
+}
+
+/* Delivers a message (printf-style; header lines end in CRLF) into the
+ * fixture's Maildir, new/, under the next name ("1000.M0.test", ...,
+ * oldest first); sub "cur" and a name: there instead.  0 or -1. */
+static TH_UNUSED int __attribute__((format(printf, 4, 5)))
+th_deliverf(struct th_fixture *f, const char *sub, const char *name, const char *fmt, ...)
+{
+	char *msg = NULL, fresh[64];
+	va_list ap;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if (name == NULL) {
+		snprintf(fresh, sizeof(fresh), "%d.M%d.test", 1000 + th_nfile, th_nfile);
+		th_nfile++;
+		name = fresh;
+	}
+	rc = th_deliver(f->maildir, sub ? sub : "new", name, msg);
+	free(msg);
+	return rc;
 }
 
 /* q(f, "SELECT ...", ...): one integer from the fixture's database. */

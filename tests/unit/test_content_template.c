@@ -41,6 +41,10 @@ static const struct tvar recipient[] = {
 	{ "status_command", "things -c /srv/things.conf status", 0 },
 	{ "error", "HTTP status 403", 0 },
 	{ "failures", "3", 0 },
+	{ "ticket", "12", 0 },
+	{ "waiting", "3 days", 0 },
+	{ "where", "in the folder \"Failed\" of the programme's mailbox", 0 },
+	{ "result", "> status\n12 participants", 0 },
 };
 #define NRECIPIENT (sizeof(recipient) / sizeof(recipient[0]))
 
@@ -71,6 +75,7 @@ test_every_default_renders(void **state)
 		{ "thing_title", "Feeds", 0 },
 		{ "thing_body", "Try a *feed reader*.\n", 1 },
 		{ "feed_url", "", 0 },
+		{ "limit", "10 MB", 0 },
 		{ "digest_body", "- [Ann's post](https://ann.example.org/p)\n", 1 },
 		/* feed-broken: its sections */
 		{ "last_ok", "", 0 },

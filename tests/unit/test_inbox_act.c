@@ -494,8 +494,8 @@ test_unreadable_recorded_forwarded_answered(void **state)
 	r.rec.received_at = NOW;
 	assert_int_equal(act_unreadable(&r, "jo@example.net", &id, &e), 0);
 	assert_int_equal(deliveries(f, DK_OVERSIZE, "jo@example.net"), 1);
-	assert_int_equal(deliveries(f, DK_UNKNOWN_FORWARD, "org1@example.org"), 1);
-	assert_int_equal(deliveries(f, DK_UNKNOWN_FORWARD, "org2@example.org"), 1);
+	assert_int_equal(deliveries(f, DK_FAILED_NOTICE, "org1@example.org"), 1);
+	assert_int_equal(deliveries(f, DK_FAILED_NOTICE, "org2@example.org"), 1);
 	detail_is(f, id, "over the limit");
 	/* a second time: known */
 	r.rec.source_key = "big2";

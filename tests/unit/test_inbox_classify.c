@@ -26,11 +26,16 @@ struct row {
 	const char *address;
 	char delimiter;
 	int nthings, reply_to_thing, from_participant;
+	int from_organiser, secret_on; /* secret_on: commands need SECRET */
+	int64_t ticket;
 	/* the answer: url 0 none, 1 link0, 2 link1 */
 	enum inbox_intent_kind kind;
 	int thing, url;
 	const char *token;
+	int64_t answer_ticket;
 };
+
+#define SECRET "correct-horse-battery-staple"
 
 static const struct row rows[] = {
 	/* 1. bounces */
@@ -70,6 +75,31 @@ static const struct row rows[] = {
 	  .subject = "subscribe", .kind = II_AUTOREPLY },
 	{ .name = "out-of-office subject alone", .vacation_subject = 1, .from_participant = 1,
 	  .kind = II_AUTOREPLY },
+	/* 3a, 3b. organisers */
+	{ .name = "organiser with the secret in the text", .from_organiser = 1, .secret_on = 1,
+	  .fresh = SECRET "\nstatus", .kind = II_COMMAND },
+	{ .name = "organiser with the secret in the subject", .from_organiser = 1, .secret_on = 1,
+	  .subject = "status " SECRET, .kind = II_COMMAND },
+	{ .name = "organiser command answering a ticket", .from_organiser = 1, .secret_on = 1,
+	  .ticket = 7, .fresh = SECRET "\nclose", .kind = II_COMMAND, .answer_ticket = 7 },
+	{ .name = "organiser without the secret: ordinary mail", .from_organiser = 1,
+	  .secret_on = 1, .fresh = "status", .kind = II_UNKNOWN },
+	{ .name = "organiser, a wrong secret", .from_organiser = 1, .secret_on = 1,
+	  .fresh = "correct-horse-battery\nstatus", .kind = II_UNKNOWN },
+	{ .name = "organiser, secret only in quoted text", .from_organiser = 1, .secret_on = 1,
+	  .subject = "Re: status", .fresh = "thanks", .kind = II_UNKNOWN },
+	{ .name = "commands off: the secret is just text", .from_organiser = 1,
+	  .fresh = SECRET "\nstatus", .kind = II_UNKNOWN },
+	{ .name = "a stranger with the secret", .secret_on = 1, .fresh = SECRET "\nremove x@y.example",
+	  .kind = II_UNKNOWN },
+	{ .name = "a participant with the secret", .secret_on = 1, .from_participant = 1,
+	  .fresh = SECRET "\nstatus", .kind = II_UNKNOWN },
+	{ .name = "organiser's auto-reply with the secret", .from_organiser = 1, .secret_on = 1,
+	  .auto_submitted = 1, .fresh = SECRET "\nstatus", .kind = II_AUTOREPLY },
+	{ .name = "organiser's answer to a ticket", .from_organiser = 1, .ticket = 9,
+	  .fresh = "I have answered her.", .kind = II_TICKET_REPLY, .answer_ticket = 9 },
+	{ .name = "a participant answering in a ticket's thread", .ticket = 9,
+	  .from_participant = 1, .fresh = "Thanks, and another question?", .kind = II_HELP },
 	/* 4. plus-address commands */
 	{ .name = "+subscribe with a blog", .to = "things+subscribe@example.org",
 	  .link0 = "https://blog.example/", .kind = II_SUBSCRIBE, .url = 1 },
@@ -127,7 +157,9 @@ static const struct row rows[] = {
 	{ .name = "unsubscribe is never weak", .fresh = "Unsubscribe me, here is why: https://x.example/",
 	  .link0 = "https://x.example/", .reply_to_thing = 2, .kind = II_UNSUBSCRIBE },
 	{ .name = "help with a Thing and a link", .fresh = "Help! https://p.example/broken",
-	  .link0 = "https://p.example/broken", .reply_to_thing = 4, .kind = II_HELP },
+	  .link0 = "https://p.example/broken", .reply_to_thing = 4, .kind = II_HELP, .thing = 4 },
+	{ .name = "+help names the Thing of its subject", .to = "things+help@example.org",
+	  .subject = "Stuck on Thing 2", .kind = II_HELP, .thing = 2 },
 	{ .name = "join me, a Thing and a link", .fresh = "Join me on Mastodon for Thing 2: https://m.example/@me",
 	  .link0 = "https://m.example/@me", .kind = II_REFLECTION, .thing = 2, .url = 1 },
 	{ .name = "join in the subject wins", .subject = "Join", .fresh = "Thing 2: https://m.example/@me",
@@ -196,6 +228,9 @@ build(const struct row *r, struct inbox_message *m, struct inbox_context *ctx)
 	ctx->nthings = r->nthings ? r->nthings : 12;
 	ctx->reply_to_thing = r->reply_to_thing;
 	ctx->from_participant = r->from_participant;
+	ctx->from_organiser = r->from_organiser;
+	ctx->organiser_secret = r->secret_on ? SECRET : NULL;
+	ctx->ticket = r->ticket;
 }
 
 static void
@@ -215,7 +250,7 @@ test_rules(void **state)
 		inbox_classify(&m, &ctx, &in);
 		if (in.kind != r->kind || in.thing != r->thing || in.url != url ||
 		    strcmp(in.token, r->token ? r->token : "") != 0 || in.reason == NULL ||
-		    in.reason[0] == '\0') {
+		    in.reason[0] == '\0' || in.ticket != r->answer_ticket) {
 			fprintf(stderr, "%s: got %s thing %d url %s token [%s] (%s)\n", r->name,
 			    inbox_intent_name(in.kind), in.thing, in.url ? in.url : "-", in.token,
 			    in.reason ? in.reason : "no reason");
@@ -246,7 +281,7 @@ test_intent_names(void **state)
 {
 	static const char *const want[] = {
 		"subscribe", "confirm", "reflection", "blog", "help", "unsubscribe", "bounce",
-		"autoreply", "unknown",
+		"autoreply", "unknown", "command", "ticket-reply",
 	};
 
 	(void)state;

@@ -17,6 +17,16 @@
 #define NEED_DOVECOT() do { if (th_no_dovecot) skip(); } while (0)
 
 /* "imap://things:s3cret%20pw@HOST:PORT/MAILBOX" with the given scheme. */
+
+/* Files item i at once: source_file, then source_flush. */
+static int
+move_now(struct source *s, size_t i, enum source_outcome o, struct err *e)
+{
+	int r = source_file(s, i, o, e);
+
+	return r != 0 ? r : source_flush(s, e);
+}
+
 static void
 url_for(char *out, size_t n, const char *scheme, const char *host, int port,
     const char *mailbox, const char *password)
@@ -38,7 +48,7 @@ deliver_n(const char *mailbox, int first, int count, char msgs[][256])
 static struct source *
 open_plain(const char *mailbox, size_t max_size)
 {
-	struct source_options o = { NULL, max_size, 10 };
+	struct source_options o = { .ca_file = NULL, .max_size = max_size, .timeout = 10 };
 	struct source *s = NULL;
 	char url[512];
 	struct err e;
@@ -85,9 +95,9 @@ test_login_list_fetch_move(void **state)
 	assert_null(strstr(buf_str(&raw), "Body of"));
 	assert_false(th_dovecot_any_seen(&dc, "Basic")); /* BODY.PEEK: never \Seen */
 
-	assert_int_equal(source_move(s, 0, SOURCE_FOLDER_PROCESSED, &e), 0);
-	assert_int_equal(source_move(s, 1, SOURCE_FOLDER_FAILED, &e), 0);
-	assert_int_equal(source_move(s, 2, SOURCE_FOLDER_PROCESSED, &e), 0);
+	assert_int_equal(move_now(s, 0, SOURCE_PROCESSED, &e), 0);
+	assert_int_equal(move_now(s, 1, SOURCE_FAILED, &e), 0);
+	assert_int_equal(move_now(s, 2, SOURCE_PROCESSED, &e), 0);
 	source_close(s);
 	buf_free(&raw);
 	assert_int_equal(th_dovecot_count(&dc, "Basic"), 0);
@@ -110,8 +120,8 @@ test_incremental_by_uid(void **state)
 	uidv = s->uidvalidity;
 	assert_int_equal(source_list(s, uidv, 0, &e), 0);
 	assert_int_equal(s->nitems, 2);
-	assert_int_equal(source_move(s, 0, SOURCE_FOLDER_PROCESSED, &e), 0);
-	assert_int_equal(source_move(s, 1, SOURCE_FOLDER_PROCESSED, &e), 0);
+	assert_int_equal(move_now(s, 0, SOURCE_PROCESSED, &e), 0);
+	assert_int_equal(move_now(s, 1, SOURCE_PROCESSED, &e), 0);
 	source_close(s);
 
 	/* nothing above UID 2: "UID 3:*" would name the last message (UID 2
@@ -128,14 +138,14 @@ test_incremental_by_uid(void **state)
 	assert_int_equal(s->items[0].uid, 3);
 	assert_int_equal(s->items[1].uid, 4);
 	/* UID 4 done, UID 3 committed but not moved (a crash) */
-	assert_int_equal(source_move(s, 1, SOURCE_FOLDER_PROCESSED, &e), 0);
+	assert_int_equal(move_now(s, 1, SOURCE_PROCESSED, &e), 0);
 	source_close(s);
 
 	s = open_plain("Incr", 0);
 	assert_int_equal(source_list(s, uidv, 4, &e), 0);
 	assert_int_equal(s->nitems, 1); /* "UID 5:*" answers UID 3: kept as a leftover only */
 	assert_int_equal(s->items[0].uid, 3);
-	assert_int_equal(source_move(s, 0, SOURCE_FOLDER_PROCESSED, &e), 0);
+	assert_int_equal(move_now(s, 0, SOURCE_PROCESSED, &e), 0);
 	source_close(s);
 
 	s = open_plain("Incr", 0);
@@ -218,7 +228,7 @@ test_oversize_not_downloaded(void **state)
 	assert_int_equal(source_fetch_header(s, 0, &raw, &e), 0);
 	assert_non_null(strstr(buf_str(&raw), "From: p1@example.org"));
 	/* and the session is still usable */
-	assert_int_equal(source_move(s, 0, SOURCE_FOLDER_FAILED, &e), 0);
+	assert_int_equal(move_now(s, 0, SOURCE_FAILED, &e), 0);
 	source_close(s);
 	buf_free(&raw);
 }
@@ -256,7 +266,7 @@ test_connection_drop_fails_cleanly(void **state)
 	    dc.dir), 0);
 	assert_int_equal(source_fetch(s, 0, 0, &raw, &e), -1);
 	assert_non_null(strstr(e.msg, "UID FETCH"));
-	assert_int_equal(source_move(s, 1, SOURCE_FOLDER_PROCESSED, &e), -1);
+	assert_int_equal(move_now(s, 1, SOURCE_PROCESSED, &e), -1);
 	assert_non_null(strstr(e.msg, "connection lost"));
 	source_close(s);
 	buf_free(&raw);
@@ -266,7 +276,7 @@ test_connection_drop_fails_cleanly(void **state)
 static void
 test_tls_accepted_with_test_ca(void **state)
 {
-	struct source_options o = { NULL, 0, 10 };
+	struct source_options o = { .ca_file = NULL, .max_size = 0, .timeout = 10 };
 	struct source *s;
 	char url[512];
 	struct err e;
@@ -293,7 +303,7 @@ static void
 expect_refused(const char *scheme, const char *host, int port, const char *ca_file,
     const char *lip, const char *why)
 {
-	struct source_options o = { ca_file, 0, 10 };
+	struct source_options o = { .ca_file = ca_file, .max_size = 0, .timeout = 10 };
 	char url[512], tag[64];
 	struct source *s;
 	struct err e;
@@ -364,7 +374,7 @@ fake_server(const char *scenario)
 static struct source *
 open_fake(const char *scenario, size_t max_size)
 {
-	struct source_options o = { NULL, max_size, 10 };
+	struct source_options o = { .ca_file = NULL, .max_size = max_size, .timeout = 10 };
 	struct source *s = NULL;
 	char url[128];
 	struct err e;
@@ -411,7 +421,7 @@ test_server_flooding_is_cut_off(void **state)
 	 * is dropped, nothing more is asked of it */
 	assert_int_equal(source_fetch(s, 0, 0, &raw, &e), -1);
 	assert_non_null(strstr(e.msg, "too large"));
-	assert_int_equal(source_move(s, 0, SOURCE_FOLDER_PROCESSED, &e), -1);
+	assert_int_equal(move_now(s, 0, SOURCE_PROCESSED, &e), -1);
 	assert_non_null(strstr(e.msg, "connection lost"));
 	buf_free(&raw);
 	source_close(s);

@@ -152,7 +152,7 @@ test_oversize_answered_and_failed(void **state)
 	assert_int_equal(q(f, "SELECT count(*) FROM deliveries WHERE kind = 'oversize' AND "
 	    "recipient = 'jo@example.net'"), 1);
 	assert_int_equal(q(f, "SELECT count(*) FROM deliveries d JOIN inbound i ON "
-	    "d.inbound_id = i.id WHERE i.intent = 'oversize' AND d.kind = 'unknown-forward' "
+	    "d.inbound_id = i.id WHERE i.intent = 'oversize' AND d.kind = 'failed-notice' "
 	    "AND d.recipient IN ('org1@example.org', 'org2@example.org')"), 2);
 	assert_int_equal(files_in(f, ".Failed/cur"), 1);
 	assert_int_equal(files_in(f, ".Processed/cur"), 1);
@@ -177,7 +177,7 @@ test_unparseable_goes_to_failed_and_organisers(void **state)
 	assert_int_equal(q(f, "SELECT count(*) FROM inbound WHERE intent = 'failed' AND "
 	    "detail LIKE 'cannot parse%%' AND source_key = '1.M1.h'"), 1);
 	assert_int_equal(q(f, "SELECT count(*) FROM deliveries d JOIN inbound i ON "
-	    "d.inbound_id = i.id WHERE i.intent = 'failed' AND d.kind = 'unknown-forward'"), 2);
+	    "d.inbound_id = i.id WHERE i.intent = 'failed' AND d.kind = 'failed-notice'"), 2);
 	assert_int_equal(files_in(f, ".Failed/cur"), 1);
 	assert_int_equal(poll(f, &s), 0);
 	assert_int_equal(s.listed, 0);
@@ -290,6 +290,40 @@ test_reply_to_our_confirmation_request_confirms(void **state)
 	assert_int_equal(p.status, PS_ACTIVE);
 }
 
+/* The request says "reply to this message": a reply unsubscribes whatever
+ * it says, though its subject ("Re: Please confirm: leaving ...") reads as
+ * a confirmation. */
+static void
+test_reply_to_our_unsubscribe_request_unsubscribes(void **state)
+{
+	struct th_fixture *f = *state;
+	struct delivery_request r = { 0 };
+	struct participant p;
+	struct delivery d;
+	struct inbox_stats s;
+	struct err e;
+	int64_t id;
+
+	assert_int_equal(store_participant_add(f->st, "eve@example.net", "", PS_ACTIVE, NOW, &p,
+			     &e), 0);
+	r.participant_id = p.id;
+	r.recipient = "eve@example.net";
+	r.kind = DK_UNSUB_CONFIRM;
+	r.key = p.token;
+	r.due_at = NOW;
+	r.msgid_domain = "example.org";
+	assert_int_equal(store_delivery_enqueue(f->st, &r, NOW, &id, &e), 0);
+	assert_int_equal(store_delivery_get(f->st, id, &d, &e), 0);
+	deliver_raw(f, "1.M1.h", "From: eve@example.net\r\nTo: things@example.org\r\n"
+	    "Message-ID: <u1@example.net>\r\nIn-Reply-To: <%s>\r\n"
+	    "Subject: Re: Please confirm: leaving 12 Things\r\n\r\nyes\r\n", d.message_id);
+	assert_int_equal(poll(f, &s), 0);
+	assert_int_equal(s.intents[II_UNSUBSCRIBE], 1);
+	assert_int_equal(store_participant_by_address(f->st, "eve@example.net", &p, &e), 0);
+	assert_int_equal(p.status, PS_UNSUBSCRIBED);
+	assert_int_equal(q(f, "SELECT count(*) FROM deliveries WHERE kind = 'goodbye'"), 1);
+}
+
 static void
 test_out_of_office_is_not_answered(void **state)
 {
@@ -332,6 +366,7 @@ main(void)
 		T(test_reply_to_a_thing_is_a_reflection),
 		T(test_subscribe_and_confirm_through_the_inbox),
 		T(test_reply_to_our_confirmation_request_confirms),
+		T(test_reply_to_our_unsubscribe_request_unsubscribes),
 		T(test_out_of_office_is_not_answered),
 		T(test_no_inbox_configured),
 	};

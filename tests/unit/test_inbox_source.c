@@ -9,6 +9,16 @@
 #include "../../inbox/source.h"
 #include "inbox_test_helpers.h"
 
+
+/* Files item i at once: source_file, then source_flush. */
+static int
+move_now(struct source *s, size_t i, enum source_outcome o, struct err *e)
+{
+	int r = source_file(s, i, o, e);
+
+	return r != 0 ? r : source_flush(s, e);
+}
+
 static const char msg_a[] =
     "From: Ann <ann@example.org>\r\nSubject: a\r\nMessage-ID: <a@example.org>\r\n"
     "\r\nHello from Ann.\r\n";
@@ -98,7 +108,7 @@ static void
 test_maildir_oversize_refused_by_option(void **state)
 {
 	struct md_fixture *f = *state;
-	struct source_options o = { NULL, 20, 0 };
+	struct source_options o = { .ca_file = NULL, .max_size = 20, .timeout = 0 };
 	struct source *s;
 	struct buf raw;
 	struct err e;
@@ -127,10 +137,10 @@ test_maildir_move_to_processed_and_failed(void **state)
 	assert_int_equal(th_deliver(f->dir, "cur", "2.M1.h:2,S", msg_b), 0);
 	assert_int_equal(source_open(f->url, NULL, &s, &e), 0);
 	assert_int_equal(source_list(s, 0, 0, &e), 0);
-	assert_int_equal(source_move(s, 0, SOURCE_FOLDER_PROCESSED, &e), 0);
-	assert_int_equal(source_move(s, 1, SOURCE_FOLDER_FAILED, &e), 0);
+	assert_int_equal(move_now(s, 0, SOURCE_PROCESSED, &e), 0);
+	assert_int_equal(move_now(s, 1, SOURCE_FAILED, &e), 0);
 	/* moved away meanwhile: gone, not an error */
-	assert_int_equal(source_move(s, 0, SOURCE_FOLDER_PROCESSED, &e), SOURCE_GONE);
+	assert_int_equal(move_now(s, 0, SOURCE_PROCESSED, &e), SOURCE_GONE);
 	assert_int_equal(source_fetch(s, 0, 0, &raw, &e), SOURCE_GONE);
 	source_close(s);
 

@@ -151,16 +151,18 @@ test_every_kind(void **state)
 	    "auto-replied", 0, 1, 1, "<help@mail.example.net>", ABSENT });
 	free(text);
 
-	/* forwards go to an organiser, Reply-To the sender */
+	/* forwards go to an organiser, Reply-To the sender, threaded with
+	 * the sender's message (so is the organiser's answer) */
 	d = queue(f, 0, "organiser@example.org", DK_HELP_FORWARD, "h1", in);
 	text = compose_and_check(f, &d, &(struct expect){ "<organiser@example.org>",
-	    "auto-generated", 0, 0, 0, ABSENT, "Alice Smith <alice@example.net>" });
+	    "auto-generated", 0, 0, 0, "<help@mail.example.net>",
+	    "Alice Smith <alice@example.net>" });
 	free(text);
 	in = add_inbound(f, "odd@mail.example.net", "stranger@example.com", "???", 0, 0,
 	    "no Thing named", "what is this\n");
 	d = queue(f, 0, "organiser@example.org", DK_UNKNOWN_FORWARD, "u1", in);
 	text = compose_and_check(f, &d, &(struct expect){ "<organiser@example.org>",
-	    "auto-generated", 0, 0, 0, ABSENT, "<stranger@example.com>" });
+	    "auto-generated", 0, 0, 0, "<odd@mail.example.net>", "<stranger@example.com>" });
 	free(text);
 
 	assert_int_equal(token_new(token, &e), 0);
@@ -201,6 +203,64 @@ test_every_kind(void **state)
 	assert_non_null(strstr(text, "https://bob.example.net/"));
 	assert_null(strstr(text, "alice"));
 	assert_null(strstr(text, "feed.xml"));
+	free(text);
+}
+
+/* The inbox's kinds: the oversize answer, the organisers' notices (a
+ * failed message, a ticket and its reminder) and the answer to an
+ * organiser's commands. */
+static void
+test_inbox_kinds(void **state)
+{
+	struct fixture *f = *state;
+	struct delivery d;
+	int64_t alice, in, ticket;
+	char *text;
+	struct err e;
+
+	alice = add_active(f, "alice@example.net", "Alice Smith", T0 - DAY);
+	in = add_inbound(f, "big@mail.example.net", "jo@example.com", "holiday photos", 0, 0,
+	    "message of 20000000 bytes is over the limit of 10485760 bytes", NULL);
+	d = queue(f, 0, "jo@example.com", DK_OVERSIZE, "o1", in);
+	text = compose_and_check(f, &d, &(struct expect){ "<jo@example.com>", "auto-replied", 0,
+	    1, 0, "<big@mail.example.net>", ABSENT });
+	assert_non_null(strstr(text, "10\u00a0MB"));
+	assert_non_null(strstr(text, "holiday photos"));
+	free(text);
+	d = queue(f, 0, "organiser@example.org", DK_FAILED_NOTICE, "o1", in);
+	text = compose_and_check(f, &d, &(struct expect){ "<organiser@example.org>",
+	    "auto-generated", 0, 0, 0, "<big@mail.example.net>", "<jo@example.com>" });
+	assert_non_null(strstr(text, "over the limit of 10485760 bytes"));
+	assert_non_null(strstr(text, "in the folder \"Failed\""));
+	free(text);
+
+	in = add_inbound(f, "q@mail.example.net", "alice@example.net", "Feeds?", alice, 2,
+	    NULL, "Where is the feed?\n");
+	assert_int_equal(store_ticket_open(f->st, in, alice, "alice@example.net", "Feeds?", 2, T0,
+			     &ticket, &e), 0);
+	d = queue(f, 0, "organiser@example.org", DK_HELP_FORWARD, "t1", in);
+	text = compose_and_check(f, &d, &(struct expect){ "<organiser@example.org>",
+	    "auto-generated", 0, 0, 0, "<q@mail.example.net>", "Alice Smith <alice@example.net>" });
+	assert_non_null(strstr(text, "ticket 1"));
+	assert_non_null(strstr(text, "Where is the feed?"));
+	free(text);
+	time_set_now(T0 + 3 * DAY);
+	d = queue(f, 0, "organiser@example.org", DK_TICKET_REMINDER, "1-1", in);
+	text = compose_and_check(f, &d, &(struct expect){ "<organiser@example.org>",
+	    "auto-generated", 0, 0, 0, "<q@mail.example.net>", "Alice Smith <alice@example.net>" });
+	assert_non_null(strstr(text, "waiting for 3 days"));
+	assert_non_null(strstr(text, "things tickets close 1"));
+	free(text);
+	time_set_now(-1);
+
+	in = add_inbound(f, "cmd@mail.example.net", "organiser@example.org", "status", 0, 0,
+	    "> status\nParticipants: 1 active\n\n> remove bob@example.net\n"
+	    "not done: bob@example.net is no participant\n", NULL);
+	d = queue(f, 0, "organiser@example.org", DK_COMMAND_ANSWER, "c1", in);
+	text = compose_and_check(f, &d, &(struct expect){ "<organiser@example.org>",
+	    "auto-replied", 0, 1, 0, "<cmd@mail.example.net>", ABSENT });
+	assert_non_null(strstr(text, "Participants: 1 active"));
+	assert_non_null(strstr(text, "bob@example.net is no participant"));
 	free(text);
 }
 
@@ -260,6 +320,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_every_kind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_inbox_kinds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_envelope_sender, setup, teardown),
 	};
