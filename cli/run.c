@@ -62,6 +62,9 @@ print_summary(const struct feeds_stats *fs, int fetched, const struct mailer_sta
 	    out->enqueued, out->sent, out->deferred, out->failed, out->held);
 	if (out->recovered)
 		printf(", %zu recovered from an interrupted run", out->recovered);
+	if (out->bounces || out->suspended)
+		printf(", %zu bounce%s counted, %zu suspended", out->bounces,
+		    out->bounces == 1 ? "" : "s", out->suspended);
 	printf(" (%.2f s)\ndigest: %zu queued; feed notices: %zu queued\n", secs, out->digests,
 	    out->feed_notices);
 }

@@ -58,6 +58,11 @@ int message_build(struct mailer *m, const struct delivery *d, const struct parti
 /* The envelope sender of d: things+bounce-TOKEN@domain for mail to
  * participant p (VERP), things+bounce@domain for anything else (p NULL,
  * forwards to organisers). */
+/* 1 if a delivery of this kind is programme mail that only an active
+ * participant may get (a Thing, a digest...): one who left or was suspended
+ * after it was queued does not get it. */
+int message_active_only(const char *kind);
+
 int message_sender(struct mailer *m, const struct delivery *d, const struct participant *p,
     char *out, size_t n, struct err *e);
 

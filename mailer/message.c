@@ -25,25 +25,27 @@ static const struct kind_policy {
 	int unsubscribe;      /* carries List-Unsubscribe */
 	int per_recipient;    /* the template needs recipient values at prepare
 	                       * time (a section on them): rendered each time */
+	int active_only;      /* programme mail: not sent to someone who has left
+	                       * (or was suspended) since it was queued */
 } policies[MAILER_NKINDS] = {
-	{ DK_THING, 1, 0, 1, 0 },
-	{ DK_CONFIRM, 0, 0, 0, 0 },       /* not subscribed yet */
-	{ DK_WELCOME, 0, 0, 1, 0 },
-	{ DK_REFLECTION_ACK, 0, 0, 1, 0 },
-	{ DK_HELP_ACK, 0, 0, 1, 0 },
-	{ DK_HELP_FORWARD, 0, 1, 0, 0 },
-	{ DK_UNKNOWN_FORWARD, 0, 1, 0, 0 },
-	{ DK_UNSUB_CONFIRM, 0, 0, 0, 0 }, /* its own link does it */
-	{ DK_GOODBYE, 0, 0, 0, 0 },       /* already gone */
-	{ DK_BLOG_ACK, 0, 0, 1, 1 },      /* {{#feed_url}}: rare, once each */
-	{ DK_SUSPENDED, 0, 1, 0, 0 },     /* to organisers, about a participant */
-	{ DK_HELD_NOTICE, 0, 1, 0, 0 },   /* about a held Thing */
-	{ DK_DIGEST, 1, 0, 1, 1 },        /* a body of its own for each */
-	{ DK_FEED_BROKEN, 0, 0, 1, 1 },   /* {{#problem_...}} */
-	{ DK_OVERSIZE, 0, 0, 0, 0 },      /* often to a non-participant */
-	{ DK_FAILED_NOTICE, 0, 1, 0, 0 },
-	{ DK_TICKET_REMINDER, 0, 1, 0, 0 },
-	{ DK_COMMAND_ANSWER, 0, 0, 0, 0 }, /* to an organiser */
+	{ DK_THING, 1, 0, 1, 0, 1 },
+	{ DK_CONFIRM, 0, 0, 0, 0, 0 },       /* not subscribed yet */
+	{ DK_WELCOME, 0, 0, 1, 0, 0 },
+	{ DK_REFLECTION_ACK, 0, 0, 1, 0, 0 },
+	{ DK_HELP_ACK, 0, 0, 1, 0, 0 },
+	{ DK_HELP_FORWARD, 0, 1, 0, 0, 0 },
+	{ DK_UNKNOWN_FORWARD, 0, 1, 0, 0, 0 },
+	{ DK_UNSUB_CONFIRM, 0, 0, 0, 0, 0 }, /* its own link does it */
+	{ DK_GOODBYE, 0, 0, 0, 0, 0 },       /* already gone */
+	{ DK_BLOG_ACK, 0, 0, 1, 1, 0 },      /* {{#feed_url}}: rare, once each */
+	{ DK_SUSPENDED, 0, 1, 0, 0, 0 },     /* to organisers, about a participant */
+	{ DK_HELD_NOTICE, 0, 1, 0, 0, 0 },   /* about a held Thing */
+	{ DK_DIGEST, 1, 0, 1, 1, 1 },     /* a body of its own for each */
+	{ DK_FEED_BROKEN, 0, 0, 1, 1, 1 }, /* {{#problem_...}} */
+	{ DK_OVERSIZE, 0, 0, 0, 0, 0 },      /* often to a non-participant */
+	{ DK_FAILED_NOTICE, 0, 1, 0, 0, 0 },
+	{ DK_TICKET_REMINDER, 0, 1, 0, 0, 0 },
+	{ DK_COMMAND_ANSWER, 0, 0, 0, 0, 0 }, /* to an organiser */
 };
 
 /* Template variables of one message: the programme-wide ones (given to
@@ -89,6 +91,15 @@ policy_of(const char *kind, size_t *index)
 		}
 	}
 	return NULL;
+}
+
+int
+message_active_only(const char *kind)
+{
+	size_t i;
+	const struct kind_policy *k = policy_of(kind, &i);
+
+	return k != NULL && k->active_only;
 }
 
 /* The Thing a DK_THING delivery carries, from its key. */

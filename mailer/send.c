@@ -222,7 +222,7 @@ check_claimed(struct run *r, struct claimed *c, struct err *e)
 		c->have_p = 1;
 	}
 	/* unsubscribed (or suspended) between enqueue and now */
-	if (strcmp(c->d.kind, DK_THING) == 0 && (!c->have_p || c->p.status != PS_ACTIVE)) {
+	if (message_active_only(c->d.kind) && (!c->have_p || c->p.status != PS_ACTIVE)) {
 		snprintf(why, sizeof(why), "not sent: participant is %s",
 		    c->have_p ? participant_status_name(c->p.status) : "unknown");
 		return record_failed(r, &c->d, why, e);

@@ -207,6 +207,38 @@ test_unsubscribed_before_send_gets_nothing(void **state)
 
 /* Deliveries a crashed run left in "sending" are sent by the next run,
  * once each. */
+/* Programme mail (a digest, a broken-feed notice) queued before someone
+ * left is not sent; an answer to their own mail (goodbye) still is. */
+static void
+test_programme_mail_needs_an_active_participant(void **state)
+{
+	static const char *const kinds[] = { DK_DIGEST, DK_FEED_BROKEN, DK_GOODBYE };
+	struct fixture *f = *state;
+	struct mailer_stats st;
+	struct delivery d;
+	struct err e;
+	int64_t id;
+
+	id = add_active(f, "erin@example.net", "Erin", T0 - DAY);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		struct delivery_request r = { .participant_id = id, .recipient = "erin@example.net",
+			.kind = kinds[i], .key = "1", .due_at = T0, .msgid_domain = "example.org" };
+
+		assert_int_equal(store_delivery_enqueue(f->st, &r, T0, NULL, &e), 0);
+	}
+	assert_int_equal(store_participant_set_status(f->st, id, PS_UNSUBSCRIBED, T0 + 1, &e), 0);
+	st = send_due(f, T0 + 2);
+	assert_int_equal(st.failed, 2);
+	assert_int_equal(st.sent, 1);
+	d = lookup(f, id, "erin@example.net", DK_DIGEST, "1");
+	assert_int_equal(d.state, DS_FAILED);
+	assert_string_equal(d.last_error, "not sent: participant is unsubscribed");
+	d = lookup(f, id, "erin@example.net", DK_FEED_BROKEN, "1");
+	assert_int_equal(d.state, DS_FAILED);
+	d = lookup(f, id, "erin@example.net", DK_GOODBYE, "1");
+	assert_int_equal(d.state, DS_SENT);
+}
+
 static void
 test_crashed_claims_are_recovered(void **state)
 {
@@ -453,6 +485,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_late_joiner_gets_released_things_now, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unsubscribed_before_send_gets_nothing, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_programme_mail_needs_an_active_participant, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_crashed_claims_are_recovered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_after_and_recovery, setup, teardown),
