@@ -422,8 +422,12 @@ cfg_set_defaults(struct programme_config *cfg)
 		cfg->max_lateness_hours = 72;
 	if (cfg->bounce_threshold == 0)
 		cfg->bounce_threshold = 5;
+	/* Mailman's 7 days suits a daily list.  A programme mails a dead
+	 * address about once a fortnight (a Thing) or a week (a digest), so a
+	 * score would go stale between bounces and nobody would ever reach the
+	 * threshold: a score stays alive for two intervals and a day. */
 	if (cfg->bounce_stale_days == 0)
-		cfg->bounce_stale_days = 7;
+		cfg->bounce_stale_days = cfg->interval_days * 2 + 1 > 7 ? cfg->interval_days * 2 + 1 : 7;
 	if (cfg->inbox_max_kib == 0)
 		cfg->inbox_max_kib = 10 * 1024;
 	if (cfg->answers_per_hour == 0)

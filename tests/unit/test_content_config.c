@@ -136,7 +136,7 @@ test_defaults(void **state)
 	assert_int_equal(p->cfg.send_late, 0);
 	assert_int_equal(p->cfg.smtp_max_per_minute, 0);
 	assert_int_equal(p->cfg.bounce_threshold, 5);
-	assert_int_equal(p->cfg.bounce_stale_days, 7);
+	assert_int_equal(p->cfg.bounce_stale_days, 29); /* two fortnights and a day */
 	assert_int_equal(p->cfg.inbox_max_kib, 10 * 1024);
 	assert_string_equal(p->cfg.inbox_processed, "Processed");
 	assert_string_equal(p->cfg.inbox_failed, "Failed");
