@@ -22,7 +22,13 @@
  *    unquoted value starts with a double quote, which for boundary="\""
  *    is a copy of SIZE_MAX bytes (a crash).  Such a value can only come
  *    from a quoted string starting with \", so in our copy of the input
- *    every `"\"` becomes `"\'` (the only change made to the bytes).
+ *    every `"\"` becomes `"\'`.
+ *  - It parses a comment inside a comment by recursion, with no limit:
+ *    200,000 nested "(" in one header field (200 KB) overflow the stack.
+ *    A comment goes on only over folded lines, so its depth is counted per
+ *    unfolded line, and in our copy a "(" deeper than
+ *    GUARD_MAX_COMMENT_DEPTH becomes "[".
+ * Those two are the only changes made to the bytes.
  */
 #include <ctype.h>
 #include <stddef.h>
@@ -36,6 +42,7 @@
 #define GUARD_MAX_DASH_LINES 4096                 /* ~350 bytes of tree each */
 #define GUARD_MAX_SEPARATORS ((size_t)256 << 10)  /* ~160 bytes each at most */
 #define DEGRADED_HEADER_MAX ((size_t)64 << 10)
+#define GUARD_MAX_COMMENT_DEPTH 64
 
 /* The string fields of struct inbox_message, "" when absent. */
 static const size_t string_fields[] = {
@@ -128,6 +135,27 @@ defuse_quotes(char *s, size_t n)
 			s[i + 2] = '\'';
 }
 
+/* Quoted pairs and quoted strings are not told apart: they only make the
+ * count higher, and the limit is far above any real comment. */
+static void
+defuse_comments(char *s, size_t n)
+{
+	size_t depth = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '(') {
+			if (depth == GUARD_MAX_COMMENT_DEPTH)
+				s[i] = '[';
+			else
+				depth++;
+		} else if (s[i] == ')') {
+			depth -= depth > 0;
+		} else if (s[i] == '\n' && !(i + 1 < n && (s[i + 1] == ' ' || s[i + 1] == '\t'))) {
+			depth = 0;
+		}
+	}
+}
+
 /* Length of the header block, at most max bytes, ending on a line. */
 static size_t
 header_length(const char *s, size_t n, size_t max)
@@ -205,6 +233,7 @@ inbox_parse(const char *raw, size_t len, struct inbox_message *out, struct err *
 	memcpy(copy, raw, len);
 	copy[len] = '\0';
 	defuse_quotes(copy, len);
+	defuse_comments(copy, len);
 	r = tame(copy, len) ? parse_mime(copy, len, out) : parse_degraded(copy, len, out);
 	free(copy);
 	if (r == -1)

@@ -550,6 +550,40 @@ test_deep_nesting_degraded(void **state)
 	buf_free(&b);
 }
 
+/* libetpan parses a comment inside a comment by recursion: 200,000 nested
+ * "(" in one header field (a 200 KB message) overflowed the stack, and
+ * the message crashed every run that read it.  In the header and in a
+ * part's header, and a body line of them keeps its text. */
+static void
+test_deep_comments_defused(void **state)
+{
+	static const char *const fields[] = { "From: (x) deep@example.net ", "Subject: deep ",
+		"Content-Type: text/plain; charset=utf-8 " };
+	struct inbox_message m;
+	struct buf b;
+
+	(void)state;
+	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
+		buf_init(&b, 0);
+		if (f != 0)
+			assert_int_equal(buf_puts(&b, "From: deep@example.net\n"), 0);
+		assert_int_equal(buf_puts(&b, fields[f]), 0);
+		for (int i = 0; i < 300000; i++)
+			assert_int_equal(buf_putc(&b, '('), 0);
+		/* folded: the comment goes on on the next line */
+		assert_int_equal(buf_puts(&b, "\n (((\nX-Other: 1\n\nstill here\n"), 0);
+		parse_ok(b.data, b.len, &m);
+		assert_string_equal(m.from_addr, "deep@example.net");
+		assert_string_equal(m.text, "still here");
+		inbox_message_free(&m);
+		buf_free(&b);
+	}
+	/* an ordinary comment nested a few deep is read as one */
+	parse_ok("From: a@example.net (Ann (the (first)) one)\n\ntext\n", 50, &m);
+	assert_string_equal(m.from_addr, "a@example.net");
+	inbox_message_free(&m);
+}
+
 /* A few levels are normal and parse in full. */
 static void
 test_shallow_nesting_parsed(void **state)
@@ -779,6 +813,7 @@ main(void)
 		cmocka_unit_test(test_link_bounds),
 		cmocka_unit_test(test_url_userinfo),
 		cmocka_unit_test(test_deep_nesting_degraded),
+		cmocka_unit_test(test_deep_comments_defused),
 		cmocka_unit_test(test_shallow_nesting_parsed),
 		cmocka_unit_test(test_many_parts_degraded),
 		cmocka_unit_test(test_big_attachment_parsed),
