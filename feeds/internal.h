@@ -6,10 +6,10 @@
 
 #include "feeds.h"
 
-/* Cuts s (UTF-8, squashed) in place to at most max_chars characters and
- * max_bytes bytes (max_bytes >= 4), ending it with "…" when cut; at a word
- * boundary when word is set and one is near. */
-void feeds_clip(char *s, size_t max_chars, size_t max_bytes, int word);
+/* Writes s (UTF-8, squashed) into out (n >= 4 bytes) cut to at most
+ * max_chars characters and n - 1 bytes, ending it with "…" when cut; at a
+ * word boundary when word is set and one is near. */
+void feeds_clip(const char *s, size_t max_chars, int word, char *out, size_t n);
 
 /* Appends the text under node to b, following internal entity references
  * and skipping script and style elements; stops quietly when b is full or

@@ -182,8 +182,7 @@ element_text(xmlDocPtr doc, xmlNodePtr node, enum text_type type, size_t max_cha
 		    links ? FEEDS_ENTRY_LINKS : 0, nlinks);
 	} else {
 		str_squash_space(raw);
-		feeds_clip(raw, max_chars, n - 1, 1);
-		snprintf(out, n, "%s", raw);
+		feeds_clip(raw, max_chars, 1, out, n);
 	}
 	free(base);
 	free(raw);

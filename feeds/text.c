@@ -20,18 +20,22 @@ is_cont(unsigned char c)
 	return (c & 0xc0) == 0x80;
 }
 
-/* feeds_clip, for text that may already have been cut (cut set): then it
- * gets its ellipsis even if what is left fits. */
+/* feeds_clip, for text that may already have been cut (cut_before set):
+ * then it gets its ellipsis even if what is left fits.  The result goes
+ * into out, not into s: with the ellipsis it can be longer than the part
+ * of s it replaces, and s has no room to spare. */
 static void
-clip(char *s, size_t max_chars, size_t max_bytes, int word, int cut_before)
+clip(const char *s, size_t max_chars, int word, int cut_before, char *out, size_t n)
 {
-	size_t len = strlen(s), chars = 0, cut = 0, i;
+	size_t len = strlen(s), chars = 0, cut = 0, i, max_bytes = n - 1;
 
 	for (i = 0; i < len; i++)
 		if (!is_cont((unsigned char)s[i]))
 			chars++;
-	if (!cut_before && chars <= max_chars && len <= max_bytes)
+	if (!cut_before && chars <= max_chars && len <= max_bytes) {
+		memcpy(out, s, len + 1);
 		return;
+	}
 	/* The last character boundary that leaves room for the ellipsis. */
 	chars = 0;
 	for (i = 0; i < len; i++) {
@@ -43,7 +47,7 @@ clip(char *s, size_t max_chars, size_t max_bytes, int word, int cut_before)
 		chars++;
 	}
 	if (word) {
-		char *sp = memrchr(s, ' ', cut);
+		const char *sp = memrchr(s, ' ', cut);
 
 		if (sp != NULL && (size_t)(sp - s) > cut / 2)
 			cut = (size_t)(sp - s);
@@ -51,13 +55,14 @@ clip(char *s, size_t max_chars, size_t max_bytes, int word, int cut_before)
 	while (cut > 0 && (s[cut - 1] == ' ' || s[cut - 1] == ',' || s[cut - 1] == ';' ||
 	    s[cut - 1] == ':'))
 		cut--;
-	memcpy(s + cut, ellipsis, sizeof(ellipsis));
+	memcpy(out, s, cut);
+	memcpy(out + cut, ellipsis, sizeof(ellipsis));
 }
 
 void
-feeds_clip(char *s, size_t max_chars, size_t max_bytes, int word)
+feeds_clip(const char *s, size_t max_chars, int word, char *out, size_t n)
 {
-	clip(s, max_chars, max_bytes, word, 0);
+	clip(s, max_chars, word, 0, out, n);
 }
 
 /* Text accumulated with runs of white space collapsed as it comes. */
@@ -208,10 +213,8 @@ feeds_html_text(const char *html, size_t len, const char *base, size_t max_chars
 		goto out; /* nothing the parser could make sense of: no text */
 	rc = html_walk(doc, base, &t, links, nlinks_max, nlinks);
 	xmlFreeDoc(doc);
-	if (rc == 0 && t.b.len > 0) {
-		clip(t.b.data, max_chars, n - 1, 1, t.full);
-		snprintf(out, n, "%s", t.b.data);
-	}
+	if (rc == 0 && t.b.len > 0)
+		clip(t.b.data, max_chars, 1, t.full, out, n);
 out:
 	buf_free(&t.b);
 	return rc;

@@ -64,6 +64,57 @@ test_html_text(void **state)
 	}
 }
 
+/* The ellipsis is written where the text was cut, in the buffer that held
+ * the text: 301 characters of 511 bytes, in a 512-byte buffer, had it
+ * written one byte past the end (ASan: heap-buffer-overflow).  Every
+ * length around the buffer's sizes, through feeds_html_text and through a
+ * feed's plain-text summary (feeds_parse). */
+static int
+count_entry(void *arg, const struct feeds_entry *en)
+{
+	const char *ell = "\xe2\x80\xa6";
+	size_t len = strlen(en->excerpt);
+
+	assert_true(len > 3 && strcmp(en->excerpt + len - 3, ell) == 0);
+	assert_true(str_valid_utf8(en->excerpt, len));
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_clip_stays_in_buffer(void **state)
+{
+	char text[2048], feed[4096], out[FEEDS_EXCERPT_MAX + 1];
+
+	(void)state;
+	for (size_t wide = 0; wide <= FEEDS_EXCERPT_CHARS; wide++) {
+		for (size_t extra = 1; extra <= 3; extra++) {
+			size_t n = 0, len;
+			struct err e;
+			int entries = 0;
+
+			/* wide two-byte characters, then ASCII, no space: one word */
+			for (size_t i = 0; i < wide; i++)
+				n += (size_t)snprintf(text + n, sizeof(text) - n, "\xc3\xa9");
+			for (size_t i = wide; i < FEEDS_EXCERPT_CHARS + extra; i++)
+				text[n++] = 'a';
+			text[n] = '\0';
+			assert_int_equal(feeds_html_text(text, n, NULL, FEEDS_EXCERPT_CHARS, out,
+			    sizeof(out), NULL, 0, NULL), 0);
+			len = strlen(out);
+			assert_true(len > 3 && strcmp(out + len - 3, "\xe2\x80\xa6") == 0);
+			assert_true(str_valid_utf8(out, len));
+			n = (size_t)snprintf(feed, sizeof(feed), "<feed xmlns=\"http://www.w3.org/2005/"
+			    "Atom\"><entry><id>x</id><summary type=\"text\">%s</summary></entry>"
+			    "</feed>", text);
+			if (feeds_parse(feed, n, "https://b.example/", count_entry, &entries, NULL,
+			    &e) != 0)
+				fail_msg("feeds_parse: %s", e.msg);
+			assert_int_equal(entries, 1);
+		}
+	}
+}
+
 static void
 test_html_links(void **state)
 {
@@ -428,6 +479,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_html_text),
+		cmocka_unit_test(test_clip_stays_in_buffer),
 		cmocka_unit_test(test_html_links),
 		cmocka_unit_test(test_resolve_url),
 		cmocka_unit_test(test_resolve_url_too_long),
