@@ -195,6 +195,12 @@ struct inbox_stats {
  * and returns -1 saying how many messages were done; stats count what was
  * committed, and the next run picks up from there. */
 #define INBOX_BATCH 500   /* bench/RESULTS.md: 50 was twice as slow */
+/* A blog a participant registers has its feed looked up in the prepare
+ * phase (feeds_discover: up to two fetches, each up to the feeds
+ * time-out), for at most this many messages per inbox_poll; the blogs of
+ * the others are recorded without their feed, which the next feeds round
+ * finds.  Nothing is fetched for a sender who is not a participant. */
+#define INBOX_DISCOVERIES_MAX 10
 int inbox_poll(const struct programme *p, struct store *st, int64_t now,
     struct inbox_stats *stats, struct err *e);
 

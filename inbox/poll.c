@@ -59,6 +59,7 @@ struct poll {
 	size_t max_size;
 	struct feeds_options fo;
 	char user_agent[ADDR_MAX + 64];
+	size_t discoveries;       /* feeds looked up by this run */
 	struct buf raw;
 	struct pending batch[INBOX_BATCH];
 	struct err *e;
@@ -138,6 +139,7 @@ prepare_discovery(struct poll *pl, struct pending *pd)
 {
 	struct inbox_context ctx;
 	struct inbox_intent in;
+	struct participant sender;
 	const char *url;
 	struct err why;
 	int r;
@@ -147,6 +149,19 @@ prepare_discovery(struct poll *pl, struct pending *pd)
 	if (in.kind != II_BLOG || act_is_automatic(&pd->m, pl->p) ||
 	    (url = act_blog_url(&pd->m, &in)) == NULL)
 		return 0;
+	/* Only for a blog act_blog will record: a stranger's URL is never
+	 * fetched.  And within the run's budget: each look-up may take two
+	 * fetches' time-outs, under the run lock. */
+	if ((r = store_participant_by_address(pl->st, pd->m.from_addr, &sender, pl->e)) == -1)
+		return -1;
+	if (r == 1 || sender.status == PS_UNSUBSCRIBED)
+		return 0;
+	if (pl->discoveries >= INBOX_DISCOVERIES_MAX) {
+		log_info("inbox: blog %s: feed not looked up (%d look-ups this run already)", url,
+		    INBOX_DISCOVERIES_MAX);
+		return 0;
+	}
+	pl->discoveries++;
 	snprintf(pd->disc.url, sizeof(pd->disc.url), "%s", url);
 	r = feeds_discover(&pl->fo, url, pd->disc.feed, sizeof(pd->disc.feed), &why);
 	pd->disc.done = 1;

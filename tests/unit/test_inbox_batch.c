@@ -217,6 +217,49 @@ test_blog_feed_discovered(void **state)
 	httpd_stop(&h);
 }
 
+/* Looking a feed up costs up to two fetches' time-outs, before the
+ * transaction and under the run lock: a stranger's "+blog" mail (which
+ * act_blog only forwards) fetches nothing, and one run looks up at most
+ * INBOX_DISCOVERIES_MAX feeds (the others wait for the feeds round). */
+static void
+test_blog_discovery_bounded(void **state)
+{
+	static const char *const index_get[] = { "/blog/index.html", NULL };
+	struct th_fixture *f = *state;
+	struct participant p;
+	struct inbox_stats s;
+	struct httpd h;
+	struct err e;
+
+	if (httpd_start(&h, "127.0.0.1", NULL) == -1)
+		fail_msg("httpd did not start");
+	httpd_put_fixture(&h, "wordpress.xml", "wordpress.xml");
+	httpd_put(&h, "blog/index.html", "<html><head><link rel=\"alternate\" "
+	    "type=\"application/rss+xml\" href=\"/wordpress.xml\"></head><body>Hi</body></html>");
+	f->prog.cfg.feeds_allow_private = 1;
+	f->prog.cfg.feeds_timeout_s = 5;
+	deliver(f, "From: stranger@example.net\r\nTo: things+blog@example.org\r\n"
+	    "Message-ID: <s1@x>\r\nSubject: my blog\r\n\r\n%s/blog/index.html\r\n", h.base);
+	poll_ok(f, &s);
+	assert_int_equal(s.processed, 1);
+	assert_int_equal(httpd_expect(&h, index_get, 0), 0);
+	assert_int_equal(q(f, "SELECT count(*) FROM deliveries WHERE kind = 'unknown-forward'"), 2);
+
+	assert_int_equal(store_participant_add(f->st, "eve@example.net", "", PS_ACTIVE, NOW, &p,
+			     &e), 0);
+	for (int i = 0; i < INBOX_DISCOVERIES_MAX + 3; i++)
+		deliver(f, "From: eve@example.net\r\nTo: things+blog@example.org\r\n"
+		    "Message-ID: <e%d@x>\r\nSubject: my blog\r\n\r\n%s/blog/index.html?%d\r\n", i,
+		    h.base, i);
+	poll_ok(f, &s);
+	assert_int_equal(s.intents[II_BLOG], INBOX_DISCOVERIES_MAX + 3);
+	assert_int_equal(httpd_expect(&h, index_get, INBOX_DISCOVERIES_MAX),
+	    INBOX_DISCOVERIES_MAX);
+	assert_int_equal(q(f, "SELECT count(*) FROM inbound WHERE detail LIKE "
+	    "'%%feed not looked up yet%%'"), 3);
+	httpd_stop(&h);
+}
+
 int
 main(void)
 {
@@ -226,6 +269,7 @@ main(void)
 		T(test_configured_folders_and_size),
 		T(test_failure_is_undone_alone),
 		T(test_blog_feed_discovered),
+		T(test_blog_discovery_bounded),
 	};
 	return cmocka_run_group_tests_name("inbox_batch", tests, NULL, NULL);
 }
