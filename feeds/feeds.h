@@ -114,7 +114,7 @@ int feeds_parse(const char *buf, size_t len, const char *base_url, feeds_entry_f
  * NUL-terminated and valid UTF-8 (n bytes, n >= 8).  If links is not NULL,
  * up to nlinks_max absolute http(s) hrefs of <a> elements, resolved against
  * base (may be NULL), are appended as strings the caller frees with free();
- * *nlinks counts them.  0, or -1 on out of memory. */
+ * *nlinks counts them.  0, or -1 on out of memory (then *nlinks is 0). */
 int feeds_html_text(const char *html, size_t len, const char *base, size_t max_chars,
     char *out, size_t n, char **links, size_t nlinks_max, size_t *nlinks);
 

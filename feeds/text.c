@@ -99,6 +99,12 @@ acc_add(struct text_acc *t, const char *s)
 			}
 			t->chars++;
 		}
+		/* stray continuation bytes count as no character: the buffer,
+		 * not the count, is what fills up then */
+		if (t->b.len + 1 >= t->b.max) {
+			t->full = 1;
+			break;
+		}
 		if (buf_putc(&t->b, (char)*p) == -1)
 			return -1;
 	}
@@ -215,6 +221,11 @@ feeds_html_text(const char *html, size_t len, const char *base, size_t max_chars
 	xmlFreeDoc(doc);
 	if (rc == 0 && t.b.len > 0)
 		clip(t.b.data, max_chars, 1, t.full, out, n);
+	if (rc == -1 && nlinks != NULL) {
+		for (size_t i = 0; i < *nlinks; i++)
+			free(links[i]);
+		*nlinks = 0;
+	}
 out:
 	buf_free(&t.b);
 	return rc;

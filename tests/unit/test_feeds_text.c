@@ -115,6 +115,27 @@ test_clip_stays_in_buffer(void **state)
 	}
 }
 
+/* Bytes that count as no character (stray UTF-8 continuation bytes) used
+ * to fill the text buffer: feeds_html_text then failed as if out of
+ * memory and leaked the links it had collected. */
+static void
+test_html_text_full_buffer(void **state)
+{
+	char html[8192], out[64], *links[4];
+	size_t n = 0, nlinks = 99;
+
+	(void)state;
+	n += (size_t)snprintf(html, sizeof(html), "<a href=\"https://b.example/x\">x</a> ");
+	while (n < sizeof(html) - 1)
+		html[n++] = (char)0x92;
+	html[n] = '\0';
+	assert_int_equal(feeds_html_text(html, n, NULL, 10, out, sizeof(out), links, 4, &nlinks), 0);
+	assert_int_equal(nlinks, 1);
+	assert_string_equal(links[0], "https://b.example/x");
+	assert_true(strlen(out) < sizeof(out));
+	free(links[0]);
+}
+
 static void
 test_html_links(void **state)
 {
@@ -480,6 +501,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_html_text),
 		cmocka_unit_test(test_clip_stays_in_buffer),
+		cmocka_unit_test(test_html_text_full_buffer),
 		cmocka_unit_test(test_html_links),
 		cmocka_unit_test(test_resolve_url),
 		cmocka_unit_test(test_resolve_url_too_long),
