@@ -349,6 +349,16 @@ header_simple(struct buf *out, const char *name, const char *value)
 	return buf_printf(out, "%s: %s\r\n", name, value);
 }
 
+/* RFC 5322 ids are ASCII: 8-bit bytes would need SMTPUTF8. */
+static int
+ascii_only(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
 /* Message-ID, In-Reply-To, References. */
 static int
 header_ids(struct buf *out, const struct compose_spec *s, struct err *e)
@@ -365,7 +375,7 @@ header_ids(struct buf *out, const struct compose_spec *s, struct err *e)
 	 * costs the threading */
 	if (!nonempty(s->in_reply_to))
 		return 0;
-	if (!rfc2047_angle_ok(s->in_reply_to, MSGID_MAX)) {
+	if (!rfc2047_angle_ok(s->in_reply_to, MSGID_MAX) || !ascii_only(s->in_reply_to)) {
 		log_debug("not threading on malformed Message-ID '%.80s'", s->in_reply_to);
 		return 0;
 	}

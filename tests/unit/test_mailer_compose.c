@@ -220,6 +220,37 @@ test_hostile_input_cannot_inject(void **state)
 	}
 }
 
+/* A participant's Message-ID with 8-bit bytes (valid UTF-8 or not) was
+ * written raw into In-Reply-To and References: a header that is not
+ * 7-bit, in a message that does not ask for SMTPUTF8.  Dropped like any
+ * malformed id (found by fuzz_compose). */
+static void
+test_eight_bit_reply_id_dropped(void **state)
+{
+	static const char *const ids[] = { "caf\xc3\xa9@mail.example.net", "\xfe", "a@b\x80" };
+	struct compose_spec s;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		struct header_scan hs;
+		const char *end;
+		char *msg;
+		size_t len;
+
+		thing_spec(&s);
+		s.in_reply_to = ids[i];
+		msg = compose_ok(&s, &len);
+		check_scan(msg, len, &hs);
+		assert_int_equal(check_count(&hs, "In-Reply-To"), 0);
+		assert_int_equal(check_count(&hs, "References"), 0);
+		end = strstr(msg, "\r\n\r\n");
+		assert_non_null(end);
+		for (const char *p = msg; p < end; p++)
+			assert_true((unsigned char)*p < 0x80);
+		free(msg);
+	}
+}
+
 static void
 test_encodings_and_boundaries(void **state)
 {
@@ -425,6 +456,7 @@ main(void)
 		cmocka_unit_test(test_thing_structure_and_fields),
 		cmocka_unit_test(test_answer_and_forward_fields),
 		cmocka_unit_test(test_hostile_input_cannot_inject),
+		cmocka_unit_test(test_eight_bit_reply_id_dropped),
 		cmocka_unit_test(test_encodings_and_boundaries),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_quoted_printable_round_trip),
