@@ -257,7 +257,7 @@ get_int(struct expect *x, const char *key, int def)
 static void
 check_intent(struct expect *x, const char *name, const struct inbox_message *m)
 {
-	struct inbox_context ctx;
+	struct inbox_context ctx = { 0 };
 	struct inbox_intent in;
 	const char *v;
 	size_t k;
