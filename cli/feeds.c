@@ -8,28 +8,6 @@
 #include "../mailer/mailer.h"
 #include "cli.h"
 
-#define USER_AGENT_MAX (ADDR_MAX + 64)
-
-/* The fetch options of the config; ua (USER_AGENT_MAX bytes) holds the
- * User-Agent, which names the programme so that blog owners can tell who
- * reads them. */
-static void
-feeds_options_of(const struct programme_config *c, struct feeds_options *o, char *ua)
-{
-	size_t max = (size_t)c->feeds_max_kib * 1024;
-
-	feeds_options_default(o);
-	o->parallelism = c->feeds_parallel;
-	o->per_host = c->feeds_per_host;
-	o->timeout = c->feeds_timeout_s;
-	if (o->connect_timeout > o->timeout)
-		o->connect_timeout = o->timeout;
-	o->max_size = max < FEEDS_PARSE_MAX ? max : FEEDS_PARSE_MAX;
-	o->allow_private = c->feeds_allow_private;
-	snprintf(ua, USER_AGENT_MAX, "Things/0.1 (+mailto:%s)", c->address);
-	o->user_agent = ua;
-}
-
 int
 cli_feeds_due(const struct programme *p, struct store *st, struct mailer *m, int64_t now,
     struct err *e)
@@ -56,10 +34,10 @@ cli_feeds_poll(const struct programme *p, struct store *st, int64_t now,
 	struct feeds_thing *things = NULL;
 	struct feeds_options o;
 	struct feed_round r;
-	char ua[USER_AGENT_MAX];
+	char ua[FEEDS_USER_AGENT_MAX];
 	int rc;
 
-	feeds_options_of(&p->cfg, &o, ua);
+	feeds_options_from_config(&p->cfg, &o, ua);
 	if (p->nthings > 0 && (things = calloc(p->nthings, sizeof(*things))) == NULL)
 		return err_set(e, "out of memory");
 	for (size_t i = 0; i < p->nthings; i++)

@@ -38,6 +38,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "../content/content.h"
 #include "../util/util.h"
 
 struct store;
@@ -73,6 +74,15 @@ struct feeds_options {
 /* Fills o with the defaults above.  The caller sets user_agent to
  * "Things/0.1 (+<programme address>)" so blog owners can tell who reads. */
 void feeds_options_default(struct feeds_options *o);
+
+#define FEEDS_USER_AGENT_MAX (ADDR_MAX + 64)
+
+/* Fills o from the programme's [feeds] settings: the one place where the
+ * config becomes fetch options, so that feed rounds and the discovery of a
+ * newly registered blog behave alike.  ua (FEEDS_USER_AGENT_MAX bytes)
+ * receives "Things/0.1 (+mailto:ADDRESS)", which o then points at. */
+void feeds_options_from_config(const struct programme_config *c, struct feeds_options *o,
+    char *ua);
 
 /* --- parsing ----------------------------------------------------------- */
 

@@ -50,6 +50,28 @@ feeds_options_default(struct feeds_options *o)
 	o->user_agent = "Things/0.1";
 }
 
+void
+feeds_options_from_config(const struct programme_config *c, struct feeds_options *o, char *ua)
+{
+	size_t max = (size_t)c->feeds_max_kib << 10;
+
+	feeds_options_default(o);
+	if (c->feeds_parallel > 0)
+		o->parallelism = c->feeds_parallel;
+	if (c->feeds_per_host > 0)
+		o->per_host = c->feeds_per_host;
+	if (c->feeds_timeout_s > 0) {
+		o->timeout = c->feeds_timeout_s;
+		if (o->connect_timeout > o->timeout)
+			o->connect_timeout = o->timeout;
+	}
+	if (max > 0)
+		o->max_size = max < FEEDS_PARSE_MAX ? max : FEEDS_PARSE_MAX;
+	o->allow_private = c->feeds_allow_private;
+	snprintf(ua, FEEDS_USER_AGENT_MAX, "Things/0.1 (+mailto:%s)", c->address ? c->address : "");
+	o->user_agent = ua;
+}
+
 static size_t
 on_body(char *data, size_t size, size_t nmemb, void *arg)
 {

@@ -12,18 +12,6 @@
 
 #include "source.h"
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes s[0..n) into out (size outn); refuses %00, control
  * characters and anything that does not fit. */
 static int
@@ -35,9 +23,9 @@ url_decode(const char *s, size_t n, char *out, size_t outn, const char *what, st
 		int c = (unsigned char)s[i];
 
 		if (c == '%') {
-			if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
+			if (i + 2 >= n || str_hex_digit(s[i + 1]) < 0 || str_hex_digit(s[i + 2]) < 0)
 				return err_set(e, "imap url: bad %% escape in %s", what);
-			c = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
+			c = str_hex_digit(s[i + 1]) * 16 + str_hex_digit(s[i + 2]);
 			i += 2;
 		}
 		if (c < 0x20 || c == 0x7f)

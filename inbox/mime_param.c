@@ -59,25 +59,13 @@ mime_params_of_disposition(const struct mailmime_disposition *d, struct mime_par
 }
 
 static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 append_percent_decoded(struct buf *b, const char *s)
 {
 	for (; *s; s++) {
 		char c = *s;
 
-		if (c == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-			c = (char)(hexval(s[1]) * 16 + hexval(s[2]));
+		if (c == '%' && str_hex_digit(s[1]) >= 0 && str_hex_digit(s[2]) >= 0) {
+			c = (char)(str_hex_digit(s[1]) * 16 + str_hex_digit(s[2]));
 			s += 2;
 		}
 		if (b->len >= b->max)

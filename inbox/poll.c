@@ -58,7 +58,7 @@ struct poll {
 	uint32_t last_uid;        /* IMAP: highest UID done, as stored */
 	size_t max_size;
 	struct feeds_options fo;
-	char user_agent[ADDR_MAX + 64];
+	char user_agent[FEEDS_USER_AGENT_MAX];
 	size_t discoveries;       /* feeds looked up by this run */
 	struct buf raw;
 	struct pending batch[INBOX_BATCH];
@@ -431,28 +431,6 @@ max_message(const struct programme *p)
 	return max < INBOX_MAX_RAW ? max : INBOX_MAX_RAW;
 }
 
-static void
-poll_feeds_options(struct poll *pl)
-{
-	const struct programme_config *c = &pl->p->cfg;
-
-	feeds_options_default(&pl->fo);
-	if (c->feeds_timeout_s > 0) {
-		pl->fo.timeout = c->feeds_timeout_s;
-		if (pl->fo.connect_timeout > pl->fo.timeout)
-			pl->fo.connect_timeout = pl->fo.timeout;
-	}
-	if (c->feeds_max_kib > 0)
-		pl->fo.max_size = (size_t)c->feeds_max_kib << 10;
-	if (pl->fo.max_size > FEEDS_PARSE_MAX)
-		pl->fo.max_size = FEEDS_PARSE_MAX;
-	pl->fo.allow_private = c->feeds_allow_private;
-	/* as cli/feeds.c's rounds: blog owners see one reader */
-	snprintf(pl->user_agent, sizeof(pl->user_agent), "Things/0.1 (+mailto:%s)",
-	    c->address ? c->address : "");
-	pl->fo.user_agent = pl->user_agent;
-}
-
 /* Where the store and the mailbox agree to start. */
 static int
 poll_position(struct poll *pl)
@@ -538,7 +516,7 @@ inbox_poll(const struct programme *p, struct store *st, int64_t now,
 	pl->stats = stats;
 	pl->e = e;
 	pl->max_size = max_message(p);
-	poll_feeds_options(pl);
+	feeds_options_from_config(&pl->p->cfg, &pl->fo, pl->user_agent);
 	/* room for a whole message, or for the header of one too large */
 	buf_init(&pl->raw, (pl->max_size > SOURCE_HEADER_MAX ? pl->max_size : SOURCE_HEADER_MAX) + 1);
 	o.ca_file = p->cfg.imap_ca_file;

@@ -19,13 +19,7 @@ store_answer_count(struct store *st, const char *address, int64_t since, int64_t
 		return -1;
 	store_bind_text(s, 1, address);
 	sqlite3_bind_int64(s, 2, since);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return store_db_err(st, e, "count answers");
-	}
-	*n = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return 0;
+	return store_step_int64(st, s, n, e, "count answers");
 }
 
 int

@@ -311,11 +311,5 @@ store_delivery_count_due(struct store *st, int64_t now, int64_t *n, struct err *
 	if (s == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, now);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return store_db_err(st, e, "count due deliveries");
-	}
-	*n = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return 0;
+	return store_step_int64(st, s, n, e, "count due deliveries");
 }

@@ -466,13 +466,7 @@ store_post_count(struct store *st, int64_t feed_id, int for_digest, int64_t *n, 
 		return -1;
 	sqlite3_bind_int64(s, 1, feed_id);
 	sqlite3_bind_int(s, 2, for_digest);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return store_db_err(st, e, "count posts");
-	}
-	*n = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return 0;
+	return store_step_int64(st, s, n, e, "count posts");
 }
 
 int

@@ -127,13 +127,7 @@ store_inbound_count(struct store *st, const char *intent, int64_t *n, struct err
 	if (s == NULL)
 		return -1;
 	store_bind_text(s, 1, intent);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return store_db_err(st, e, "count inbound");
-	}
-	*n = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return 0;
+	return store_step_int64(st, s, n, e, "count inbound");
 }
 
 int
@@ -210,13 +204,7 @@ count_query(struct store *st, const char *sql, int64_t arg, int64_t *n, struct e
 		return -1;
 	if (sqlite3_bind_parameter_count(s) > 0)
 		sqlite3_bind_int64(s, 1, arg);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return store_db_err(st, e, "count");
-	}
-	*n = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return 0;
+	return store_step_int64(st, s, n, e, "count");
 }
 
 int

@@ -35,6 +35,11 @@ int store_step_done(struct store *st, sqlite3_stmt *s, struct err *e, const char
 int store_auto_begin(struct store *st, int *own, struct err *e);
 int store_auto_end(struct store *st, int own, int rc, struct err *e);
 
+/* Steps a bound statement that returns one row of one integer (a count)
+ * into *out, and resets it; 0 or -1 (with what in the reason). */
+int store_step_int64(struct store *st, sqlite3_stmt *s, int64_t *out, struct err *e,
+    const char *what);
+
 /* Binds text, or NULL for a NULL pointer. */
 int store_bind_text(sqlite3_stmt *s, int i, const char *v);
 /* Copies column i into out (n bytes), "" for NULL, truncated to fit. */

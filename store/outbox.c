@@ -21,13 +21,7 @@ store_delivery_count_key(struct store *st, const char *kind, const char *key, in
 	store_bind_text(s, 1, kind);
 	store_bind_text(s, 2, key);
 	store_bind_text(s, 3, state < 0 ? NULL : delivery_state_name(state));
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return store_db_err(st, e, "count deliveries");
-	}
-	*n = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return 0;
+	return store_step_int64(st, s, n, e, "count deliveries");
 }
 
 int

@@ -298,11 +298,5 @@ store_participant_count(struct store *st, int status, int64_t *n, struct err *e)
 	if (s == NULL)
 		return -1;
 	store_bind_text(s, 1, status < 0 ? NULL : participant_status_name(status));
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return store_db_err(st, e, "count participants");
-	}
-	*n = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return 0;
+	return store_step_int64(st, s, n, e, "count participants");
 }

@@ -116,6 +116,18 @@ store_step_done(struct store *st, sqlite3_stmt *s, struct err *e, const char *wh
 }
 
 int
+store_step_int64(struct store *st, sqlite3_stmt *s, int64_t *out, struct err *e,
+    const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : store_db_err(st, e, what);
+}
+
+int
 store_begin(struct store *st, struct err *e)
 {
 	if (st->in_tx)

@@ -212,11 +212,5 @@ store_ticket_count(struct store *st, int state, int64_t *n, struct err *e)
 		return -1;
 	if (state >= 0)
 		store_bind_text(s, 1, ticket_state_name((enum ticket_state)state));
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_reset(s);
-		return store_db_err(st, e, "count tickets");
-	}
-	*n = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return 0;
+	return store_step_int64(st, s, n, e, "count tickets");
 }

@@ -114,6 +114,8 @@ void str_squash_space(char *s);
 void str_lower(char *s);
 /* Parses a whole decimal integer in [min, max]; 0 or -1. */
 int str_to_int64(const char *s, int64_t min, int64_t max, int64_t *out);
+/* The value of one hexadecimal digit (either case), or -1. */
+int str_hex_digit(int c);
 /* 1 if s is valid UTF-8 (no overlongs, no surrogates), else 0. */
 int str_valid_utf8(const char *s, size_t n);
 

@@ -126,6 +126,11 @@ test_strings(void **state)
 	assert_int_equal(str_to_int64("13", 1, 12, &v), -1);
 	assert_int_equal(str_to_int64("1x", 1, 12, &v), -1);
 	assert_int_equal(str_to_int64(" 1", 1, 12, &v), -1);
+	assert_int_equal(str_hex_digit('7'), 7);
+	assert_int_equal(str_hex_digit('b'), 11);
+	assert_int_equal(str_hex_digit('F'), 15);
+	assert_int_equal(str_hex_digit('g'), -1);
+	assert_int_equal(str_hex_digit('\0'), -1);
 	assert_true(str_valid_utf8("caf\xc3\xa9", 5));
 	assert_false(str_valid_utf8("caf\xe9", 4));
 	assert_false(str_valid_utf8("\xc0\xaf", 2));       /* overlong */
