@@ -454,6 +454,16 @@ test_link_extraction(void **state)
 		{ "*https://bold.example*", "https://bold.example" },
 		{ "http://a.example/[x]", "http://a.example/[x]" },
 		{ "https://a.example/\"quoted", "https://a.example/" },
+		/* in angle brackets, wrapped by the client (RFC 3986, appendix C) */
+		{ "here:\n<https://a.example/2027/01/12/a-long-title-\n with-more-words/>\n\nAlice",
+		  "https://a.example/2027/01/12/a-long-title-with-more-words/" },
+		{ "<https://a.example/one/\r\n  two/\n\tthree> and https://b.example/",
+		  "https://a.example/one/two/three https://b.example/" },
+		{ "<https://a.example/x\n\nnext paragraph>", "https://a.example/x" },
+		{ "<https://a.example/x\nand more words> https://b.example/",
+		  "https://a.example/x https://b.example/" },
+		{ "<https://a.example/x\n", "https://a.example/x" },
+		{ "https://a.example/x\nnot-bracketed>", "https://a.example/x" },
 	};
 
 	(void)state;
