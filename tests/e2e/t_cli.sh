@@ -53,6 +53,22 @@ assert_file_not_contains "$THINGS_OUT" "dora@example.org" "dora (a good line of 
 assert_file_contains "$THINGS_OUT" "ben@example.org" "addresses are stored in lower case"
 assert_file_contains "$THINGS_OUT" "Participants: 3 active" "three active participants"
 
+# a spreadsheet's "CSV UTF-8" export: byte order mark, header row, quotes, CRLF
+printf '\xef\xbb\xbfEmail,Name\r\n"fay@example.org","Fairweather, Fay"\r\ngus@example.org,Gus\r\n' \
+	> "$T/export.csv"
+assert_status 0 run_things -c "$C" import "$T/export.csv"
+assert_file_contains "$THINGS_OUT" "2 added, 0 already there (line 1, with no address, was taken for a header row)" \
+	"a spreadsheet export: its header row is skipped"
+assert_eq "fay@example.org|Fairweather, Fay gus@example.org|Gus" \
+	"$(python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+print(" ".join(a + "|" + n for a, n in c.execute("SELECT address, name FROM participants"
+    " WHERE address IN (\"fay@example.org\", \"gus@example.org\") ORDER BY address")))' "$P/things.db")" \
+	"the byte order mark and the quotes are not part of the address or the name"
+printf 'hal@example.org\nNo Address Here\n' > "$T/noheader.txt"
+assert_status 1 run_things -c "$C" import "$T/noheader.txt"
+assert_file_contains "$THINGS_ERR" "$T/noheader.txt:2:" "only line 1 may be a header row"
+
 assert_status 0 run_things -c "$C" subscribe "Dora@Example.org" "Dora Digitiser"
 assert_file_contains "$THINGS_OUT" "dora@example.org: subscribed"
 assert_status 2 run_things -c "$C" subscribe "dora example.org"
