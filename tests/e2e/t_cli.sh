@@ -65,6 +65,11 @@ c = sqlite3.connect(sys.argv[1])
 print(" ".join(a + "|" + n for a, n in c.execute("SELECT address, name FROM participants"
     " WHERE address IN (\"fay@example.org\", \"gus@example.org\") ORDER BY address")))' "$P/things.db")" \
 	"the byte order mark and the quotes are not part of the address or the name"
+printf '\xef\xbb\xbfivy@example.org,Ivy\n' > "$T/bom.csv"
+assert_status 0 run_things -c "$C" import "$T/bom.csv"
+assert_status 0 run_things -c "$C" subscribe ivy@example.org
+assert_file_contains "$THINGS_OUT" "ivy@example.org: already" \
+	"with no header row either, the byte order mark is not part of the first address"
 printf 'hal@example.org\nNo Address Here\n' > "$T/noheader.txt"
 assert_status 1 run_things -c "$C" import "$T/noheader.txt"
 assert_file_contains "$THINGS_ERR" "$T/noheader.txt:2:" "only line 1 may be a header row"
