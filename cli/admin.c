@@ -99,6 +99,18 @@ cmd_check(struct cli *c)
 		printf("%s", when);
 	}
 	printf("\n");
+	/* The titles as Things reads them: a file whose "# Title" line went
+	 * missing shows its first subheading here, not a surprise in the
+	 * participants' inboxes. */
+	for (size_t i = 0; i < p->nthings; i++) {
+		const struct thing *t = &p->things[i];
+		const char *file = strrchr(t->path, '/');
+		char when[32] = "";
+
+		if (!p->cfg.self_paced)
+			time_format_local(t->release_at, when, sizeof(when));
+		printf("  %2d  %-16s  %s  (%s)\n", t->number, when, t->title, file ? file + 1 : t->path);
+	}
 	programme_free(p);
 	return EXIT_OK;
 }

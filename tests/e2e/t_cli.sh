@@ -15,6 +15,13 @@ assert_status 1 run_things init "$P"
 assert_file_contains "$THINGS_ERR" "$P" "init refuses a folder that is not empty"
 assert_status 0 run_things -c "$C" check
 assert_file_contains "$THINGS_OUT" "12 Things" "check counts the Things"
+assert_file_contains "$THINGS_OUT" "Feeds and feed readers  (02-feeds-and-feed-readers.md)" \
+	"check lists each Thing's title as Things reads it"
+sed -i 's/^# Start a blog$/Start a blog/' "$P/things/01-"*.md
+assert_status 0 run_things -c "$C" check
+assert_file_contains "$THINGS_OUT" "Why it matters  (01-start-a-blog.md)" \
+	"a Thing whose title line lost its # shows the subheading that became its title"
+sed -i 's/^Start a blog$/# Start a blog/' "$P/things/01-"*.md
 
 cp "$C" "$T/good.conf"
 sed -i 's/^interval_days = 14/interval_days = fortnight/; s/^\[smtp\]/[smtp]\ncolour = blue/' "$C"
