@@ -457,6 +457,41 @@ test_feed_titles(void **state)
 	}
 }
 
+/* HTML's named entities, which XML does not define, as hand-written feeds
+ * and careless templates have them: read as their characters, with CDATA
+ * around; an unknown name is still an error. */
+static void
+test_html_entities(void **state)
+{
+	static const char doc[] = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>"
+	    "<title>Caf&eacute; &amp; more</title>"
+	    "<item><guid>1</guid><title>Thing 3:&nbsp;Social &ndash; it&rsquo;s&nbsp;fine</title>"
+	    "<link>https://x.example/a?b=1&amp;c=2</link>"
+	    "<description><![CDATA[<p>Mastodon&nbsp;&mdash; nice</p>]]> and&hellip;</description>"
+	    "</item></channel></rss>";
+	static const char unknown[] = "<rss version=\"2.0\"><channel><item><guid>1</guid>"
+	    "<title>&nosuchentity;</title></item></channel></rss>";
+	char title[FEEDS_TITLE_MAX + 1] = "unset";
+	struct got g;
+	struct err e;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	if (feeds_parse(doc, strlen(doc), "https://x.example/feed", collect, &g, NULL, &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(g.n, 1);
+	/* (a no-break space is a space in a one-line title) */
+	assert_string_equal(g.e[0].title, "Thing 3: Social \xe2\x80\x93 it\xe2\x80\x99s fine");
+	assert_string_equal(g.e[0].link, "https://x.example/a?b=1&c=2");
+	assert_string_equal(g.e[0].excerpt, "Mastodon \xe2\x80\x94 nice and\xe2\x80\xa6");
+	assert_int_equal(feeds_parse(doc, strlen(doc), "https://x.example/feed", keep_feed_title,
+	    title, NULL, &e), 0);
+	assert_string_equal(title, "Caf\xc3\xa9 & more");
+	assert_int_equal(feeds_parse(unknown, strlen(unknown), "https://x.example/feed", collect,
+	    &g, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "nosuchentity"));
+}
+
 int
 main(void)
 {
@@ -471,6 +506,7 @@ main(void)
 		cmocka_unit_test(test_long_title_clipped),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_feed_titles),
+		cmocka_unit_test(test_html_entities),
 	};
 
 	feeds_test_init();
