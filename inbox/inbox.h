@@ -76,6 +76,12 @@ struct inbox_message {
 	int text_truncated;      /* the text was longer than INBOX_MAX_TEXT */
 	int mime_degraded;       /* the MIME structure was too large or deep to
 	                          * parse safely: headers only, text "" */
+	int forwarded;           /* the sender passed on someone else's message:
+	                          * fresh_text stopped at a forwarded-message line
+	                          * ("---------- Forwarded message ---------",
+	                          * "Begin forwarded message:"), or at an Outlook
+	                          * header block under a "Fwd:"/"WG:" subject;
+	                          * text holds the forwarded message too */
 	size_t size;             /* bytes of the raw message */
 };
 
@@ -94,6 +100,10 @@ void inbox_message_free(struct inbox_message *m);
 int inbox_url_has_userinfo(const char *url);
 
 /* --- classifying ------------------------------------------------------- */
+
+/* 1 if subject, after reply prefixes and [tags], starts with a forward
+ * prefix ("Fwd:", "Fw:", "WG:", "TR:", "RV:", ...); else 0. */
+int inbox_subject_forwarded(const char *subject);
 
 enum inbox_intent_kind {
 	II_SUBSCRIBE,
