@@ -377,8 +377,13 @@ act_bounce(struct act *a)
 		if (rc == 0)
 			pid = p.id;
 	}
-	snprintf(detail, sizeof(detail), "bounce: status %s for %s",
-	    m->dsn_status[0] ? m->dsn_status : "?", m->dsn_recipient[0] ? m->dsn_recipient : "?");
+	if (m->dsn_status[0] != '\0' || m->dsn_recipient[0] != '\0')
+		snprintf(detail, sizeof(detail), "bounce: status %s for %s",
+		    m->dsn_status[0] ? m->dsn_status : "?",
+		    m->dsn_recipient[0] ? m->dsn_recipient : "?");
+	else /* qmail's, Exchange's "Undeliverable:": the subject is all we can show */
+		snprintf(detail, sizeof(detail), "bounce without a delivery status report: \"%.120s\" "
+		    "from %.100s", m->subject, m->from_addr[0] ? m->from_addr : "<>");
 	if (pid > 0 && store_participant_bounce(a->r->st, pid, sev, detail, a->r->now, &pol, &out,
 	    a->e) == -1)
 		return -1;

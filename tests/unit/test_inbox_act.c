@@ -383,6 +383,12 @@ test_bounce_and_autoreply_recorded_only(void **state)
 	detail_is(f, id, "5.1.1");
 	assert_int_equal(q(f, "SELECT participant_id FROM inbound WHERE id = %lld", (long long)id),
 	    pid);
+	/* a bounce in plain text (Exchange's "Undeliverable:"): what it said it was */
+	m = message("postmaster@outlook.example");
+	m.subject = "Undeliverable: Thing 2";
+	assert_int_equal(act(f, &m, &bounce, NOW + 86400, &id), 0);
+	detail_is(f, id, "bounce without a delivery status report: \"Undeliverable: Thing 2\" "
+	    "from postmaster@outlook.example (counted)");
 	m = message("hal@example.net");
 	m.auto_submitted = 1;
 	assert_int_equal(act(f, &m, &auto_reply, NOW, &id), 0);
