@@ -98,6 +98,14 @@ assert_file_contains "$THINGS_ERR" "there is no Thing 13"
 assert_status 2 run_things -c "$C" preview
 assert_eq 0 "$(find "$P/mail" -type f 2>/dev/null | wc -l)" "none of this sent anything"
 
+# --- an inbox that cannot be reached: said once, and the run goes on -------------------------------
+cp "$C" "$T/maildir.conf"
+sed -i 's|^url = maildir:mail/inbox|url = imap://things:pw@127.0.0.1:1/INBOX|' "$C"
+assert_status 1 run_things -c "$C" run
+assert_file_contains "$THINGS_ERR" "things: inbox: imap 127.0.0.1: connect" "the inbox's failure is named"
+assert_file_not_contains "$THINGS_ERR" "inbox: inbox:" "once"
+cp "$T/maildir.conf" "$C"
+
 # --- usage ------------------------------------------------------------------------------------
 assert_status 2 run_things -c "$C" frobnicate
 assert_file_contains "$THINGS_ERR" "unknown command 'frobnicate'"
