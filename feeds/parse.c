@@ -43,6 +43,7 @@ struct parse {
 	void *arg;
 	struct err *e;
 	char feed_title[FEEDS_TITLE_MAX + 1];
+	char feed_link[FEEDS_URL_MAX + 1];
 };
 
 static int
@@ -338,6 +339,7 @@ parse_entry(struct parse *p, xmlNodePtr item)
 	out.links = (const char *const *)links;
 	out.nlinks = nlinks;
 	out.feed_title = p->feed_title;
+	out.feed_link = p->feed_link;
 	rc = p->fn(p->arg, &out);
 	goto out;
 oom:
@@ -364,11 +366,47 @@ walk_items(struct parse *p, xmlNodePtr parent, const char *ns, const char *name)
 	return 0;
 }
 
+/* The blog's own page: the first link child of parent that is one (in
+ * Atom, rel "alternate" or none), resolved like an entry's link. */
+static void
+feed_link(struct parse *p, xmlNodePtr parent, const char *ns)
+{
+	for (xmlNodePtr c = parent->children; c; c = c->next) {
+		char *ref, *base, *url;
+
+		if (!is_el(c, ns, "link"))
+			continue;
+		if (p->format == FEEDS_ATOM) {
+			char *rel = feeds_attr(c, "rel");
+			int alternate = rel == NULL || feeds_ieq(rel, "alternate");
+
+			free(rel);
+			if (!alternate)
+				continue;
+			ref = feeds_attr(c, "href");
+		} else {
+			ref = raw_text(c, FEEDS_URL_MAX + 64);
+		}
+		if (ref == NULL)
+			continue;
+		base = node_base(p->doc, c);
+		url = feeds_resolve_url(base, ref);
+		free(base);
+		free(ref);
+		if (url != NULL) {
+			snprintf(p->feed_link, sizeof(p->feed_link), "%s", url);
+			free(url);
+			return;
+		}
+	}
+}
+
 /* The feed's own title (the blog's name): the first title child of
- * parent, text only, like an entry's. */
+ * parent, text only, like an entry's; and its link. */
 static int
 feed_title(struct parse *p, xmlNodePtr parent, const char *ns)
 {
+	feed_link(p, parent, ns);
 	for (xmlNodePtr c = parent->children; c; c = c->next) {
 		if (!is_el(c, ns, "title"))
 			continue;

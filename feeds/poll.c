@@ -58,6 +58,7 @@ struct entries {
 	struct reflection_url *refl;     /* grown as needed: most have a few */
 	size_t nrefl, caprefl;
 	char feed_title[FEEDS_TITLE_MAX + 1];
+	char feed_link[FEEDS_URL_MAX + 1];
 };
 
 /* A URL with what does not tell two pages apart removed: scheme, "www.",
@@ -125,6 +126,8 @@ on_entry(void *arg, const struct feeds_entry *entry)
 
 	if (entry->feed_title != NULL)
 		snprintf(en->feed_title, sizeof(en->feed_title), "%s", entry->feed_title);
+	if (entry->feed_link != NULL)
+		snprintf(en->feed_link, sizeof(en->feed_link), "%s", entry->feed_link);
 	memset(&r, 0, sizeof(r));
 	r.participant_id = en->pf->feed.participant_id;
 	r.feed_id = en->pf->feed.id;
@@ -235,6 +238,9 @@ feeds_ingest(struct store *st, const struct feed *f, const char *buf, size_t len
 		} else if (en.feed_title[0] != '\0' && strcmp(en.feed_title, f->title) != 0) {
 			rc = store_feed_set_title(st, f->id, en.feed_title, e);
 		}
+		if (rc == 0 && en.feed_link[0] != '\0' && strlen(en.feed_link) <= STORE_URL_MAX &&
+		    strcmp(en.feed_link, f->site_url) != 0)
+			rc = store_feed_set_site(st, f->id, en.feed_link, e);
 	}
 	free(en.refl);
 	return rc;

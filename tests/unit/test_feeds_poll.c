@@ -17,6 +17,7 @@
 #define NOW ((int64_t)1795500000) /* 2026-11-24 05:20 UTC */
 #define DAY ((int64_t)86400)
 #define WORDPRESS_TITLE "Eve's 12 Things" /* tests/fixtures/feeds/wordpress.xml */
+#define WORDPRESS_SITE "https://eve12things.wordpress.com" /* its channel's link */
 
 struct fixture {
 	struct httpd h;
@@ -174,6 +175,7 @@ test_poll_first_fetch_then_304(void **state)
 	assert_int_equal(fd.failures, 0);
 	assert_true(fd.etag[0] == '"');
 	assert_string_equal(fd.title, WORDPRESS_TITLE);
+	assert_string_equal(fd.site_url, WORDPRESS_SITE);
 	assert_int_equal(store_post_by_key(f->st, fd.id, "http://eve12things.wordpress.com/?p=123",
 	    &p, &e), 0);
 	assert_int_equal(p.for_digest, 1);
