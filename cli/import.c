@@ -63,7 +63,8 @@ import_line(struct store *st, const char *file, int lineno, char *line, int64_t 
 	if (!import_split(line, &addr, &name) || addr[0] == '#')
 		return 0;
 	if (addr_normalize(addr, norm, sizeof(norm), &e) == -1) {
-		fprintf(stderr, "%s:%d: %s\n", file, lineno, e.msg);
+		fprintf(stderr, "%s:%d: %s%s\n", file, lineno, e.msg, strchr(name, '@') ?
+		    " (the address comes first on a line: ADDRESS, NAME)" : "");
 		return -1;
 	}
 	rc = store_participant_add(st, norm, name, PS_ACTIVE, now, &p, &e);

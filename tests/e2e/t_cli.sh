@@ -77,6 +77,10 @@ assert_status 0 run_things -c "$C" import "$T/bom.csv"
 assert_status 0 run_things -c "$C" subscribe ivy@example.org
 assert_file_contains "$THINGS_OUT" "ivy@example.org: already" \
 	"with no header row either, the byte order mark is not part of the first address"
+printf 'Name,Email\nJo Jones,jo@example.org\n' > "$T/namefirst.csv"
+assert_status 1 run_things -c "$C" import "$T/namefirst.csv"
+assert_file_contains "$THINGS_ERR" "$T/namefirst.csv:2: 'Jo' is not an address" "names first: the line is named"
+assert_file_contains "$THINGS_ERR" "the address comes first on a line" "and the order is explained"
 printf 'hal@example.org\nNo Address Here\n' > "$T/noheader.txt"
 assert_status 1 run_things -c "$C" import "$T/noheader.txt"
 assert_file_contains "$THINGS_ERR" "$T/noheader.txt:2:" "only line 1 may be a header row"
