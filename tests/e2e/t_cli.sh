@@ -15,6 +15,12 @@ assert_status 1 run_things init "$P"
 assert_file_contains "$THINGS_ERR" "$P" "init refuses a folder that is not empty"
 assert_status 0 run_things -c "$C" check
 assert_file_contains "$THINGS_OUT" "12 Things" "check counts the Things"
+assert_file_not_contains "$THINGS_ERR" "warning" "a trial into a Maildir needs no real addresses"
+assert_status 0 run_things init "$T/real"
+assert_status 0 run_things -c "$T/real/things.conf" check
+assert_file_contains "$THINGS_ERR" "warning: organiser organisers@example.org is the sample's" \
+	"with a real mail server, the sample's addresses are pointed out"
+assert_file_contains "$THINGS_ERR" "warning: address things@example.org is the sample's"
 assert_file_contains "$THINGS_OUT" "Feeds and feed readers  (02-feeds-and-feed-readers.md)" \
 	"check lists each Thing's title as Things reads it"
 sed -i 's/^# Start a blog$/Start a blog/' "$P/things/01-"*.md
