@@ -57,7 +57,8 @@ struct inbox_message {
 
 	int auto_submitted;      /* Auto-Submitted other than "no", X-Autoreply,
 	                          * X-Autorespond, X-Auto-Response-Suppress,
-	                          * Precedence: auto_reply */
+	                          * Precedence: auto_reply, X-Loop (and the
+	                          * ticket systems' X-OTRS-Loop, RT-Loop-Prevention) */
 	int x_autoreply;         /* the vacation-program subset of the above:
 	                          * X-Autoreply, X-Autorespond, Precedence: auto_reply */
 	int vacation_subject;    /* a hint only: "Out of office", "Automatic reply",
