@@ -51,7 +51,10 @@ struct inbox_message {
 	char *fresh_text;        /* text without quoted lines and signature */
 	char *links[INBOX_MAX_LINKS]; /* http(s) URLs in fresh_text, in order,
 	                          * deduplicated, kept verbatim (credentials
-	                          * included: see inbox_url_has_userinfo) */
+	                          * included: see inbox_url_has_userinfo) but
+	                          * for one in <...> that the sender's client
+	                          * wrapped: its line breaks and the blanks
+	                          * around them are taken out */
 	size_t nlinks;
 	char *attachments;       /* decoded file names of attachments, one per line */
 
