@@ -80,6 +80,20 @@ usage:
 	return EXIT_USAGE;
 }
 
+/* 1 if addr is at one of the domains the sample things.conf uses, which
+ * take no mail (RFC 2606). */
+static int
+sample_address(const char *addr)
+{
+	static const char *const sample[] = { "example.org", "example.com", "example.net" };
+	const char *d = addr_domain(addr);
+
+	for (size_t i = 0; d != NULL && i < sizeof(sample) / sizeof(sample[0]); i++)
+		if (strcmp(d, sample[i]) == 0)
+			return 1;
+	return 0;
+}
+
 int
 cmd_check(struct cli *c)
 {
@@ -99,6 +113,28 @@ cmd_check(struct cli *c)
 		printf("%s", when);
 	}
 	printf("\n");
+	/* Left from the sample: valid, but the mail would go nowhere (a trial
+	 * into a Maildir needs no real addresses). */
+	if (strncmp(p->cfg.smtp_url, "maildir:", 8) != 0 && sample_address(p->cfg.address))
+		fprintf(stderr, "%s: warning: address %s is the sample's: participants cannot "
+		    "write to it\n", p->cfg.path, p->cfg.address);
+	for (size_t i = 0; i < p->cfg.norganisers; i++)
+		if (strncmp(p->cfg.smtp_url, "maildir:", 8) != 0 &&
+		    sample_address(p->cfg.organisers[i]))
+			fprintf(stderr, "%s: warning: organiser %s is the sample's: help requests "
+			    "sent there reach nobody\n", p->cfg.path, p->cfg.organisers[i]);
+	/* The titles as Things reads them: a file whose "# Title" line went
+	 * missing shows its first subheading here, not a surprise in the
+	 * participants' inboxes. */
+	for (size_t i = 0; i < p->nthings; i++) {
+		const struct thing *t = &p->things[i];
+		const char *file = strrchr(t->path, '/');
+		char when[32] = "";
+
+		if (!p->cfg.self_paced)
+			time_format_local(t->release_at, when, sizeof(when));
+		printf("  %2d  %-16s  %s  (%s)\n", t->number, when, t->title, file ? file + 1 : t->path);
+	}
 	programme_free(p);
 	return EXIT_OK;
 }

@@ -2,12 +2,16 @@
  *
  * One participant per line: an address, then optionally a name after a
  * comma or white space ("ann@example.org, Ann Archivist"); blank lines and
- * lines starting with # are skipped; quotes around the name are dropped.
- * That is all a spreadsheet's "address,name" export needs, so no CSV
- * library: a quoted field with an embedded newline is not supported and is
- * reported as a bad line.  Every problem is reported as FILE:LINE: message
- * and nothing is added unless every line is good (one transaction), so a
- * typo never leaves half a cohort in. */
+ * lines starting with # are skipped; quotes around the address and the
+ * name are dropped.  That is all a spreadsheet's "address,name" export
+ * needs, so no CSV library: a quoted field with an embedded newline is not
+ * supported and is reported as a bad line.  What spreadsheets add is taken
+ * in stride: the UTF-8 byte order mark Excel's "CSV UTF-8" starts the file
+ * with (else it would become part of the first address), and a header row
+ * ("Email,Name"): a first line with no @ in it, which cannot be anyone.
+ * Every problem is reported as FILE:LINE: message and nothing is added
+ * unless every line is good (one transaction), so a typo never leaves half
+ * a cohort in. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,10 +28,17 @@ import_split(char *line, char **addr, char **name)
 	char *p = line + strspn(line, " \t");
 	char *end;
 
-	*addr = p;
-	p += strcspn(p, " \t,;");
-	if (*p != '\0')
-		*p++ = '\0';
+	if (*p == '"' && (end = strchr(p + 1, '"')) != NULL) {
+		/* "ann@example.org","Ann" */
+		*addr = p + 1;
+		*end = '\0';
+		p = end + 1;
+	} else {
+		*addr = p;
+		p += strcspn(p, " \t,;");
+		if (*p != '\0')
+			*p++ = '\0';
+	}
 	p += strspn(p, " \t,;");
 	end = p + strlen(p);
 	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
@@ -52,7 +63,8 @@ import_line(struct store *st, const char *file, int lineno, char *line, int64_t 
 	if (!import_split(line, &addr, &name) || addr[0] == '#')
 		return 0;
 	if (addr_normalize(addr, norm, sizeof(norm), &e) == -1) {
-		fprintf(stderr, "%s:%d: %s\n", file, lineno, e.msg);
+		fprintf(stderr, "%s:%d: %s%s\n", file, lineno, e.msg, strchr(name, '@') ?
+		    " (the address comes first on a line: ADDRESS, NAME)" : "");
 		return -1;
 	}
 	rc = store_participant_add(st, norm, name, PS_ACTIVE, now, &p, &e);
@@ -73,7 +85,7 @@ cmd_import(struct cli *c)
 	char line[IMPORT_LINE_MAX + 2];
 	struct programme *p = NULL;
 	struct store *st = NULL;
-	int lineno = 0, bad = 0, added = 0, known = 0, status = EXIT_FAIL;
+	int lineno = 0, bad = 0, added = 0, known = 0, header = 0, status = EXIT_FAIL;
 	FILE *f;
 	struct err e;
 
@@ -104,6 +116,13 @@ cmd_import(struct cli *c)
 			continue;
 		}
 		line[strcspn(line, "\r\n")] = '\0';
+		if (lineno == 1 && strncmp(line, "\xef\xbb\xbf", 3) == 0)
+			memmove(line, line + 3, strlen(line + 3) + 1);
+		if (lineno == 1 && strchr(line, '@') == NULL && line[0] != '#' &&
+		    line[strspn(line, " \t,;")] != '\0') {
+			header = 1;
+			continue;
+		}
 		if (!str_valid_utf8(line, strlen(line))) {
 			fprintf(stderr, "%s:%d: not UTF-8\n", c->argv[0], lineno);
 			bad++;
@@ -122,7 +141,8 @@ cmd_import(struct cli *c)
 		fprintf(stderr, "things: %s\n", e.msg);
 		goto out;
 	}
-	printf("%d added, %d already there\n", added, known);
+	printf("%d added, %d already there%s\n", added, known,
+	    header ? " (line 1, with no address, was taken for a header row)" : "");
 	status = EXIT_OK;
 out:
 	fclose(f);

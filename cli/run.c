@@ -122,7 +122,7 @@ cmd_run(struct cli *c)
 	t0 = seconds();
 	/* A broken inbox must not stop the Things going out: report, go on. */
 	if (inbox_poll(p, st, now, &in, &e) == -1) {
-		fprintf(stderr, "things: inbox: %s\n", e.msg);
+		fprintf(stderr, "things: %s\n", e.msg); /* it says "inbox: ..." */
 		status = EXIT_FAIL;
 	}
 	if (inbox_remind(p, st, now, &reminded, &e) == -1) {

@@ -95,9 +95,9 @@ set_unsubscribe_url(struct programme_config *cfg, const char *v, struct err *why
 static int
 set_yes_no(int *field, const char *v, const char *what, struct err *why)
 {
-	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+	if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0)
 		*field = 1;
-	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+	else if (strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0)
 		*field = 0;
 	else
 		return err_set(why, "%s must be yes or no", what);
@@ -174,9 +174,9 @@ set_store_path(struct programme_config *cfg, const char *v, struct err *why)
 static int
 set_mode(struct programme_config *cfg, const char *v, struct err *why)
 {
-	if (strcmp(v, "cohort") == 0)
+	if (strcasecmp(v, "cohort") == 0)
 		cfg->self_paced = 0;
-	else if (strcmp(v, "self-paced") == 0)
+	else if (strcasecmp(v, "self-paced") == 0)
 		cfg->self_paced = 1;
 	else
 		return err_set(why, "mode must be cohort or self-paced");
@@ -260,9 +260,9 @@ set_failed(struct programme_config *cfg, const char *v, struct err *why)
 static int
 set_after(struct programme_config *cfg, const char *v, struct err *why)
 {
-	if (strcmp(v, "move") == 0)
+	if (strcasecmp(v, "move") == 0)
 		cfg->inbox_flag_only = 0;
-	else if (strcmp(v, "flag") == 0)
+	else if (strcasecmp(v, "flag") == 0)
 		cfg->inbox_flag_only = 1;
 	else
 		return err_set(why, "after must be move or flag");

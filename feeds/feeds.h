@@ -100,6 +100,8 @@ struct feeds_entry {
 	const char *const *links; /* absolute http(s) hrefs found in the content */
 	size_t nlinks;
 	const char *feed_title; /* the feed's own title (the blog's name), like title */
+	const char *feed_link;  /* the blog's own page as the feed names it (RSS's channel
+				 * <link>, Atom's alternate <link>): absolute http(s) or "" */
 };
 
 /* Returns 0 to go on, non-zero to stop parsing (feeds_parse returns it). */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 
 #include "internal.h"
@@ -42,6 +43,7 @@ struct parse {
 	void *arg;
 	struct err *e;
 	char feed_title[FEEDS_TITLE_MAX + 1];
+	char feed_link[FEEDS_URL_MAX + 1];
 };
 
 static int
@@ -336,6 +338,7 @@ parse_entry(struct parse *p, xmlNodePtr item)
 	out.links = (const char *const *)links;
 	out.nlinks = nlinks;
 	out.feed_title = p->feed_title;
+	out.feed_link = p->feed_link;
 	rc = p->fn(p->arg, &out);
 	goto out;
 oom:
@@ -362,11 +365,47 @@ walk_items(struct parse *p, xmlNodePtr parent, const char *ns, const char *name)
 	return 0;
 }
 
+/* The blog's own page: the first link child of parent that is one (in
+ * Atom, rel "alternate" or none), resolved like an entry's link. */
+static void
+feed_link(struct parse *p, xmlNodePtr parent, const char *ns)
+{
+	for (xmlNodePtr c = parent->children; c; c = c->next) {
+		char *ref, *base, *url;
+
+		if (!is_el(c, ns, "link"))
+			continue;
+		if (p->format == FEEDS_ATOM) {
+			char *rel = feeds_attr(c, "rel");
+			int alternate = rel == NULL || feeds_ieq(rel, "alternate");
+
+			free(rel);
+			if (!alternate)
+				continue;
+			ref = feeds_attr(c, "href");
+		} else {
+			ref = raw_text(c, FEEDS_URL_MAX + 64);
+		}
+		if (ref == NULL)
+			continue;
+		base = node_base(p->doc, c);
+		url = feeds_resolve_url(base, ref);
+		free(base);
+		free(ref);
+		if (url != NULL) {
+			snprintf(p->feed_link, sizeof(p->feed_link), "%s", url);
+			free(url);
+			return;
+		}
+	}
+}
+
 /* The feed's own title (the blog's name): the first title child of
- * parent, text only, like an entry's. */
+ * parent, text only, like an entry's; and its link. */
 static int
 feed_title(struct parse *p, xmlNodePtr parent, const char *ns)
 {
+	feed_link(p, parent, ns);
 	for (xmlNodePtr c = parent->children; c; c = c->next) {
 		if (!is_el(c, ns, "title"))
 			continue;
@@ -405,31 +444,121 @@ dispatch(struct parse *p, xmlNodePtr root)
 	    (const char *)root->name);
 }
 
+/* Copies buf into out with HTML's named entity references (&nbsp;
+ * &rsquo; &eacute;), which XML does not define, made character references
+ * (&#160;): feeds written by hand or by careless templates use them, and
+ * browsers and feed readers take them.  libxml2's HTML table says which
+ * names exist; an unknown name, XML's own five and CDATA sections (where
+ * a reference is text) are left as they are.  A reference grows by 3
+ * bytes at most ("&ne;" -> "&#8800;"). */
+static int
+numeric_entities(const char *buf, size_t len, struct buf *out)
+{
+	static const char *const xml_own[] = { "amp", "lt", "gt", "quot", "apos" };
+	const char *p = buf, *end = buf + len;
+	const char *cdata = memmem(buf, len, "<![CDATA[", 9); /* the next one */
+
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const htmlEntityDesc *ent;
+		char name[33];
+		size_t n = 0;
+		int own = 0;
+
+		if (cdata != NULL && (amp == NULL || cdata < amp)) {
+			const char *close = memmem(cdata, (size_t)(end - cdata), "]]>", 3);
+			const char *after = close ? close + 3 : end;
+
+			if (buf_append(out, p, (size_t)(after - p)) == -1)
+				return -1;
+			p = after;
+			cdata = memmem(p, (size_t)(end - p), "<![CDATA[", 9);
+			continue;
+		}
+		if (amp == NULL)
+			return buf_append(out, p, (size_t)(end - p));
+		if (buf_append(out, p, (size_t)(amp - p)) == -1)
+			return -1;
+		p = amp + 1;
+		while (p + n < end && n < sizeof(name) - 1 &&
+		    ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') ||
+		    (n > 0 && p[n] >= '0' && p[n] <= '9')))
+			n++;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		for (size_t i = 0; i < sizeof(xml_own) / sizeof(xml_own[0]); i++)
+			own |= strcmp(name, xml_own[i]) == 0;
+		if (n > 0 && p + n < end && p[n] == ';' && !own &&
+		    (ent = htmlEntityLookup((const xmlChar *)name)) != NULL) {
+			if (buf_printf(out, "&#%u;", ent->value) == -1)
+				return -1;
+			p += n + 1;
+		} else if (buf_append(out, "&", 1) == -1) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Parses len bytes of buf (at most FEEDS_PARSE_MAX); a document that fails
+ * for want of an entity is read again with HTML's entities made character
+ * references.  NULL with a reason in e. */
+static xmlDocPtr
+read_xml(const char *buf, size_t len, const char *base_url, struct err *e)
+{
+	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+	xmlDocPtr doc = NULL;
+	xmlErrorPtr x;
+	struct buf fixed;
+	char msg[160];
+
+	if (ctxt == NULL)
+		goto oom;
+	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, base_url, NULL, XML_OPTIONS);
+	x = xmlCtxtGetLastError(ctxt);
+	if (doc == NULL && x != NULL && (x->code == XML_ERR_UNDECLARED_ENTITY ||
+	    x->code == XML_WAR_UNDECLARED_ENTITY)) {
+		buf_init(&fixed, len / 4 * 7 + 8);
+		if (numeric_entities(buf, len, &fixed) == -1) {
+			buf_free(&fixed);
+			goto oom;
+		}
+		xmlFreeParserCtxt(ctxt);
+		if ((ctxt = xmlNewParserCtxt()) == NULL) {
+			buf_free(&fixed);
+			goto oom;
+		}
+		doc = xmlCtxtReadMemory(ctxt, buf_str(&fixed), (int)fixed.len, base_url, NULL,
+		    XML_OPTIONS);
+		x = xmlCtxtGetLastError(ctxt);
+		buf_free(&fixed);
+	}
+	if (doc == NULL) {
+		snprintf(msg, sizeof(msg), "%s", x && x->message ? x->message : "empty document");
+		str_squash_space(msg);
+		err_set(e, "not well-formed XML (line %d: %s)", x ? x->line : 0, msg);
+	}
+	xmlFreeParserCtxt(ctxt);
+	return doc;
+oom:
+	if (ctxt)
+		xmlFreeParserCtxt(ctxt);
+	err_set(e, "out of memory");
+	return NULL;
+}
+
 int
 feeds_parse(const char *buf, size_t len, const char *base_url, feeds_entry_fn fn, void *arg,
     enum feeds_format *format, struct err *e)
 {
 	struct parse p = { .fn = fn, .arg = arg, .e = e };
-	xmlParserCtxtPtr ctxt;
 	xmlNodePtr root;
 	int rc;
 
 	if (len > FEEDS_PARSE_MAX || len > INT_MAX)
 		return err_set(e, "feed too large (%zu bytes, at most %zu)", len, FEEDS_PARSE_MAX);
-	if ((ctxt = xmlNewParserCtxt()) == NULL)
-		return err_set(e, "out of memory");
-	p.doc = xmlCtxtReadMemory(ctxt, buf, (int)len, base_url, NULL, XML_OPTIONS);
-	if (p.doc == NULL) {
-		xmlErrorPtr x = xmlCtxtGetLastError(ctxt);
-		char msg[160];
-
-		snprintf(msg, sizeof(msg), "%s", x && x->message ? x->message : "empty document");
-		str_squash_space(msg);
-		err_set(e, "not well-formed XML (line %d: %s)", x ? x->line : 0, msg);
-		xmlFreeParserCtxt(ctxt);
+	if ((p.doc = read_xml(buf, len, base_url, e)) == NULL)
 		return -1;
-	}
-	xmlFreeParserCtxt(ctxt);
 	root = xmlDocGetRootElement(p.doc);
 	rc = root ? dispatch(&p, root) : err_set(e, "not a feed: empty document");
 	if (format)

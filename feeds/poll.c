@@ -58,6 +58,7 @@ struct entries {
 	struct reflection_url *refl;     /* grown as needed: most have a few */
 	size_t nrefl, caprefl;
 	char feed_title[FEEDS_TITLE_MAX + 1];
+	char feed_link[FEEDS_URL_MAX + 1];
 };
 
 /* A URL with what does not tell two pages apart removed: scheme, "www.",
@@ -125,6 +126,8 @@ on_entry(void *arg, const struct feeds_entry *entry)
 
 	if (entry->feed_title != NULL)
 		snprintf(en->feed_title, sizeof(en->feed_title), "%s", entry->feed_title);
+	if (entry->feed_link != NULL)
+		snprintf(en->feed_link, sizeof(en->feed_link), "%s", entry->feed_link);
 	memset(&r, 0, sizeof(r));
 	r.participant_id = en->pf->feed.participant_id;
 	r.feed_id = en->pf->feed.id;
@@ -235,6 +238,9 @@ feeds_ingest(struct store *st, const struct feed *f, const char *buf, size_t len
 		} else if (en.feed_title[0] != '\0' && strcmp(en.feed_title, f->title) != 0) {
 			rc = store_feed_set_title(st, f->id, en.feed_title, e);
 		}
+		if (rc == 0 && en.feed_link[0] != '\0' && strlen(en.feed_link) <= STORE_URL_MAX &&
+		    strcmp(en.feed_link, f->site_url) != 0)
+			rc = store_feed_set_site(st, f->id, en.feed_link, e);
 	}
 	free(en.refl);
 	return rc;
@@ -268,13 +274,65 @@ store_entries(struct poll *p, struct poll_feed *pf, struct fetch_job *job)
 	return 0;
 }
 
+/* The host of an http(s) URL, lowercased, without a leading "www." and
+ * without the port; "" if it is not one. */
+static void
+site_of(const char *url, char *out, size_t n)
+{
+	char norm[FEEDS_URL_MAX + 1];
+	const char *h;
+
+	out[0] = '\0';
+	if (feeds_normalise_url(url, norm, sizeof(norm)) == -1 ||
+	    (h = strstr(norm, "://")) == NULL)
+		return;
+	h += 3;
+	if (strncmp(h, "www.", 4) == 0)
+		h += 4;
+	snprintf(out, n, "%.*s", (int)strcspn(h, ":/"), h);
+}
+
+/* Why a feed that has worked must not take the feed url that the page now
+ * at its address announces, or NULL if it may.  Such a page may be the
+ * blog (the feed moved) or anything else: a parked domain, a platform's
+ * front page, another participant's blog.  Taking another participant's
+ * feed would put their posts under this participant's name in every
+ * digest; a feed on another site is not this blog's (a real move across
+ * sites is a permanent redirect, which move_feed follows). */
+static const char *
+refused_move(const struct poll *p, const struct poll_feed *pf, const char *url)
+{
+	char a[FEEDS_URL_MAX + 1], b[FEEDS_URL_MAX + 1];
+
+	if (pf->feed.last_ok_at == 0)
+		return NULL; /* the blog's own page, read for its feed the first time */
+	if (feeds_normalise_url(url, a, sizeof(a)) == -1)
+		return NULL;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct poll_feed *o = &p->feeds[i];
+
+		if (o->feed.participant_id != pf->feed.participant_id &&
+		    feeds_normalise_url(o->feed.url, b, sizeof(b)) == 0 && strcmp(a, b) == 0)
+			return "the feed's address now shows a web page that names another "
+			    "participant's feed: not followed";
+	}
+	site_of(url, a, sizeof(a));
+	site_of(pf->feed.url, b, sizeof(b));
+	if (strcmp(a, b) != 0)
+		return "the feed's address now shows a web page that names a feed on another "
+		    "site: not followed";
+	return NULL;
+}
+
 /* A page instead of a feed: the blog's address, or a feed URL that now
- * serves the blog.  Follows what it announces, once per run.  1 to fetch
- * again, 0 done (failure recorded), -1 store error. */
+ * serves the blog.  Follows what it announces, once per run, unless
+ * refused_move says no.  1 to fetch again, 0 done (failure recorded), -1
+ * store error. */
 static int
 follow_page(struct poll *p, struct poll_feed *pf, struct fetch_job *job)
 {
 	struct err e;
+	const char *refused;
 	char *url = NULL;
 	int rc;
 
@@ -287,6 +345,11 @@ follow_page(struct poll *p, struct poll_feed *pf, struct fetch_job *job)
 	if (strcmp(url, pf->feed.url) == 0) {
 		free(url);
 		return failed(p, pf, "the page announces itself as its feed, but is a web page");
+	}
+	if ((refused = refused_move(p, pf, url)) != NULL) {
+		log_info("feeds: %s now names %s", pf->feed.url, url);
+		free(url);
+		return failed(p, pf, refused);
 	}
 	pf->discovered = 1;
 	if (move_feed(p, pf, url) == -1) {

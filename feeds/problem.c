@@ -21,6 +21,7 @@ static const struct {
 	{ "HTTP status", FP_OTHER },
 	{ "the feed a page announced is a web page", FP_WEB_PAGE },
 	{ "the page announces itself", FP_WEB_PAGE },
+	{ "the feed's address now shows a web page", FP_WEB_PAGE },
 	{ "the page does not announce a feed", FP_WEB_PAGE },
 	{ "the page is not HTML", FP_WEB_PAGE },
 	{ "page too large", FP_WEB_PAGE },

@@ -346,6 +346,19 @@ act_unsubscribe(struct act *a)
 	return act_answer(a, a->sender.id, a->sender.address, DK_UNSUB_CONFIRM, a->sender.token);
 }
 
+/* The length of s cut to at most max bytes on a character boundary. */
+static int
+utf8_prefix(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n <= max)
+		return (int)n;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return (int)max;
+}
+
 /* Counts a bounce to a participant's VERP address against them (hard for
  * 5.x.x, soft for 4.x.x or no status, not at all for a 5.7.x policy
  * refusal or a "delayed" warning): the score may suspend them, and the
@@ -377,8 +390,15 @@ act_bounce(struct act *a)
 		if (rc == 0)
 			pid = p.id;
 	}
-	snprintf(detail, sizeof(detail), "bounce: status %s for %s",
-	    m->dsn_status[0] ? m->dsn_status : "?", m->dsn_recipient[0] ? m->dsn_recipient : "?");
+	if (m->dsn_status[0] != '\0' || m->dsn_recipient[0] != '\0')
+		snprintf(detail, sizeof(detail), "bounce: status %s for %s",
+		    m->dsn_status[0] ? m->dsn_status : "?",
+		    m->dsn_recipient[0] ? m->dsn_recipient : "?");
+	else /* qmail's, Exchange's "Undeliverable:": the subject is all we can show */
+		snprintf(detail, sizeof(detail), "bounce without a delivery status report: \"%.*s\" "
+		    "from %.*s", utf8_prefix(m->subject, 120), m->subject,
+		    utf8_prefix(m->from_addr[0] ? m->from_addr : "<>", 100),
+		    m->from_addr[0] ? m->from_addr : "<>");
 	if (pid > 0 && store_participant_bounce(a->r->st, pid, sev, detail, a->r->now, &pol, &out,
 	    a->e) == -1)
 		return -1;

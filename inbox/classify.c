@@ -159,9 +159,10 @@ prefix_colon(const char *s, const char *prefix, const char **after)
 
 /* Skips reply prefixes ("Re:", "AW:", "SV:", ...) and "[list tags]".  A
  * forwarded subject ("Fwd:", "WG:", "TR:") is someone else's words: the
- * result is then "" so that it commands nothing. */
+ * result is then "" so that it commands nothing, and *forwarded (may be
+ * NULL) is set. */
 static const char *
-subject_words(const char *s)
+subject_words(const char *s, int *forwarded)
 {
 	static const char *const replies[] = {
 		"re", "aw", "sv", "vs", "antw", "réf", "ref", "rif", "r", "res", "odp", "atb",
@@ -179,9 +180,13 @@ subject_words(const char *s)
 			s = strchr(s, ']') + 1;
 			continue;
 		}
-		for (size_t i = 0; i < sizeof(forwards) / sizeof(forwards[0]); i++)
-			if (prefix_colon(s, forwards[i], &after))
+		for (size_t i = 0; i < sizeof(forwards) / sizeof(forwards[0]); i++) {
+			if (prefix_colon(s, forwards[i], &after)) {
+				if (forwarded)
+					*forwarded = 1;
 				return "";
+			}
+		}
 		for (size_t i = 0; after == NULL && i < sizeof(replies) / sizeof(replies[0]); i++)
 			prefix_colon(s, replies[i], &after);
 		if (after == NULL)
@@ -191,6 +196,15 @@ subject_words(const char *s)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	return s;
+}
+
+int
+inbox_subject_forwarded(const char *subject)
+{
+	int forwarded = 0;
+
+	subject_words(subject, &forwarded);
+	return forwarded;
 }
 
 /* The first non-blank line at or after p; its length in *len. */
@@ -489,7 +503,7 @@ word_command(const struct inbox_message *m, const struct inbox_context *ctx,
 	enum inbox_intent_kind k;
 	char line[256];
 
-	c = command_at(subject_words(m->subject));
+	c = command_at(subject_words(m->subject, NULL));
 	if (c == NULL) {
 		first_line(m->fresh_text, line, sizeof(line));
 		c = command_at(line);

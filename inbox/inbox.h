@@ -51,13 +51,17 @@ struct inbox_message {
 	char *fresh_text;        /* text without quoted lines and signature */
 	char *links[INBOX_MAX_LINKS]; /* http(s) URLs in fresh_text, in order,
 	                          * deduplicated, kept verbatim (credentials
-	                          * included: see inbox_url_has_userinfo) */
+	                          * included: see inbox_url_has_userinfo) but
+	                          * for one in <...> that the sender's client
+	                          * wrapped: its line breaks and the blanks
+	                          * around them are taken out */
 	size_t nlinks;
 	char *attachments;       /* decoded file names of attachments, one per line */
 
 	int auto_submitted;      /* Auto-Submitted other than "no", X-Autoreply,
 	                          * X-Autorespond, X-Auto-Response-Suppress,
-	                          * Precedence: auto_reply */
+	                          * Precedence: auto_reply, X-Loop (and the
+	                          * ticket systems' X-OTRS-Loop, RT-Loop-Prevention) */
 	int x_autoreply;         /* the vacation-program subset of the above:
 	                          * X-Autoreply, X-Autorespond, Precedence: auto_reply */
 	int vacation_subject;    /* a hint only: "Out of office", "Automatic reply",
@@ -76,6 +80,12 @@ struct inbox_message {
 	int text_truncated;      /* the text was longer than INBOX_MAX_TEXT */
 	int mime_degraded;       /* the MIME structure was too large or deep to
 	                          * parse safely: headers only, text "" */
+	int forwarded;           /* the sender passed on someone else's message:
+	                          * fresh_text stopped at a forwarded-message line
+	                          * ("---------- Forwarded message ---------",
+	                          * "Begin forwarded message:"), or at an Outlook
+	                          * header block under a "Fwd:"/"WG:" subject;
+	                          * text holds the forwarded message too */
 	size_t size;             /* bytes of the raw message */
 };
 
@@ -94,6 +104,10 @@ void inbox_message_free(struct inbox_message *m);
 int inbox_url_has_userinfo(const char *url);
 
 /* --- classifying ------------------------------------------------------- */
+
+/* 1 if subject, after reply prefixes and [tags], starts with a forward
+ * prefix ("Fwd:", "Fw:", "WG:", "TR:", "RV:", ...); else 0. */
+int inbox_subject_forwarded(const char *subject);
 
 enum inbox_intent_kind {
 	II_SUBSCRIBE,

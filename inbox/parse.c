@@ -213,6 +213,7 @@ parse_mime(const char *s, size_t n, struct inbox_message *m)
 int
 inbox_parse(const char *raw, size_t len, struct inbox_message *out, struct err *e)
 {
+	enum fresh_cut cut;
 	char *copy = NULL;
 	int r;
 
@@ -239,9 +240,12 @@ inbox_parse(const char *raw, size_t len, struct inbox_message *out, struct err *
 	if (r == -1)
 		goto oom;
 	free(out->fresh_text);
-	out->fresh_text = text_fresh(out->text);
+	out->fresh_text = text_fresh(out->text, &cut);
 	if (out->fresh_text == NULL || links_extract(out->fresh_text, out) == -1)
 		goto oom;
+	/* Outlook forwards like it replies, under a "Fwd:"/"WG:" subject */
+	out->forwarded = cut == FRESH_CUT_FORWARD ||
+	    (cut == FRESH_CUT_ORIGINAL && inbox_subject_forwarded(out->subject));
 	return 0;
 oom:
 	inbox_message_free(out);

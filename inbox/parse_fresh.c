@@ -111,20 +111,27 @@ attribution(const struct line *l, size_t avail)
 	return 0;
 }
 
-static int
+/* FRESH_CUT_ORIGINAL or FRESH_CUT_FORWARD if l is the line above a quoted
+ * or forwarded message, else FRESH_CUT_NONE. */
+static enum fresh_cut
 original_message(const struct line *l)
 {
-	static const char *const marks[] = {
-		"original message", "forwarded message",
-		"ursprüngliche nachricht", "weitergeleitete nachricht",
-		"message d'origine", "message transféré", "mensaje original",
-		"messaggio originale", "oorspronkelijk bericht", "doorgestuurd bericht",
+	static const char *const originals[] = {
+		"original message", "ursprüngliche nachricht", "message d'origine",
+		"mensaje original", "messaggio originale", "oorspronkelijk bericht",
+	};
+	static const char *const forwards[] = {
+		"forwarded message", "weitergeleitete nachricht", "message transféré",
+		"doorgestuurd bericht",
 	};
 
 	if (starts_ci(l, "Begin forwarded message"))
-		return 1;
-	return l->n < 80 && (l->s[0] == '-' || l->s[0] == '_' || l->s[0] == '*' || l->s[0] == '=') &&
-	    ANY(l, contains_ci, marks);
+		return FRESH_CUT_FORWARD;
+	if (l->n >= 80 || (l->s[0] != '-' && l->s[0] != '_' && l->s[0] != '*' && l->s[0] != '='))
+		return FRESH_CUT_NONE;
+	if (ANY(l, contains_ci, forwards))
+		return FRESH_CUT_FORWARD;
+	return ANY(l, contains_ci, originals) ? FRESH_CUT_ORIGINAL : FRESH_CUT_NONE;
 }
 
 static const char *const header_from[] = {
@@ -210,7 +217,7 @@ keep_line(struct buf *out, const struct line *l, size_t *blank_run)
 }
 
 char *
-text_fresh(const char *text)
+text_fresh(const char *text, enum fresh_cut *cut)
 {
 	size_t maxlines = 1, n, blank_run = 0;
 	struct line *lines;
@@ -223,14 +230,24 @@ text_fresh(const char *text)
 		return NULL;
 	n = split_lines(text, lines, maxlines);
 	buf_init(&out, strlen(text) + 2);
+	if (cut)
+		*cut = FRESH_CUT_NONE;
 	for (size_t i = 0; i < n; i++) {
 		const struct line *l = &lines[i];
+		enum fresh_cut here = FRESH_CUT_NONE;
 		size_t skip;
 
 		if (l->n > 0 && l->s[0] == '>')
 			continue;
-		if (signature_cut(l) || original_message(l) || header_block(l, n - i))
+		if (signature_cut(l))
+			here = FRESH_CUT_SIGNATURE;
+		else if ((here = original_message(l)) == FRESH_CUT_NONE && header_block(l, n - i))
+			here = FRESH_CUT_ORIGINAL;
+		if (here != FRESH_CUT_NONE) {
+			if (cut)
+				*cut = here;
 			break;
+		}
 		if ((skip = attribution(l, n - i)) > 0) {
 			i += skip - 1;
 			continue;

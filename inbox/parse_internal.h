@@ -145,13 +145,22 @@ char *text_unflow(const char *s, int delsp);
 
 /* --- parse_fresh.c ----------------------------------------------------- */
 
+/* Where text_fresh stopped reading (before the end: at what). */
+enum fresh_cut {
+	FRESH_CUT_NONE,       /* it read to the end */
+	FRESH_CUT_SIGNATURE,  /* "-- " or "Sent from my ..." */
+	FRESH_CUT_ORIGINAL,   /* "-----Original Message-----" or a "From:/Sent:" block */
+	FRESH_CUT_FORWARD,    /* "---------- Forwarded message ---------", "Begin forwarded
+	                       * message:" and their translations */
+};
+
 /* The part of text its sender wrote now: without quoted lines (">"),
  * reply attributions ("On ... wrote:", "Le ... a écrit :", "Am ...
  * schrieb ...:"), everything after an Outlook "-----Original Message-----"
  * line or "From:/Sent:" header block, a forwarded message, a "-- "
- * signature or a "Sent from my ..." line.  Malloc'd; NULL only when out of
- * memory. */
-char *text_fresh(const char *text);
+ * signature or a "Sent from my ..." line.  *cut (may be NULL) says where it
+ * stopped.  Malloc'd; NULL only when out of memory. */
+char *text_fresh(const char *text, enum fresh_cut *cut);
 
 /* --- parse_links.c ----------------------------------------------------- */
 

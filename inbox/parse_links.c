@@ -6,6 +6,10 @@
  * and fullwidth punctuation end it), or one of < > " ` { } | \ ^.  Then
  * trailing sentence punctuation goes, and a closing ) ] that has no
  * opening partner in the URL: "(see https://x.org/a_(b))." keeps "(b)".
+ * A URL in angle brackets may go on over the next line, as RFC 3986
+ * (appendix C) allows and as mail clients that wrap long lines write it:
+ * "<https://x.org/long/\n  path>" is one link, its line breaks and the
+ * indentation after them removed.
  * URLs are kept verbatim, credentials included: deciding what to fetch is
  * the validator's job (inbox_url_has_userinfo helps it).
  */
@@ -51,6 +55,39 @@ has_host(const char *s, size_t n)
 	return *p != '/' && *p != '?' && *p != '#' && *p != '@' && *p != ':' && *p != '.';
 }
 
+/* The URL at s (after "<"), where its first line, n bytes, ended at white
+ * space: its continuation lines up to the closing ">", each break being
+ * one line end with blanks around it, the whole within INBOX_MAX_URL.
+ * Writes the URL without the breaks into out and the bytes read, ">"
+ * included, into *used; its length, or 0 if it is not one. */
+static size_t
+bracketed_url(const char *s, size_t n, char *out, size_t *used)
+{
+	size_t len = 0, i = n;
+
+	if (n > INBOX_MAX_URL)
+		return 0;
+	memcpy(out, s, n);
+	len = n;
+	while (s[i] != '>') {
+		size_t breaks = 0;
+
+		while (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')
+			breaks += s[i++] == '\n';
+		if (breaks != 1)
+			return 0;
+		while (url_byte((unsigned char)s[i])) {
+			if (len == INBOX_MAX_URL)
+				return 0;
+			out[len++] = s[i++];
+		}
+		if (s[i] != '>' && s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return 0;
+	}
+	*used = i + 1;
+	return len;
+}
+
 static int
 add_link(struct inbox_message *m, const char *s, size_t n)
 {
@@ -89,6 +126,17 @@ links_extract(const char *text, struct inbox_message *m)
 		n = skip;
 		while (url_byte((unsigned char)p[n]))
 			n++;
+		if (p > text && p[-1] == '<' && p[n] != '\0' && strchr(" \t\r\n", p[n])) {
+			char joined[INBOX_MAX_URL + 1];
+			size_t used, len = bracketed_url(p, n, joined, &used);
+
+			if (len > 0) {
+				if (add_link(m, joined, trim_url(joined, len)) == -1)
+					return -1;
+				p += used;
+				continue;
+			}
+		}
 		/* Trimming counts brackets: only for what can be a link. */
 		if (n <= 2 * INBOX_MAX_URL && add_link(m, p, trim_url(p, n)) == -1)
 			return -1;

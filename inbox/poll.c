@@ -94,6 +94,40 @@ bounded_text(const char *s)
 	return str_ndup(s, n);
 }
 
+/* What a person is shown of a message (the forwards to the organisers):
+ * what the sender wrote now, or all of it when they passed someone else's
+ * message on, since that is what they write about; then the names of the
+ * attachments, which the forward does not carry (the message itself is in
+ * the processed folder).  At most INBOX_BODY_TEXT_MAX bytes. */
+static char *
+body_for_people(const struct inbox_message *m)
+{
+	const char *text = m->forwarded || m->fresh_text[0] == '\0' ? m->text : m->fresh_text;
+	struct buf b;
+	char *out;
+
+	if (m->attachments[0] == '\0')
+		return bounded_text(text);
+	buf_init(&b, 0);
+	if (buf_puts(&b, text) == -1 || buf_puts(&b, text[0] ? "\n\n[attached: " :
+	    "[attached: ") == -1) {
+		buf_free(&b);
+		return NULL;
+	}
+	for (const char *p = m->attachments; *p; ) {
+		size_t n = strcspn(p, "\n");
+
+		if (buf_append(&b, p, n) == -1 || buf_puts(&b, p[n] && p[n + 1] ? ", " : "]") == -1) {
+			buf_free(&b);
+			return NULL;
+		}
+		p += n + (p[n] != '\0');
+	}
+	out = bounded_text(buf_str(&b));
+	buf_free(&b);
+	return out;
+}
+
 /* --- 1. prepare ------------------------------------------------------------ */
 
 /* Too large to download: what the header says, to answer from. */
@@ -289,7 +323,7 @@ act_pending(struct poll *pl, struct pending *pd, struct err *why)
 	r.discovery = &pd->disc;
 	r.rec.intent = inbox_intent_name(in.kind);
 	r.rec.thing = in.thing > 0 ? in.thing : ctx.reply_to_thing;
-	if ((body = bounded_text(pd->m.fresh_text[0] ? pd->m.fresh_text : pd->m.text)) == NULL) {
+	if ((body = body_for_people(&pd->m)) == NULL) {
 		err_set(pl->e, "out of memory");
 		return -2;
 	}

@@ -270,7 +270,10 @@ byline_of(struct gather *g, const struct post *p, const struct byline **out)
 		return -1;
 	if (rc == 0) {
 		snprintf(b->blog, sizeof(b->blog), "%s", f.title);
-		snprintf(b->blog_url, sizeof(b->blog_url), "%s", pt.blog_url[0] ? pt.blog_url : f.url);
+		/* the blog's page as its feed names it: what the participant
+		 * sent may be a post's address, or the feed's */
+		snprintf(b->blog_url, sizeof(b->blog_url), "%s", f.site_url[0] ? f.site_url :
+		    pt.blog_url[0] ? pt.blog_url : f.url);
 		if (b->blog[0] == '\0')
 			url_host(b->blog_url, b->blog, sizeof(b->blog));
 	}

@@ -99,12 +99,16 @@ on_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *arg)
 	if (type == CURLINFO_HEADER_OUT) {
 		size_t i = 0;
 
-		/* the verb only: AUTH lines carry credentials */
-		while (i < size && i + 1 < CMD_MAX && data[i] >= 'A' && data[i] <= 'Z') {
-			s->cmd[i] = data[i];
+		/* the verb only: AUTH lines carry credentials.  A line that is
+		 * not a verb (letters up to a space or the line end) is an AUTH
+		 * exchange's base64 answer: the command stays AUTH, and no piece
+		 * of the credentials becomes a "command" in an error message. */
+		while (i < size && i + 1 < CMD_MAX && data[i] >= 'A' && data[i] <= 'Z')
 			i++;
+		if (i > 0 && (i == size || data[i] == ' ' || data[i] == '\r' || data[i] == '\n')) {
+			memcpy(s->cmd, data, i);
+			s->cmd[i] = '\0';
 		}
-		s->cmd[i] = '\0';
 	} else if (type == CURLINFO_HEADER_IN && size >= 3 && data[0] >= '1' && data[0] <= '5' &&
 	    data[1] >= '0' && data[1] <= '9' && data[2] >= '0' && data[2] <= '9') {
 		int code = (data[0] - '0') * 100 + (data[1] - '0') * 10 + (data[2] - '0');

@@ -24,7 +24,7 @@ feed_status_from_name(const char *name)
 
 #define FEED_COLUMNS \
 	"id, participant_id, url, etag, last_modified, status, failures, last_error, " \
-	"last_ok_at, last_fetch_at, told_at, created_at, title"
+	"last_ok_at, last_fetch_at, told_at, created_at, title, site_url"
 
 static void
 read_feed(sqlite3_stmt *s, struct feed *f)
@@ -45,6 +45,7 @@ read_feed(sqlite3_stmt *s, struct feed *f)
 	f->told_at = sqlite3_column_int64(s, 10);
 	f->created_at = sqlite3_column_int64(s, 11);
 	store_col_copy(s, 12, f->title, sizeof(f->title));
+	store_col_copy(s, 13, f->site_url, sizeof(f->site_url));
 }
 
 /* Steps a lookup whose parameters are bound: 0 found, 1 not found. */
@@ -288,6 +289,23 @@ store_feed_set_title(struct store *st, int64_t id, const char *title, struct err
 	store_bind_text(s, 1, clipped);
 	sqlite3_bind_int64(s, 2, id);
 	return update_feed(st, s, e, "set feed title");
+}
+
+int
+store_feed_set_site(struct store *st, int64_t id, const char *url, struct err *e)
+{
+	static const char sql[] = "UPDATE feeds SET site_url = ? WHERE id = ?";
+	sqlite3_stmt *s;
+
+	if (url == NULL)
+		url = "";
+	if (url[0] != '\0' && check_url(url, e) == -1)
+		return -1;
+	if ((s = store_stmt(st, sql, e)) == NULL)
+		return -1;
+	store_bind_text(s, 1, url);
+	sqlite3_bind_int64(s, 2, id);
+	return update_feed(st, s, e, "set feed site");
 }
 
 /* Runs an uncached query (fn may call back into the store) whose only

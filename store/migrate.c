@@ -151,6 +151,9 @@ static const char *const migrations[] = {
 	"  reminded_at INTEGER NOT NULL DEFAULT 0"
 	");"
 	"CREATE INDEX tickets_state ON tickets (state, opened_at);",
+	/* 6: the blog's page as its feed names it: the digest's link for the
+	 * blog, when the participant sent a post's or the feed's address */
+	"ALTER TABLE feeds ADD COLUMN site_url TEXT NOT NULL DEFAULT '';",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

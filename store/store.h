@@ -430,6 +430,8 @@ struct feed {
 	int64_t told_at;                     /* owner told it is broken; 0: not told */
 	int64_t created_at;
 	char title[STORE_TITLE_MAX + 1];     /* the feed's own title, "" until known */
+	char site_url[STORE_URL_MAX + 1];    /* the blog's page as the feed names it, "" until
+	                                      * known */
 };
 
 /* Finds the participant's feed row for url, creating an active one if there
@@ -462,6 +464,9 @@ int store_feed_set_url(struct store *st, int64_t id, const char *url, struct err
 /* Records the feed's own title (the blog's name in digests), clipped to
  * STORE_TITLE_MAX bytes as one line. */
 int store_feed_set_title(struct store *st, int64_t id, const char *title, struct err *e);
+/* Records the blog's own page as its feed names it (the link of the blog's
+ * name in digests); url: "" or http(s), at most STORE_URL_MAX bytes. */
+int store_feed_set_site(struct store *st, int64_t id, const char *url, struct err *e);
 /* Records that the owner was told the feed is broken (the mailer calls it
  * when it queues the "your feed is broken" mail). */
 int store_feed_mark_told(struct store *st, int64_t id, int64_t now, struct err *e);

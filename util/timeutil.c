@@ -119,7 +119,8 @@ time_parse_iso(const char *s, int64_t *out, struct err *e)
 	}
 	return 0;
 bad:
-	return err_set(e, "'%s' is not a date (want 2027-01-11 or 2027-01-11T09:00)", s);
+	return err_set(e, "'%s' is not a date (want 2027-01-11 or 2027-01-11 09:00,"
+	    " two digits for hours and minutes)", s);
 }
 
 void

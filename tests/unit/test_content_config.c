@@ -153,23 +153,24 @@ test_defaults(void **state)
 	scratch_remove(dir);
 }
 
+/* Values as organisers type them: "Yes", "No", "Flag" are what they mean. */
 static void
 test_operational_keys(void **state)
 {
 	static const char conf[] =
 	    "[programme]\nname = T\naddress = things@example.org\norganisers = b@example.org\n"
-	    "start = 2027-01-11 09:00\nmode = self-paced\ncatch_up_days = 0\n"
-	    "max_lateness_hours = 24\nsend_late = yes\n"
+	    "start = 2027-01-11 09:00\nmode = Self-paced\ncatch_up_days = 0\n"
+	    "max_lateness_hours = 24\nsend_late = Yes\n"
 	    "[smtp]\nurl = smtp://h\nmax_per_minute = 600\nmax_per_connection = 100\n"
 	    "[bounces]\nthreshold = 3\nstale_days = 10\n"
 	    "[imap]\nurl = imap://u:p@h/INBOX\n"
 	    "[inbox]\nmax_message_kib = 512\nprocessed_folder = Done\nfailed_folder = Trouble\n"
-	    "after = flag\nanswers_per_hour = 2\nticket_reminder_hours = 24\n"
+	    "after = Flag\nanswers_per_hour = 2\nticket_reminder_hours = 24\n"
 	    "organiser_secret = correct-horse-battery\n"
-	    "[feeds]\nallow_private_addresses = yes\nparallel = 16\nper_host = 4\n"
+	    "[feeds]\nallow_private_addresses = YES\nparallel = 16\nper_host = 4\n"
 	    "timeout_seconds = 5\nmax_kib = 100\nfailures_before_notice = 5\n"
 	    "every_hours = 24\n"
-	    "[digest]\nenabled = no\nday = Friday\nhour = 14\n";
+	    "[digest]\nenabled = No\nday = Friday\nhour = 14\n";
 	struct programme *p = NULL;
 	struct diags d;
 	struct err e;

@@ -457,6 +457,97 @@ test_feed_titles(void **state)
 	}
 }
 
+static int
+keep_feed_link(void *arg, const struct feeds_entry *entry)
+{
+	snprintf(arg, FEEDS_URL_MAX + 1, "%s", entry->feed_link);
+	return 0;
+}
+
+/* The blog's own page as the feed names it (the digest links the blog's
+ * name to it): RSS's channel link, Atom's alternate link (Blogger puts
+ * rel="self" and its own rels first), resolved against xml:base. */
+static void
+test_feed_links(void **state)
+{
+	static const struct {
+		const char *file;     /* a fixture, or NULL: doc */
+		const char *doc;
+		const char *want;
+	} links[] = {
+		{ "blogger.xml", NULL, "https://dee-learns.blogspot.com/" },
+		{ NULL, "<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\"><channel>"
+		  "<atom:link href=\"https://a.example/feed/\" rel=\"self\"/>"
+		  "<link>https://a.example/</link><item><guid>1</guid></item></channel></rss>",
+		  "https://a.example/" },
+		{ NULL, "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base=\"https://c.example/blog/\">"
+		  "<link href=\"/blog/feed.xml\" rel=\"self\"/><link href=\"./\" rel=\"alternate\" "
+		  "type=\"text/html\"/><entry><id>1</id></entry></feed>", "https://c.example/blog/" },
+		{ NULL, "<feed xmlns=\"http://www.w3.org/2005/Atom\"><link href=\"https://d.example/\"/>"
+		  "<entry><id>1</id></entry></feed>", "https://d.example/" },
+		{ NULL, "<feed xmlns=\"http://www.w3.org/2005/Atom\"><link href=\"https://e.example/f\" "
+		  "rel=\"self\"/><entry><id>1</id></entry></feed>", "" },
+		{ NULL, "<rss version=\"2.0\"><channel><link>javascript:alert(1)</link>"
+		  "<item><guid>1</guid></item></channel></rss>", "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		char link[FEEDS_URL_MAX + 1] = "unset";
+		char *doc;
+		size_t len;
+		struct err e;
+
+		if (links[i].file != NULL) {
+			doc = fixture_read(links[i].file, NULL, NULL, &len);
+		} else {
+			doc = strdup(links[i].doc);
+			len = strlen(doc);
+		}
+		if (feeds_parse(doc, len, "https://x.example.org/feed", keep_feed_link, link, NULL,
+		    &e) != 0)
+			fail_msg("case %zu: %s", i, e.msg);
+		free(doc);
+		if (strcmp(link, links[i].want) != 0)
+			fail_msg("case %zu: want [%s] got [%s]", i, links[i].want, link);
+	}
+}
+
+/* HTML's named entities, which XML does not define, as hand-written feeds
+ * and careless templates have them: read as their characters, with CDATA
+ * around; an unknown name is still an error. */
+static void
+test_html_entities(void **state)
+{
+	static const char doc[] = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>"
+	    "<title>Caf&eacute; &amp; more</title>"
+	    "<item><guid>1</guid><title>Thing 3:&nbsp;Social &ndash; it&rsquo;s&nbsp;fine</title>"
+	    "<link>https://x.example/a?b=1&amp;c=2</link>"
+	    "<description><![CDATA[<p>Mastodon&nbsp;&mdash; nice</p>]]> and&hellip;</description>"
+	    "</item></channel></rss>";
+	static const char unknown[] = "<rss version=\"2.0\"><channel><item><guid>1</guid>"
+	    "<title>&nosuchentity;</title></item></channel></rss>";
+	char title[FEEDS_TITLE_MAX + 1] = "unset";
+	struct got g;
+	struct err e;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	if (feeds_parse(doc, strlen(doc), "https://x.example/feed", collect, &g, NULL, &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(g.n, 1);
+	/* (a no-break space is a space in a one-line title) */
+	assert_string_equal(g.e[0].title, "Thing 3: Social \xe2\x80\x93 it\xe2\x80\x99s fine");
+	assert_string_equal(g.e[0].link, "https://x.example/a?b=1&c=2");
+	assert_string_equal(g.e[0].excerpt, "Mastodon \xe2\x80\x94 nice and\xe2\x80\xa6");
+	assert_int_equal(feeds_parse(doc, strlen(doc), "https://x.example/feed", keep_feed_title,
+	    title, NULL, &e), 0);
+	assert_string_equal(title, "Caf\xc3\xa9 & more");
+	assert_int_equal(feeds_parse(unknown, strlen(unknown), "https://x.example/feed", collect,
+	    &g, NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "nosuchentity"));
+}
+
 int
 main(void)
 {
@@ -471,6 +562,8 @@ main(void)
 		cmocka_unit_test(test_long_title_clipped),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_feed_titles),
+		cmocka_unit_test(test_html_entities),
+		cmocka_unit_test(test_feed_links),
 	};
 
 	feeds_test_init();

@@ -17,6 +17,7 @@
 #define NOW ((int64_t)1795500000) /* 2026-11-24 05:20 UTC */
 #define DAY ((int64_t)86400)
 #define WORDPRESS_TITLE "Eve's 12 Things" /* tests/fixtures/feeds/wordpress.xml */
+#define WORDPRESS_SITE "https://eve12things.wordpress.com" /* its channel's link */
 
 struct fixture {
 	struct httpd h;
@@ -174,6 +175,7 @@ test_poll_first_fetch_then_304(void **state)
 	assert_int_equal(fd.failures, 0);
 	assert_true(fd.etag[0] == '"');
 	assert_string_equal(fd.title, WORDPRESS_TITLE);
+	assert_string_equal(fd.site_url, WORDPRESS_SITE);
 	assert_int_equal(store_post_by_key(f->st, fd.id, "http://eve12things.wordpress.com/?p=123",
 	    &p, &e), 0);
 	assert_int_equal(p.for_digest, 1);
@@ -402,6 +404,63 @@ test_poll_guard_and_size_cap(void **state)
 	assert_string_equal(fd.last_error, "larger than 100000 bytes");
 }
 
+/* A feed that worked, whose address now shows a page naming another feed:
+ * followed on the same site (the blog moved its feed), not to another
+ * participant's feed (their posts would come under this name) nor to
+ * another site (a parked domain, a platform's front page). */
+static void
+test_poll_page_names_another_feed(void **state)
+{
+	struct fixture *f = *state;
+	static const char page[] = "<!DOCTYPE html><html><head><title>A blog</title>"
+	    "<link rel=\"alternate\" type=\"application/rss+xml\" href=\"%s\">"
+	    "</head><body>A blog</body></html>";
+	char html[512], other[128];
+	struct feeds_stats s;
+	struct feed fd;
+	struct err e;
+	int64_t n;
+
+	httpd_put_fixture(&f->h, "ada.xml", "rss2.xml");
+	httpd_put_fixture(&f->h, "bo.xml", "atom.xml");
+	httpd_put_fixture(&f->h, "dee.xml", "blogger.xml");
+	blog(f, f->ada, "/", "/ada.xml");
+	blog(f, f->bo, "/", "/bo.xml");
+	blog(f, f->dee, "/", "/dee.xml");
+	poll_at(f, NOW, &s);
+	assert_int_equal(s.failed, 0);
+
+	/* ada's address now shows a page naming bo's feed */
+	snprintf(html, sizeof(html), page, "@BASE@/bo.xml");
+	httpd_put(&f->h, "ada.xml", html);
+	/* dee's, a page naming a feed on another host name of the same server */
+	snprintf(other, sizeof(other), "http://localhost:%d/dee-new.xml", f->h.port);
+	snprintf(html, sizeof(html), page, other);
+	httpd_put(&f->h, "dee.xml", html);
+	httpd_put_fixture(&f->h, "dee-new.xml", "blogger.xml");
+	poll_at(f, NOW + DAY, &s);
+	assert_int_equal(s.moved, 0);
+	assert_int_equal(s.failed, 2);
+	assert_feed_url(f, f->ada, "/ada.xml", &fd);
+	assert_non_null(strstr(fd.last_error, "names another participant's feed"));
+	assert_int_equal(feeds_problem_of(0, fd.last_error), FP_WEB_PAGE);
+	assert_int_equal(store_post_count(f->st, fd.id, -1, &n, &e), 0);
+	assert_int_equal(n, 6); /* rss2.xml has six items; none of bo's came in */
+	assert_feed_url(f, f->dee, "/dee.xml", &fd);
+	assert_non_null(strstr(fd.last_error, "names a feed on another site"));
+	assert_int_equal(feeds_problem_of(0, fd.last_error), FP_WEB_PAGE);
+	assert_int_equal(requests(f, "GET /dee-new.xml", 0), 0);
+
+	/* the same site, a feed nobody has: the blog moved its feed */
+	snprintf(html, sizeof(html), page, "@BASE@/ada-new.xml");
+	httpd_put(&f->h, "ada.xml", html);
+	httpd_put_fixture(&f->h, "ada-new.xml", "rss2.xml");
+	poll_at(f, NOW + 2 * DAY, &s);
+	assert_int_equal(s.moved, 1);
+	assert_feed_url(f, f->ada, "/ada-new.xml", &fd);
+	assert_int_equal(fd.failures, 0);
+}
+
 /* Many participants on one host, two connections at a time. */
 static void
 test_poll_many(void **state)
@@ -442,6 +501,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_poll_failures_recorded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_discovers_feed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_guard_and_size_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poll_page_names_another_feed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_many, setup, teardown),
 	};
 	feeds_test_init();

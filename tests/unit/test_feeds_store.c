@@ -64,7 +64,8 @@ test_schema(void **state)
 	assert_true(sqlite3_column_int(s, 0) >= 3);
 	sqlite3_finalize(s);
 	assert_int_equal(sqlite3_exec(db, "SELECT id, participant_id, url, etag, last_modified,"
-	    " status, failures, last_error, last_ok_at, last_fetch_at, told_at, created_at, title"
+	    " status, failures, last_error, last_ok_at, last_fetch_at, told_at, created_at, title,"
+	    " site_url"
 	    " FROM feeds; SELECT week, window_from, window_to, created_at, recipients, posts"
 	    " FROM digests; SELECT started_at, finished_at, feeds, not_modified, failed, new_posts"
 	    " FROM feed_rounds;"

@@ -383,6 +383,29 @@ test_bounce_and_autoreply_recorded_only(void **state)
 	detail_is(f, id, "5.1.1");
 	assert_int_equal(q(f, "SELECT participant_id FROM inbound WHERE id = %lld", (long long)id),
 	    pid);
+	/* a bounce in plain text (Exchange's "Undeliverable:"): what it said it was */
+	m = message("postmaster@outlook.example");
+	m.subject = "Undeliverable: Thing 2";
+	assert_int_equal(act(f, &m, &bounce, NOW + 86400, &id), 0);
+	detail_is(f, id, "bounce without a delivery status report: \"Undeliverable: Thing 2\" "
+	    "from postmaster@outlook.example (counted)");
+	/* a long subject is cut, on a character boundary */
+	m.subject = "Unzustellbar - \xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4"
+	    "\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4"
+	    "\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4"
+	    "\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4"
+	    "\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4"
+	    "\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4";
+	assert_int_equal(act(f, &m, &bounce, NOW + 2 * 86400, &id), 0);
+	{
+		struct inbound in;
+		struct err e;
+
+		assert_int_equal(store_inbound_get(f->st, id, &in, &e), 0);
+		assert_true(str_valid_utf8(in.detail, strlen(in.detail)));
+		assert_non_null(strstr(in.detail, "\" from postmaster@outlook.example"));
+		store_inbound_free(&in);
+	}
 	m = message("hal@example.net");
 	m.auto_submitted = 1;
 	assert_int_equal(act(f, &m, &auto_reply, NOW, &id), 0);

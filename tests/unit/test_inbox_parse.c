@@ -15,7 +15,7 @@
  *   references links                 space-separated, in order
  *   auto_submitted x_autoreply vacation_subject bulk has_list_id
  *   has_list_unsubscribe null_sender is_dsn text_from_html text_truncated
- *   mime_degraded                    0 or 1
+ *   mime_degraded forwarded          0 or 1
  *   text fresh                       exact; or text_contains, text_lacks,
  *   text_prefix, text_bytes, fresh_contains, fresh_lacks, fresh_bytes
  *   subject_prefix subject_bytes     instead of subject
@@ -313,6 +313,7 @@ check_record(struct expect *x, const char *name, const struct inbox_message *m)
 	check_int(x, name, "text_from_html", m->text_from_html);
 	check_int(x, name, "text_truncated", m->text_truncated);
 	check_int(x, name, "mime_degraded", m->mime_degraded);
+	check_int(x, name, "forwarded", m->forwarded);
 	if (!check_body(x, name, "fresh", m->fresh_text) && m->fresh_text[0] != '\0')
 		mismatch(name, "fresh", "", m->fresh_text);
 	if (!check_body(x, name, "text", m->text) && strcmp(m->text, m->fresh_text) != 0)
@@ -419,7 +420,7 @@ test_quote_stripping(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *fresh = text_fresh(cases[i].text);
+		char *fresh = text_fresh(cases[i].text, NULL);
 
 		assert_non_null(fresh);
 		if (strcmp(fresh, cases[i].fresh) != 0)
@@ -454,6 +455,16 @@ test_link_extraction(void **state)
 		{ "*https://bold.example*", "https://bold.example" },
 		{ "http://a.example/[x]", "http://a.example/[x]" },
 		{ "https://a.example/\"quoted", "https://a.example/" },
+		/* in angle brackets, wrapped by the client (RFC 3986, appendix C) */
+		{ "here:\n<https://a.example/2027/01/12/a-long-title-\n with-more-words/>\n\nAlice",
+		  "https://a.example/2027/01/12/a-long-title-with-more-words/" },
+		{ "<https://a.example/one/\r\n  two/\n\tthree> and https://b.example/",
+		  "https://a.example/one/two/three https://b.example/" },
+		{ "<https://a.example/x\n\nnext paragraph>", "https://a.example/x" },
+		{ "<https://a.example/x\nand more words> https://b.example/",
+		  "https://a.example/x https://b.example/" },
+		{ "<https://a.example/x\n", "https://a.example/x" },
+		{ "https://a.example/x\nnot-bracketed>", "https://a.example/x" },
 	};
 
 	(void)state;

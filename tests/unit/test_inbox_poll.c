@@ -340,6 +340,43 @@ test_out_of_office_is_not_answered(void **state)
 	assert_int_equal(q(f, "SELECT count(*) FROM participants"), 0);
 }
 
+/* What the organisers are forwarded: the message that was passed on, not
+ * only the line above it; and the names of attachments (a photo with no
+ * words is not an empty message). */
+static void
+test_forwarded_text_and_attachments_kept_for_people(void **state)
+{
+	struct th_fixture *f = *state;
+	struct participant p;
+	struct inbox_stats s;
+	struct err e;
+
+	assert_int_equal(store_participant_add(f->st, "fay@example.net", "Fay", PS_ACTIVE, NOW, &p,
+	    &e), 0);
+	deliver_raw(f, "1.M1.h", "From: Fay <fay@example.net>\r\nTo: things@example.org\r\n"
+	    "Message-ID: <f1@example.net>\r\nSubject: Fwd: my post\r\n\r\n"
+	    "This is my post for Thing 2!\r\n\r\n"
+	    "-------- Forwarded Message --------\r\nSubject: New post: Feeds\r\n"
+	    "From: WordPress.com <donotreply@wordpress.com>\r\n\r\n"
+	    "Fay published a new post: https://fay.example.net/feeds/\r\n");
+	deliver_raw(f, "2.M1.h", "From: fay@example.net\r\nTo: things@example.org\r\n"
+	    "Message-ID: <f2@example.net>\r\nSubject: Re: Thing 1\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+	    "Content-Type: image/jpeg; name=IMG_0042.jpeg\r\n"
+	    "Content-Disposition: inline; filename=IMG_0042.jpeg\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n/9j/4AAQ\r\n--b\r\n"
+	    "Content-Type: text/plain\r\n\r\n\r\nSent from my iPhone\r\n--b--\r\n");
+	assert_int_equal(poll(f, &s), 0);
+	assert_int_equal(s.processed, 2);
+	assert_int_equal(q(f, "SELECT count(*) FROM inbound WHERE message_id = 'f1@example.net' AND "
+	    "intent = 'help' AND body_text LIKE 'This is my post for Thing 2!%%' AND "
+	    "body_text LIKE '%%published a new post: https://fay.example.net/feeds/%%'"), 1);
+	assert_int_equal(q(f, "SELECT count(*) FROM inbound WHERE message_id = 'f2@example.net' AND "
+	    "intent = 'help' AND body_text LIKE '%%[attached: IMG_0042.jpeg]'"), 1);
+	assert_int_equal(q(f, "SELECT count(DISTINCT inbound_id) FROM deliveries WHERE "
+	    "kind = 'help-forward'"), 2);
+}
+
 static void
 test_no_inbox_configured(void **state)
 {
@@ -368,6 +405,7 @@ main(void)
 		T(test_reply_to_our_confirmation_request_confirms),
 		T(test_reply_to_our_unsubscribe_request_unsubscribes),
 		T(test_out_of_office_is_not_answered),
+		T(test_forwarded_text_and_attachments_kept_for_people),
 		T(test_no_inbox_configured),
 	};
 	return cmocka_run_group_tests_name("inbox_poll", tests, NULL, NULL);

@@ -354,6 +354,10 @@ test_grouped_by_thing_with_bylines(void **state)
 	int64_t feed_dan = add_feed(f, dan, "https://dan.example.net/rss", "");
 	char *t, *h;
 	const char *t1, *t2, *other;
+	struct err e;
+
+	/* the page dan's feed names for his blog (he sent the feed's address) */
+	assert_int_equal(store_feed_set_site(f->st, feed_dan, "https://dan.example.net/", &e), 0);
 
 	post(f, w.ben, w.feed_ben, "Ben on feeds", "https://ben.example.net/feeds", "", 2,
 	    MON3 - 3 * DAY);
@@ -382,6 +386,7 @@ test_grouped_by_thing_with_bylines(void **state)
 	assert_lacks(t, "ann@example.net");
 	assert_has(h, "<a href=\"https://ann.example.net/blogs\">Ann on blogs</a>");
 	assert_has(h, "<a href=\"https://ann.example.net/feed\">Ann's Library Blog</a>");
+	assert_has(h, "<a href=\"https://dan.example.net/\">dan.example.net</a>");
 	free(t);
 	free(h);
 }

@@ -61,6 +61,8 @@ test_time_parse_rejects(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(time_parse_iso(bad[i], &t, &e), -1);
 		assert_non_null(strstr(e.msg, "not a date"));
+		/* the form the sample things.conf uses is the one named */
+		assert_non_null(strstr(e.msg, "2027-01-11 09:00"));
 	}
 	assert_int_equal(time_parse_iso("2028-02-29", &t, &e), 0); /* leap year */
 }
