@@ -126,6 +126,60 @@ imap_capabilities(struct imap_source *is, struct err *e)
 	return 0;
 }
 
+/* The first personal namespace's prefix (RFC 2342), or "" when the server
+ * has no NAMESPACE or no personal namespace. */
+static int
+imap_personal_prefix(struct imap_source *is, char *out, size_t n, struct err *e)
+{
+	struct mailimap_namespace_data *ns = NULL;
+	struct mailimap_namespace_info *info;
+	int r;
+
+	out[0] = '\0';
+	if (!mailimap_has_namespace(is->imap))
+		return 0;
+	if ((r = mailimap_namespace(is->imap, &ns)) != MAILIMAP_NO_ERROR)
+		return imap_fail(is, "NAMESPACE", r, e);
+	if (ns != NULL && ns->ns_personal != NULL &&
+	    clist_begin(ns->ns_personal->ns_data_list) != NULL) {
+		info = clist_content(clist_begin(ns->ns_personal->ns_data_list));
+		if (strlen(info->ns_prefix) < n)
+			snprintf(out, n, "%s", info->ns_prefix);
+	}
+	mailimap_namespace_data_free(ns);
+	return 0;
+}
+
+/* The folders Things files into go under the personal namespace, where
+ * mail clients put theirs: on a server whose personal namespace is
+ * "INBOX." (Courier, Cyrus, Dovecot set up like them) "Processed" cannot be
+ * created at the top, and is "INBOX.Processed".  A configured name that
+ * starts with the prefix already is kept. */
+static int
+imap_place_folders(struct imap_source *is, struct err *e)
+{
+	char prefix[SOURCE_FOLDER_MAX + 1];
+
+	if (imap_personal_prefix(is, prefix, sizeof(prefix), e) == -1)
+		return -1;
+	if (prefix[0] == '\0')
+		return 0;
+	for (int o = 0; o < 2; o++) {
+		char *f = is->base.folders[o];
+		size_t plen = strlen(prefix), flen = strlen(f);
+
+		if (strncmp(f, prefix, plen) == 0)
+			continue;
+		if (plen + flen > SOURCE_FOLDER_MAX)
+			return err_set(e, "imap %s: folder %s%s: name too long", is->url.host, prefix, f);
+		memmove(f + plen, f, flen + 1);
+		memcpy(f, prefix, plen);
+	}
+	log_info("imap %s: folders under the personal namespace: %s, %s", is->url.host,
+	    is->base.folders[0], is->base.folders[1]);
+	return 0;
+}
+
 static int
 imap_select(struct imap_source *is, struct err *e)
 {
@@ -140,17 +194,6 @@ imap_select(struct imap_source *is, struct err *e)
 	is->base.uidvalidity = is->imap->imap_selection_info->sel_uidvalidity;
 	return 0;
 }
-
-
-
-
-
-
-
-
-
-
-
 
 /* --- shared ------------------------------------------------------------ */
 
@@ -477,7 +520,7 @@ imap_source_open(const char *url, const struct source_options *o, struct source 
 	}
 	imap_url_name(&is->url, is->base.name, sizeof(is->base.name));
 	if (imap_connect(is, e) == -1 || imap_capabilities(is, e) == -1 ||
-	    imap_select(is, e) == -1)
+	    (!is->base.flag_only && imap_place_folders(is, e) == -1) || imap_select(is, e) == -1)
 		goto fail;
 	*out = &is->base;
 	return 0;

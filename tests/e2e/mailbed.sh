@@ -45,6 +45,9 @@
 #   MAILBED_REJECT_UNKNOWN 0: unknown users get a real DSN (multipart/report) from Postfix;
 #                          1: Postfix answers 550 5.1.1 at RCPT
 #   MAILBED_SINK           1: run smtp-sink; 0: do not
+#   MAILBED_NS_PREFIX      Dovecot's personal namespace prefix: "" (folders at the top, the
+#                          default) or "INBOX." (folders under the INBOX, as Courier and
+#                          Cyrus have them; separator ".")
 #   MAILBED_MAIL_UID/GID   owner of the mail (65534)
 #
 # Every process of a bed is found by a tag, not by pid files: Postfix's and smtp-sink's carry
@@ -190,9 +193,10 @@ load_settings() {
 	local e_smtps=${MAILBED_SMTPS_PORT:-} e_sink=${MAILBED_SINK_PORT:-}
 	local e_users=${MAILBED_USERS:-} e_domain=${MAILBED_DOMAIN:-} e_reject=${MAILBED_REJECT_UNKNOWN:-}
 	local e_sinkon=${MAILBED_SINK:-} e_uid=${MAILBED_MAIL_UID:-} e_gid=${MAILBED_MAIL_GID:-}
+	local e_ns=${MAILBED_NS_PREFIX-unset}
 	IMAP_PORT='' IMAPS_PORT='' LMTP_PORT='' SMTP_PORT='' SUBM_PORT='' SMTPS_PORT='' SINK_PORT=''
 	USERS="things organiser alice bob carol dave" DOMAIN=example.test REJECT_UNKNOWN=0 SINK=1
-	MUID=65534 MGID=65534
+	MUID=65534 MGID=65534 NS_PREFIX=
 	# shellcheck source=/dev/null
 	[ -f "$DIR/mailbed.conf" ] && . "$DIR/mailbed.conf"
 	[ "$1" = start ] || return 0
@@ -201,6 +205,8 @@ load_settings() {
 	SMTPS_PORT=${e_smtps:-$SMTPS_PORT} SINK_PORT=${e_sink:-$SINK_PORT}
 	USERS=${e_users:-$USERS} DOMAIN=${e_domain:-$DOMAIN} REJECT_UNKNOWN=${e_reject:-$REJECT_UNKNOWN}
 	SINK=${e_sinkon:-$SINK} MUID=${e_uid:-$MUID} MGID=${e_gid:-$MGID}
+	[ "$e_ns" = unset ] || NS_PREFIX=$e_ns
+	case $NS_PREFIX in ''|INBOX.) ;; *) die "MAILBED_NS_PREFIX must be empty or INBOX." ;; esac
 	case $REJECT_UNKNOWN in 0|1) ;; *) die "MAILBED_REJECT_UNKNOWN must be 0 or 1" ;; esac
 	case $SINK in 0|1) ;; *) die "MAILBED_SINK must be 0 or 1" ;; esac
 }
@@ -211,6 +217,7 @@ save_settings() {
 	IMAP_PORT=$IMAP_PORT IMAPS_PORT=$IMAPS_PORT LMTP_PORT=$LMTP_PORT SMTP_PORT=$SMTP_PORT
 	SUBM_PORT=$SUBM_PORT SMTPS_PORT=$SMTPS_PORT SINK_PORT=$SINK_PORT
 	USERS="$USERS" DOMAIN=$DOMAIN REJECT_UNKNOWN=$REJECT_UNKNOWN SINK=$SINK MUID=$MUID MGID=$MGID
+	NS_PREFIX=$NS_PREFIX
 	EOF
 	mv -f "$DIR/mailbed.conf.tmp" "$DIR/mailbed.conf"
 }
@@ -331,6 +338,8 @@ gen_dovecot() {
 	}
 	namespace inbox {
 	  inbox = yes
+	  separator = .
+	  prefix = $NS_PREFIX
 	  mailbox Sent {
 	    special_use = \\Sent
 	    auto = subscribe
@@ -627,6 +636,7 @@ do_env() {
 	export MAILBED_IMAP_PORT=$IMAP_PORT MAILBED_IMAPS_PORT=$IMAPS_PORT MAILBED_LMTP_PORT=$LMTP_PORT
 	export MAILBED_SMTP_PORT=$SMTP_PORT MAILBED_SUBMISSION_PORT=$SUBM_PORT MAILBED_SMTPS_PORT=$SMTPS_PORT
 	export MAILBED_SINK_PORT=$SINK_PORT MAILBED_SINK=$SINK MAILBED_REJECT_UNKNOWN=$REJECT_UNKNOWN
+	export MAILBED_NS_PREFIX=$NS_PREFIX
 	export MAILBED_CA=$DIR/tls/ca.pem MAILBED_UNKNOWN_CA=$DIR/tls/unknown-ca.pem
 	export MAILBED_MAIL=$DIR/mail MAILBED_LOGS=$DIR/log
 	EOF
