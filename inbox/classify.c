@@ -25,14 +25,18 @@
  *  4. Plus-address commands on any recipient (To, Cc, Delivered-To, ...)
  *     at the programme's local part + delimiter: +subscribe, +confirm-TOKEN,
  *     +help, +blog (II_HELP without a link), +done-N (II_REFLECTION on
- *     Thing N, with the first link or none).  An unknown or malformed
- *     command is ignored and the content decides.
+ *     Thing N, with the first link or none), +alternate (II_ALTERNATE with
+ *     the first address in the subject or the first fresh line, or
+ *     "none"; II_HELP without either).  An unknown or malformed command is
+ *     ignored and the content decides.
  *  5. Command words at the start of the subject (after "Re:", "AW:",
  *     "[tag]" ...; a forwarded subject, "Fwd:", commands nothing) or of
  *     the first line of fresh text (after a greeting
  *     line such as "Hi Things,"), case-insensitive, an optional "please"
  *     first: subscribe/join/register/sign me up, unsubscribe/stop/leave/
- *     remove me/opt out, confirm, help/question/?, "my blog is"/"blog:".
+ *     remove me/opt out, confirm, help/question/?, "my blog is"/"blog:",
+ *     "alternate [address] ADDRESS" (or "alternate none"; not a command
+ *     without one of them: "Alternate ways to..." is content).
  *     A subscribe carries the first link (a blog to register); a blog
  *     command without a link is II_HELP.  Words people also use in
  *     passing (stop, leave, join, register, blog) at the start of
@@ -53,14 +57,14 @@
 #include <string.h>
 #include <strings.h>
 
-#include "inbox.h"
+#include "act.h"
 
 const char *
 inbox_intent_name(enum inbox_intent_kind k)
 {
 	static const char *const names[II_COUNT] = {
 		"subscribe", "confirm", "reflection", "blog", "help", "unsubscribe", "bounce",
-		"autoreply", "unknown", "command", "ticket-reply",
+		"autoreply", "unknown", "command", "ticket-reply", "alternate",
 	};
 
 	return (unsigned)k < II_COUNT ? names[k] : "invalid";
@@ -287,6 +291,9 @@ static const struct command commands[] = {
 	{ "blog address", II_BLOG, 0, 1 },
 	{ "blog url", II_BLOG, 0, 1 },
 	{ "blog", II_BLOG, 1, 1 },
+	{ "alternate", II_ALTERNATE, 0, 0 },   /* only with an address or "none" */
+	{ "alternative", II_ALTERNATE, 0, 0 },
+	{ "backup address", II_ALTERNATE, 0, 0 },
 };
 
 /* The command a line starts with, or NULL. */
@@ -465,6 +472,15 @@ plus_command(const struct inbox_message *m, const struct inbox_context *ctx,
 			out->url = url;
 			decide(out, url ? II_BLOG : II_HELP,
 			    url ? "blog address with a link" : "blog address without a link: send help");
+		} else if (strcmp(tag, "alternate") == 0) {
+			char line[256];
+
+			first_line(m->fresh_text, line, sizeof(line));
+			if (alternate_first(subject_words(m->subject, NULL), out->address) ||
+			    alternate_first(line, out->address))
+				decide(out, II_ALTERNATE, "alternate address");
+			else
+				decide(out, II_HELP, "alternate address without an address: send help");
 		} else if (strncmp(tag, "done-", 5) == 0 &&
 		    str_to_int64(tag + 5, 1, ctx->nthings, &thing) == 0) {
 			out->thing = (int)thing;
@@ -499,13 +515,15 @@ word_command(const struct inbox_message *m, const struct inbox_context *ctx,
 	};
 	const char *url = m->nlinks > 0 ? m->links[0] : NULL;
 	const char *const *reasons = in_subject;
+	const char *words = subject_words(m->subject, NULL);
 	const struct command *c;
 	enum inbox_intent_kind k;
 	char line[256];
 
-	c = command_at(subject_words(m->subject, NULL));
+	c = command_at(words);
 	if (c == NULL) {
 		first_line(m->fresh_text, line, sizeof(line));
+		words = line;
 		c = command_at(line);
 		reasons = in_text;
 		if (c != NULL && c->weak && url != NULL && thing_referenced(m, ctx) > 0)
@@ -514,6 +532,14 @@ word_command(const struct inbox_message *m, const struct inbox_context *ctx,
 	if (c == NULL)
 		return 0;
 	k = c->kind;
+	if (k == II_ALTERNATE) {
+		if (strncasecmp(words, "please ", 7) == 0)
+			words += 7;
+		if (!alternate_operand(words + strlen(c->words), out->address))
+			return 0;
+		decide(out, k, "alternate word with an address");
+		return 1;
+	}
 	if (k == II_SUBSCRIBE || k == II_BLOG)
 		out->url = url;
 	if (k == II_CONFIRM && !find_token(m->subject, out->token))
