@@ -320,6 +320,15 @@ command_at(const char *s)
 	return NULL;
 }
 
+/* What follows command c at the start of s (as command_at found it). */
+static const char *
+command_rest(const char *s, const struct command *c)
+{
+	if (strncasecmp(s, "please ", 7) == 0)
+		s += 7;
+	return s + strlen(c->words);
+}
+
 /* A 24-hex-digit word anywhere in s. */
 static int
 find_token(const char *s, char *out)
@@ -505,6 +514,7 @@ word_command(const struct inbox_message *m, const struct inbox_context *ctx,
 		[II_HELP] = "help word in the subject",
 		[II_UNSUBSCRIBE] = "unsubscribe word in the subject",
 		[II_BLOG] = "blog words in the subject",
+		[II_ALTERNATE] = "alternate word in the subject, an address in it or the text",
 	};
 	static const char *const in_text[II_COUNT] = {
 		[II_SUBSCRIBE] = "subscribe word in the text",
@@ -512,6 +522,7 @@ word_command(const struct inbox_message *m, const struct inbox_context *ctx,
 		[II_HELP] = "help word in the text",
 		[II_UNSUBSCRIBE] = "unsubscribe word in the text",
 		[II_BLOG] = "blog words in the text",
+		[II_ALTERNATE] = "alternate word in the text with an address",
 	};
 	const char *url = m->nlinks > 0 ? m->links[0] : NULL;
 	const char *const *reasons = in_subject;
@@ -521,8 +532,17 @@ word_command(const struct inbox_message *m, const struct inbox_context *ctx,
 	char line[256];
 
 	c = command_at(words);
+	first_line(m->fresh_text, line, sizeof(line));
+	/* "Subject: alternate address" may leave the address to the text */
+	if (c != NULL && c->kind == II_ALTERNATE) {
+		if (alternate_operand(command_rest(words, c), out->address) ||
+		    alternate_first(line, out->address)) {
+			decide(out, II_ALTERNATE, in_subject[II_ALTERNATE]);
+			return 1;
+		}
+		c = NULL;
+	}
 	if (c == NULL) {
-		first_line(m->fresh_text, line, sizeof(line));
 		words = line;
 		c = command_at(line);
 		reasons = in_text;
@@ -533,11 +553,9 @@ word_command(const struct inbox_message *m, const struct inbox_context *ctx,
 		return 0;
 	k = c->kind;
 	if (k == II_ALTERNATE) {
-		if (strncasecmp(words, "please ", 7) == 0)
-			words += 7;
-		if (!alternate_operand(words + strlen(c->words), out->address))
-			return 0;
-		decide(out, k, "alternate word with an address");
+		if (!alternate_operand(command_rest(words, c), out->address))
+			return 0; /* "Alternate ways to..." */
+		decide(out, k, reasons[k]);
 		return 1;
 	}
 	if (k == II_SUBSCRIBE || k == II_BLOG)
