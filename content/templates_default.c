@@ -36,8 +36,10 @@
  *   blog-ack        blog_url, feed_url (may be empty); feed_url decides a
  *                   section, so it must be given to content_prepare
  *   suspended       participant ("Name <address>"), participant_address,
- *                   bounce_score, bounce_threshold, bounce_reason
- *                                                      [to organisers]
+ *                   bounce_score, bounce_threshold, bounce_reason,
+ *                   alt_address (where the participant was told, may be
+ *                   empty: a section, so it must be given to
+ *                   content_prepare)                   [to organisers]
  *   oversize        subject, limit ("10 MB")
  *   failed-notice   from, subject, body, thing_number, reason, where
  *                                                      [to organisers]
@@ -273,7 +275,7 @@ static const char text_blog_ack[] =
     "[Leave the programme]({{unsubscribe_mailto}}) at any time.\n";
 
 static const char *const vars_suspended[] = { "participant", "participant_address",
-	"bounce_score", "bounce_threshold", "bounce_reason", NULL };
+	"bounce_score", "bounce_threshold", "bounce_reason", "alt_address", NULL };
 static const char text_suspended[] =
     "Subject: {{programme}}: {{participant_address}} suspended after bounces\n"
     "\n"
@@ -283,9 +285,15 @@ static const char text_suspended[] =
     "\n"
     "The last bounce: {{bounce_reason}}\n"
     "\n"
-    "They have not been told, as their address does not work. If it works again,\n"
-    "or they give you another one, subscribe them again with\n"
-    "`things subscribe ADDRESS`; their score then starts from zero.\n";
+    "{{#alt_address}}\n"
+    "They have been told at their alternate address, {{alt_address}}.\n"
+    "{{/alt_address}}\n"
+    "{{^alt_address}}\n"
+    "They have not been told, as their address does not work and they gave no\n"
+    "alternate address.\n"
+    "{{/alt_address}}\n"
+    "If their address works again, or they give you another one, subscribe them\n"
+    "again with `things subscribe ADDRESS`; their score then starts from zero.\n";
 static const char *const vars_oversize[] = { "subject", "limit", NULL };
 static const char text_oversize[] =
     "Subject: Your message was too large: {{subject}}\n"

@@ -38,7 +38,8 @@ static const struct kind_policy {
 	{ DK_UNSUB_CONFIRM, 0, 0, 0, 0, 0 }, /* its own link does it */
 	{ DK_GOODBYE, 0, 0, 0, 0, 0 },       /* already gone */
 	{ DK_BLOG_ACK, 0, 0, 1, 1, 0 },      /* {{#feed_url}}: rare, once each */
-	{ DK_SUSPENDED, 0, 1, 0, 0, 0 },     /* to organisers, about a participant */
+	{ DK_SUSPENDED, 0, 1, 0, 1, 0 },     /* to organisers, about a participant;
+	                                        {{#alt_address}}: rare, once each */
 	{ DK_HELD_NOTICE, 0, 1, 0, 0, 0 },   /* about a held Thing */
 	{ DK_DIGEST, 1, 0, 1, 1, 1 },     /* a body of its own for each */
 	{ DK_FEED_BROKEN, 0, 0, 1, 1, 1 }, /* {{#problem_...}} */
@@ -222,6 +223,7 @@ suspended_vars(struct mailer *m, const struct delivery *d, struct vars *v, struc
 	PERS("bounce_score", v->number);
 	PERS("bounce_threshold", v->total);
 	PERS("bounce_reason", a->bounce_reason[0] ? a->bounce_reason : "(not recorded)");
+	PERS("alt_address", a->alt_address);
 	return 0;
 }
 

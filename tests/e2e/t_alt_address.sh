@@ -73,8 +73,9 @@ assert_status 0 run_things -v -c "$C" run --now "$(day 2)"
 assert_eq "2.0 suspended" "$(sql "SELECT bounce_score || ' ' || status FROM participants WHERE address = 'nobody@example.test'")" \
 	"day 2: the threshold suspends nobody@"
 assert_ok fetch_match organiser 'HEADER Subject "suspended after bounces"' "$T/organiser.eml"
-assert_contains "$(mail_part "$T/organiser.eml" text/plain)" "No Body <nobody@example.test>" \
-	"the organiser's notice still goes out"
+org_text=$(mail_part "$T/organiser.eml" text/plain)
+assert_contains "$org_text" "No Body <nobody@example.test>" "the organiser's notice still goes out"
+assert_contains "$org_text" "alternate address, bob@example.test" "and says where nobody@ was told"
 must fetch_match bob 'HEADER Subject "does not arrive"' "$T/notice.eml"
 assert_eq "Things e2e test: mail to nobody@example.test does not arrive" \
 	"$(mail_header "$T/notice.eml" Subject)" "bob@ gets the participant's notice"

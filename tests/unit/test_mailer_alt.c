@@ -16,40 +16,7 @@
 #include <cmocka.h>
 
 #include "test_mailer_check.h"
-#include "test_mailer_fake.h"
-#include "test_mailer_fixture.h"
-
-struct bed {
-	struct fixture *f;
-	struct fake server;
-	char url[64];
-};
-
-static int
-bed_setup(void **state)
-{
-	struct bed *b = calloc(1, sizeof(*b));
-
-	if (b == NULL || setup(state) == -1)
-		return -1;
-	b->f = *state;
-	fake_start(&b->server, FAKE_NORMAL);
-	snprintf(b->url, sizeof(b->url), "smtp://127.0.0.1:%d", b->server.port);
-	b->f->p.cfg.smtp_url = b->url;
-	*state = b;
-	return 0;
-}
-
-static int
-bed_teardown(void **state)
-{
-	struct bed *b = *state;
-
-	fake_stop(&b->server);
-	*state = b->f;
-	free(b);
-	return teardown(state);
-}
+#include "test_mailer_bed.h"
 
 static struct participant
 get(struct fixture *f, int64_t id)
@@ -161,8 +128,10 @@ test_suspension_notice_sent_and_its_bounce_not_counted(void **state)
 	struct mailer_stats st;
 	struct delivery d;
 	struct err e;
-	char key[64], *text;
+	char key[64], *text, *html;
+	struct buf msg;
 	int64_t pid, quinn;
+	int te, he;
 
 	f->p.cfg.bounce_threshold = 1;
 	pid = add_active(f, "perm@example.org", "Pat Perm", T0 - DAY);
@@ -180,6 +149,18 @@ test_suspension_notice_sent_and_its_bounce_not_counted(void **state)
 	text = compose(f, &d, "Pat Perm <pat@home.example>", 0);
 	assert_non_null(strstr(text, "> RCPT: 550 5.1.1 <perm@example.org>"));
 	free(text);
+	/* the organisers learn where Pat was told */
+	assert_int_equal(store_delivery_find(f->st, "organiser@example.org", DK_SUSPENDED, key, &d,
+	    &e), 0);
+	buf_init(&msg, 0);
+	assert_int_equal(mailer_compose(f->m, &d, &msg, &e), 0);
+	check_alternative(msg.data, msg.len, &text, &html, &te, &he);
+	assert_non_null(strstr(text, "They have been told at their alternate"));
+	assert_non_null(strstr(text, "pat@home.example."));
+	assert_null(strstr(text, "have not been told"));
+	free(text);
+	free(html);
+	buf_free(&msg);
 	assert_int_equal(send_due(f, T0 + 60).sent, 0);
 
 	quinn = add_active(f, "quinn@example.org", "", T0 - DAY);
