@@ -89,9 +89,17 @@ write_out(const char *path, const char *s, struct err *e)
 
 	if (f == NULL)
 		return err_set(e, "cannot write %s: %s", path, strerror(errno));
-	if (fwrite(s, 1, len, f) != len || (path ? fclose(f) : fflush(f)) != 0)
+	int failed = fwrite(s, 1, len, f) != len;
+	int saved = errno;
+
+	/* closed whether or not the write went through */
+	if ((path ? fclose(f) : fflush(f)) != 0 && !failed) {
+		failed = 1;
+		saved = errno;
+	}
+	if (failed)
 		return err_set(e, "cannot write %s: %s", path ? path : "the output",
-		    strerror(errno));
+		    strerror(saved));
 	return 0;
 }
 

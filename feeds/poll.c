@@ -251,14 +251,28 @@ feeds_ingest(struct store *st, const struct feed *f, const char *buf, size_t len
 static int
 store_entries(struct poll *p, struct poll_feed *pf, struct fetch_job *job)
 {
-	struct err perr;
+	char crumb[STORE_CRUMB_MAX];
+	struct err perr, left;
 	int rc;
 
+	/* A feed that crashes the parser is set aside after two dead runs
+	 * (store_crumb_enter), for this round: counted as a failure, so that
+	 * its owner hears of it like of any broken feed. */
+	snprintf(crumb, sizeof(crumb), "feed %lld", (long long)pf->feed.id);
+	if ((rc = store_crumb_enter(p->st, crumb, 2, p->e)) != 0)
+		return rc == -1 ? -1 : failed(p, pf, "set aside: Things crashed twice in a row "
+		    "while reading this feed (a bug: please report it)");
 	if (store_begin(p->st, p->e) == -1)
 		return -1;
+	fault_point("feed", job->body.data, job->body.len);
 	rc = feeds_ingest(p->st, &pf->feed, buf_str(&job->body), job->body.len,
 	    job->effective_url ? job->effective_url : pf->feed.url, p->things, p->nthings,
 	    p->now, p->stats, &perr);
+	if (store_crumb_leave(p->st, &left) == -1 && rc != -1) {
+		*p->e = left;
+		store_rollback(p->st);
+		return -1;
+	}
 	if (rc == 1) {
 		store_rollback(p->st);
 		return failed(p, pf, perr.msg);

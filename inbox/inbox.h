@@ -206,7 +206,10 @@ struct inbox_stats {
  *
  * A message that cannot be handled is recorded as "failed" with the
  * reason, the organisers get a notice saying it and where the message
- * is, and it is filed as failed: never lost, never retried forever.  If
+ * is, and it is filed as failed: never lost, never retried forever.  A
+ * message that crashes Things (a bug: a library dying on hostile input)
+ * is set aside the same way, unread, by the run after the second run it
+ * killed (a crash crumb names it: store_crumb_enter).  If
  * the source fails midway (a dropped connection), the run stops at once
  * and returns -1 saying how many messages were done; stats count what was
  * committed, and the next run picks up from there. */

@@ -3,7 +3,7 @@
  * time (the durability argument is in inbox.h).
  *
  * For each batch of waiting messages, oldest first:
- *   1. prepare (network, no transaction): for each message
+ *   1. prepare (network, no transaction; poll_prepare.c): for each message
  *        known to the store already   -> to be filed only (a crash came
  *                                        between commit and filing)
  *        larger than the limit        -> its header, to answer from
@@ -14,71 +14,17 @@
  *      and recorded as failed instead; the mailbox position advances;
  *      commit.
  *   3. file: processed or failed, one command per outcome.
+ * Phases 1 and 2 handle each message's untrusted content with a crash
+ * crumb naming it (store_crumb_enter): a message that crashes Things is
+ * set aside by the next runs instead of stopping every run.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../feeds/feeds.h"
-#include "act.h"
-#include "source.h"
-
-#define POLL_BATCH_BYTES ((size_t)16 << 20) /* raw bytes prepared per batch */
-
-enum pending_kind {
-	PK_GONE,         /* vanished before it could be fetched: nothing to file */
-	PK_KNOWN,        /* recorded before: only filed */
-	PK_MESSAGE,      /* parsed: classified and acted on */
-	PK_UNPARSEABLE,  /* recorded as failed */
-	PK_OVERSIZE,     /* recorded as oversize, answered from its header */
-};
-
-enum pending_result { PR_NONE, PR_PROCESSED, PR_DUPLICATE, PR_FAILED, PR_OVERSIZE };
-
-/* One message of the batch, between the phases. */
-struct pending {
-	enum pending_kind kind;
-	size_t item;
-	struct inbox_message m;     /* when parsed (the header only for PK_OVERSIZE) */
-	int parsed;
-	int answer;                 /* PK_OVERSIZE: the sender may be answered */
-	char msgid[STORE_MSGID_MAX + 1];
-	char reason[ERR_MSG_MAX + 64];
-	struct act_discovery disc;
-	enum pending_result result;
-	enum inbox_intent_kind intent;
-};
-
-struct poll {
-	const struct programme *p;
-	struct store *st;
-	struct source *src;
-	int64_t now;
-	struct inbox_stats *stats;
-	uint32_t last_uid;        /* IMAP: highest UID done, as stored */
-	size_t max_size;
-	struct feeds_options fo;
-	char user_agent[FEEDS_USER_AGENT_MAX];
-	size_t discoveries;       /* feeds looked up by this run */
-	struct buf raw;
-	struct pending batch[INBOX_BATCH];
-	struct err *e;
-};
+#include "poll.h"
 
 /* --- shared pieces --------------------------------------------------------- */
-
-/* The Message-ID of a message without one: stable for the same bytes, so
- * that the same message delivered twice is still recognised. */
-static int
-synth_message_id(const void *data, size_t len, char *out, size_t n, struct err *e)
-{
-	char hex[65];
-
-	if (source_sha256_hex(data, len, hex, e) == -1)
-		return -1;
-	snprintf(out, n, "things-sha256-%s@invalid", hex);
-	return 0;
-}
 
 /* Copies at most INBOX_BODY_TEXT_MAX bytes of s, cut at a UTF-8 boundary. */
 static char *
@@ -126,138 +72,6 @@ body_for_people(const struct inbox_message *m)
 	out = bounded_text(buf_str(&b));
 	buf_free(&b);
 	return out;
-}
-
-/* --- 1. prepare ------------------------------------------------------------ */
-
-/* Too large to download: what the header says, to answer from. */
-static int
-prepare_oversize(struct poll *pl, struct pending *pd)
-{
-	const struct source_item *it = &pl->src->items[pd->item];
-	char keyed[SOURCE_NAME_MAX + STORE_KEY_MAX + 2];
-	struct err pe;
-	int r;
-
-	snprintf(pd->reason, sizeof(pd->reason), "message of %zu bytes is over the limit of "
-	    "%zu bytes", it->size, pl->max_size);
-	if ((r = source_fetch_header(pl->src, pd->item, &pl->raw, pl->e)) == -1)
-		return -1;
-	if (r == SOURCE_GONE) {
-		pd->kind = PK_GONE;
-		return 0;
-	}
-	if (inbox_parse(pl->raw.data ? pl->raw.data : "", pl->raw.len, &pd->m, &pe) == 0)
-		pd->parsed = 1;
-	if (pd->parsed && pd->m.message_id[0] != '\0' &&
-	    strlen(pd->m.message_id) <= STORE_MSGID_MAX) {
-		snprintf(pd->msgid, sizeof(pd->msgid), "%s", pd->m.message_id);
-	} else {
-		/* no Message-ID: the message is named by where it is */
-		snprintf(keyed, sizeof(keyed), "%s\n%s", pl->src->name, it->key);
-		if (synth_message_id(keyed, strlen(keyed), pd->msgid, sizeof(pd->msgid), pl->e) == -1)
-			return -1;
-	}
-	pd->answer = pd->parsed && !act_is_automatic(&pd->m, pl->p);
-	if ((r = store_inbound_known(pl->st, pl->src->name, it->key, pd->msgid, pl->e)) == -1)
-		return -1;
-	pd->kind = r == 1 ? PK_KNOWN : PK_OVERSIZE;
-	return 0;
-}
-
-/* A blog being registered: its feed is looked up now, outside any
- * transaction (the classification is repeated inside it, and the result
- * is used only if it still names this URL). */
-static int
-prepare_discovery(struct poll *pl, struct pending *pd)
-{
-	struct inbox_context ctx;
-	struct inbox_intent in;
-	struct participant sender;
-	const char *url;
-	struct err why;
-	int r;
-
-	if (context_classify(pl->p, pl->st, &pd->m, &ctx, &in, pl->e) == -1)
-		return -1;
-	if (in.kind != II_BLOG || act_is_automatic(&pd->m, pl->p) ||
-	    (url = act_blog_url(&pd->m, &in)) == NULL)
-		return 0;
-	/* Only for a blog act_blog will record: a stranger's URL is never
-	 * fetched.  And within the run's budget: each look-up may take two
-	 * fetches' time-outs, under the run lock. */
-	if ((r = store_participant_by_address(pl->st, pd->m.from_addr, &sender, pl->e)) == -1)
-		return -1;
-	if (r == 1 || sender.status == PS_UNSUBSCRIBED)
-		return 0;
-	if (pl->discoveries >= INBOX_DISCOVERIES_MAX) {
-		log_info("inbox: blog %s: feed not looked up (%d look-ups this run already)", url,
-		    INBOX_DISCOVERIES_MAX);
-		return 0;
-	}
-	pl->discoveries++;
-	snprintf(pd->disc.url, sizeof(pd->disc.url), "%s", url);
-	r = feeds_discover(&pl->fo, url, pd->disc.feed, sizeof(pd->disc.feed), &why);
-	pd->disc.done = 1;
-	pd->disc.found = r == 0;
-	if (r != 0)
-		snprintf(pd->disc.note, sizeof(pd->disc.note), "%s", why.msg);
-	log_info("inbox: blog %s: %s%s", url, r == 0 ? "feed " : "no feed: ",
-	    r == 0 ? pd->disc.feed : why.msg);
-	return 0;
-}
-
-/* Phase 1 for item i: 0, or -1 when the source or the store failed. */
-static int
-prepare(struct poll *pl, size_t i, struct pending *pd)
-{
-	const struct source_item *it = &pl->src->items[i];
-	char synth[STORE_MSGID_MAX + 1];
-	struct err why;
-	int r;
-
-	memset(pd, 0, sizeof(*pd));
-	pd->item = i;
-	if ((r = store_inbound_known(pl->st, pl->src->name, it->key, "", pl->e)) != 0) {
-		pd->kind = PK_KNOWN;
-		return r == 1 ? 0 : -1;
-	}
-	if (it->size > pl->max_size)
-		return prepare_oversize(pl, pd);
-	if ((r = source_fetch(pl->src, i, 0, &pl->raw, pl->e)) == -1)
-		return -1;
-	if (r == SOURCE_GONE) {
-		pd->kind = PK_GONE;
-		return 0;
-	}
-	if (r == SOURCE_TOO_BIG)
-		return prepare_oversize(pl, pd);
-	pl->stats->fetched++;
-	if (synth_message_id(pl->raw.data, pl->raw.len, synth, sizeof(synth), pl->e) == -1)
-		return -1;
-	if (inbox_parse(pl->raw.data ? pl->raw.data : "", pl->raw.len, &pd->m, &why) == -1) {
-		pd->kind = PK_UNPARSEABLE;
-		snprintf(pd->msgid, sizeof(pd->msgid), "%s", synth);
-		snprintf(pd->reason, sizeof(pd->reason), "cannot parse: %s", why.msg);
-		return 0;
-	}
-	pd->parsed = 1;
-	snprintf(pd->msgid, sizeof(pd->msgid), "%s", pd->m.message_id[0] != '\0' &&
-	    strlen(pd->m.message_id) <= STORE_MSGID_MAX ? pd->m.message_id : synth);
-	if ((r = store_inbound_known(pl->st, pl->src->name, it->key, pd->msgid, pl->e)) != 0) {
-		pd->kind = PK_KNOWN;
-		return r == 1 ? 0 : -1;
-	}
-	pd->kind = PK_MESSAGE;
-	return prepare_discovery(pl, pd);
-}
-
-static void
-pending_free(struct pending *pd)
-{
-	if (pd->parsed)
-		inbox_message_free(&pd->m);
-	pd->parsed = 0;
 }
 
 /* --- 2. record ------------------------------------------------------------- */
@@ -338,6 +152,7 @@ act_pending(struct poll *pl, struct pending *pd, struct err *why)
 static int
 record_one(struct poll *pl, struct pending *pd)
 {
+	char crumb[STORE_CRUMB_MAX];
 	struct err why;
 	char *body;
 	int rc;
@@ -357,9 +172,18 @@ record_one(struct poll *pl, struct pending *pd)
 	case PK_MESSAGE:
 		break;
 	}
+	poll_crumb_key(pl, pd, crumb, sizeof(crumb));
+	if ((rc = store_crumb_enter(pl->st, crumb, POLL_CRASHES_MAX, pl->e)) != 0) {
+		if (rc == -1)
+			return -1;
+		snprintf(pd->reason, sizeof(pd->reason), "%s", POLL_SET_ASIDE);
+		return record_unreadable(pl, pd, INTENT_FAILED, NULL);
+	}
 	if (store_savepoint(pl->st, pl->e) == -1)
 		return -1;
 	rc = act_pending(pl, pd, &why);
+	if (store_crumb_leave(pl->st, rc == -2 ? &why : pl->e) == -1 && rc != -2)
+		return -1;
 	if (rc == -2)
 		return -1;
 	if (rc == 0) {
@@ -500,8 +324,8 @@ poll_all(struct poll *pl)
 		size_t n = 0, bytes = 0;
 
 		while (i + n < nitems && n < INBOX_BATCH && bytes < POLL_BATCH_BYTES) {
-			if (prepare(pl, i + n, &pl->batch[n]) == -1) {
-				pending_free(&pl->batch[n]);
+			if (poll_prepare(pl, i + n, &pl->batch[n]) == -1) {
+				poll_pending_free(&pl->batch[n]);
 				stop = *pl->e;
 				stopped = 1;
 				break;
@@ -512,7 +336,7 @@ poll_all(struct poll *pl)
 		/* What was prepared before a failure is still recorded. */
 		if (n > 0 && record_batch(pl, n) == -1) {
 			for (size_t k = 0; k < n; k++)
-				pending_free(&pl->batch[k]);
+				poll_pending_free(&pl->batch[k]);
 			return err_prefix(pl->e, "inbox: stopped after %zu of %zu messages", done,
 			    nitems);
 		}
@@ -522,7 +346,7 @@ poll_all(struct poll *pl)
 			stopped = 1;
 		}
 		for (size_t k = 0; k < n; k++)
-			pending_free(&pl->batch[k]);
+			poll_pending_free(&pl->batch[k]);
 		i += n;
 	}
 	if (stopped) {

@@ -321,7 +321,8 @@ item_order(const void *a, const void *b)
 static int
 is_web_url(const char *url)
 {
-	return strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0;
+	/* schemes are case-insensitive (RFC 3986 3.1) */
+	return strncasecmp(url, "https://", 8) == 0 || strncasecmp(url, "http://", 7) == 0;
 }
 
 /* One post as a list item: linked title, byline, excerpt.  Everything

@@ -16,6 +16,12 @@ struct store {
 		sqlite3_stmt *stmt;
 	} cache[STORE_MAX_STMTS];
 	size_t ncache;
+	/* crumb.c */
+	int crumb_open;                      /* crumb_fd and crumb_left are set */
+	int crumb_fd;                        /* -1: no file, crumb_mem instead */
+	char crumb_mem[STORE_CRUMB_MAX + 32];
+	char crumb_left[STORE_CRUMB_MAX];    /* what the last run died with */
+	int crumb_deaths;                    /* how many runs in a row did */
 };
 
 /* Returns the prepared statement for sql (a string with static storage:

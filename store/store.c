@@ -68,6 +68,8 @@ store_close(struct store *st)
 		sqlite3_finalize(st->cache[i].stmt);
 	if (st->db)
 		sqlite3_close(st->db);
+	if (st->crumb_open && st->crumb_fd >= 0)
+		close(st->crumb_fd);
 	free(st);
 }
 

@@ -59,6 +59,22 @@ int store_set_fast(struct store *st, int fast, struct err *e);
 int store_run_lock(const char *path, int *fd, struct err *e);
 void store_run_unlock(int fd);
 
+/* Crash breadcrumbs: which untrusted input (a message, a feed) a run had
+ * in hand when it died, so that an input that crashes Things stops a
+ * bounded number of runs, not every run forever.  Kept in "<path>.crumb"
+ * beside the database (in memory for a store without a file), written
+ * without fsync: it outlives the process, not the machine.  One run at a
+ * time uses it (the run lock).  Keys are one line, < STORE_CRUMB_MAX.
+ *
+ * store_crumb_enter: key is in hand from now on.  Returns 1, with nothing
+ * in hand, when `limit` runs in a row have died with this key in hand: the
+ * caller sets the input aside instead of handling it.  Else 0 (or -1).
+ * Entering the same key again in the same run counts no new death.
+ * store_crumb_leave: nothing is in hand.  0 or -1. */
+#define STORE_CRUMB_MAX 512
+int store_crumb_enter(struct store *st, const char *key, int limit, struct err *e);
+int store_crumb_leave(struct store *st, struct err *e);
+
 /* --- participants ------------------------------------------------------ */
 
 enum participant_status {

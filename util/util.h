@@ -132,4 +132,14 @@ const char *addr_domain(const char *addr);
 /* Builds "local+tag@domain" from "local@domain"; delim is usually '+'. */
 int addr_with_tag(const char *addr, char delim, const char *tag, char *out, size_t n);
 
+/* --- fault injection ---------------------------------------------------- */
+
+/* With THINGS_FAULT="POINT:TEXT" in the environment, fault_point(POINT,
+ * data, len) aborts the process when data holds TEXT: the crash-recovery
+ * tests' stand-in for a library that crashes on a hostile input (they need
+ * one on demand; a real one is a bug we would fix).  Otherwise nothing.
+ * Points: "parse" (a message about to be parsed), "feed" (a feed body
+ * about to be parsed). */
+void fault_point(const char *point, const void *data, size_t len);
+
 #endif

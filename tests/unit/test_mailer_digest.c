@@ -406,6 +406,8 @@ test_feed_strings_cannot_inject(void **state)
 	    0, MON3 - DAY);
 	post(f, w.ben, w.feed_ben, "Quote in the link", "https://ben.example.net/\"><script>x()"
 	    "</script>", "", 0, MON3 - DAY);
+	post(f, w.ben, w.feed_ben, "Shouted scheme", "HTTPS://ben.example.net/up", "", 0,
+	    MON3 - DAY);
 	assert_int_equal(digest_at(f, MON3 + 300), 2);
 	compose_parts(f, w.ann, "ann@example.net", DK_DIGEST, "2027-W03", &t, &h);
 	/* as text: exactly what the feed said */
@@ -423,6 +425,8 @@ test_feed_strings_cannot_inject(void **state)
 	assert_lacks(h, "href=\"javascript");
 	assert_lacks(h, "ann@example.net\">"); /* {{address}} stayed text */
 	assert_has(h, "{{address}}");
+	/* a scheme in capitals is still the web (RFC 3986: case-insensitive) */
+	assert_has(h, "<a href=\"HTTPS://ben.example.net/up\">Shouted scheme</a>");
 	free(t);
 	free(h);
 }
