@@ -143,29 +143,40 @@ int
 cmd_subscribe(struct cli *c)
 {
 	char addr[ADDR_MAX + 1];
+	const char *pos[3] = { NULL }, *name, *alt = NULL;
 	struct programme *p = NULL;
 	struct store *st = NULL;
 	struct participant part;
 	struct err e;
-	int rc, status = EXIT_FAIL;
+	int rc, npos = 0, status = EXIT_FAIL;
 
-	if (c->argc < 1 || c->argc > 2) {
-		fprintf(stderr, "usage: things -c FILE subscribe ADDRESS [NAME]\n");
+	for (int i = 0; i < c->argc && npos < 3; i++) {
+		if (strcmp(c->argv[i], "--alt") == 0 && i + 1 < c->argc && alt == NULL)
+			alt = c->argv[++i];
+		else if (strncmp(c->argv[i], "--", 2) == 0)
+			npos = 3; /* an option we do not know */
+		else
+			pos[npos++] = c->argv[i];
+	}
+	if (npos < 1 || npos > 2) {
+		fprintf(stderr, "usage: things -c FILE subscribe ADDRESS [NAME] [--alt ALT]\n");
 		return EXIT_USAGE;
 	}
-	if (addr_normalize(c->argv[0], addr, sizeof(addr), &e) == -1) {
+	name = pos[1];
+	if (addr_normalize(pos[0], addr, sizeof(addr), &e) == -1) {
 		fprintf(stderr, "things: %s\n", e.msg);
 		return EXIT_USAGE;
 	}
 	if (cli_open(c, &p, &st) == -1)
 		return EXIT_FAIL;
-	rc = store_participant_add(st, addr, c->argc > 1 ? c->argv[1] : "", PS_ACTIVE,
-	    time_now(), &part, &e);
+	if (store_begin(st, &e) == -1)
+		goto out;
+	rc = store_participant_add(st, addr, name ? name : "", PS_ACTIVE, time_now(), &part, &e);
 	if (rc == 1 && part.status != PS_ACTIVE) {
 		/* An organiser adding someone back is their consent on record. */
 		rc = store_participant_activate(st, part.id, time_now(), &e);
-		if (rc == 0 && c->argc > 1)
-			rc = store_participant_set_name(st, part.id, c->argv[1], &e);
+		if (rc == 0 && name != NULL)
+			rc = store_participant_set_name(st, part.id, name, &e);
 		if (rc == 0)
 			printf("%s: was %s, now active\n", addr, participant_status_name(part.status));
 	} else if (rc == 1) {
@@ -174,10 +185,18 @@ cmd_subscribe(struct cli *c)
 	} else if (rc == 0) {
 		printf("%s: subscribed\n", addr);
 	}
-	if (rc == -1)
+	/* the organiser vouches for the alternate address: no confirmation */
+	if (rc == 0 && alt != NULL && (rc = store_participant_set_alt(st, part.id, alt, &e)) == 0 &&
+	    (rc = store_participant_by_id(st, part.id, &part, &e)) == 0)
+		printf("%s: alternate address %s\n", addr, part.alt_address);
+	if (rc == -1 || store_commit(st, &e) == -1)
+		goto out;
+	status = EXIT_OK;
+out:
+	if (status != EXIT_OK) {
+		store_rollback(st);
 		fprintf(stderr, "things: %s\n", e.msg);
-	else
-		status = EXIT_OK;
+	}
 	store_close(st);
 	programme_free(p);
 	return status;
@@ -190,6 +209,8 @@ print_progress(void *arg, const struct participant_progress *pp)
 
 	printf("%-40s %-12s %3d/%-3zu %6d\n", pp->p.address, participant_status_name(pp->p.status),
 	    pp->things_sent, p->nthings, pp->reflections);
+	if (pp->p.alt_address[0] != '\0')
+		printf("  alternate: %s\n", pp->p.alt_address);
 	return 0;
 }
 

@@ -21,6 +21,7 @@ int cmd_init(struct cli *c);
 int cmd_check(struct cli *c);
 int cmd_preview(struct cli *c);
 int cmd_subscribe(struct cli *c);
+int cmd_alt(struct cli *c);
 int cmd_import(struct cli *c);
 int cmd_run(struct cli *c);
 int cmd_report(struct cli *c);

@@ -36,8 +36,10 @@
  *   blog-ack        blog_url, feed_url (may be empty); feed_url decides a
  *                   section, so it must be given to content_prepare
  *   suspended       participant ("Name <address>"), participant_address,
- *                   bounce_score, bounce_threshold, bounce_reason
- *                                                      [to organisers]
+ *                   bounce_score, bounce_threshold, bounce_reason,
+ *                   alt_address (where the participant was told, may be
+ *                   empty: a section, so it must be given to
+ *                   content_prepare)                   [to organisers]
  *   oversize        subject, limit ("10 MB")
  *   failed-notice   from, subject, body, thing_number, reason, where
  *                                                      [to organisers]
@@ -57,6 +59,15 @@
  *                   problem_not_a_feed, problem_unreachable, problem_other
  *                   is "yes" (the others empty): sections, so they must be
  *                   given to content_prepare
+ *   alternate-confirm  participant_address (whose alternate it would be),
+ *                   confirm_address                [to the alternate address]
+ *   alternate-ack   participant_address, alt_address, and one of
+ *                   alt_requested, alt_confirmed, alt_cleared is "yes" (the
+ *                   others empty): sections, so they must be given to
+ *                   content_prepare
+ *   suspended-alternate  participant, participant_address, bounce_score,
+ *                   bounce_threshold, bounce_reason, subscribe_address
+ *                   (things+subscribe@domain)      [to the alternate address]
  *   certificate     things_count, done
  *
  * Things (things/NN-slug.md) may use the common variables and
@@ -264,7 +275,7 @@ static const char text_blog_ack[] =
     "[Leave the programme]({{unsubscribe_mailto}}) at any time.\n";
 
 static const char *const vars_suspended[] = { "participant", "participant_address",
-	"bounce_score", "bounce_threshold", "bounce_reason", NULL };
+	"bounce_score", "bounce_threshold", "bounce_reason", "alt_address", NULL };
 static const char text_suspended[] =
     "Subject: {{programme}}: {{participant_address}} suspended after bounces\n"
     "\n"
@@ -274,9 +285,15 @@ static const char text_suspended[] =
     "\n"
     "The last bounce: {{bounce_reason}}\n"
     "\n"
-    "They have not been told, as their address does not work. If it works again,\n"
-    "or they give you another one, subscribe them again with\n"
-    "`things subscribe ADDRESS`; their score then starts from zero.\n";
+    "{{#alt_address}}\n"
+    "They have been told at their alternate address, {{alt_address}}.\n"
+    "{{/alt_address}}\n"
+    "{{^alt_address}}\n"
+    "They have not been told, as their address does not work and they gave no\n"
+    "alternate address.\n"
+    "{{/alt_address}}\n"
+    "If their address works again, or they give you another one, subscribe them\n"
+    "again with `things subscribe ADDRESS`; their score then starts from zero.\n";
 static const char *const vars_oversize[] = { "subject", "limit", NULL };
 static const char text_oversize[] =
     "Subject: Your message was too large: {{subject}}\n"
@@ -453,6 +470,69 @@ static const char text_feed_broken[] =
     "You receive this because you joined {{programme}}.\n"
     "[Leave the programme]({{unsubscribe_mailto}}) at any time.\n";
 
+static const char *const vars_alt_confirm[] = { "participant_address", "confirm_address", NULL };
+static const char text_alt_confirm[] =
+    "Subject: Please confirm: an alternate address for {{programme}}\n"
+    "\n"
+    "Hello {{name}},\n"
+    "\n"
+    "The participant of **{{programme}}** at {{participant_address}} asked us to\n"
+    "keep {{address}} as their alternate address: we would write to it only if\n"
+    "mail to {{participant_address}} stops working.\n"
+    "\n"
+    "**To confirm, reply to this message** from {{address}} (an empty reply\n"
+    "will do), or write to {{confirm_address}}.\n"
+    "\n"
+    "If it wasn't you, ignore this message: nothing will happen, and you will\n"
+    "not hear from us again.\n";
+
+static const char *const vars_alt_ack[] = { "participant_address", "alt_address", "alt_requested",
+	"alt_confirmed", "alt_cleared", NULL };
+static const char text_alt_ack[] =
+    "Subject: Your alternate address for {{programme}}\n"
+    "\n"
+    "Hello {{name}},\n"
+    "\n"
+    "{{#alt_requested}}\n"
+    "You asked us to keep {{alt_address}} as your alternate address. We have\n"
+    "sent a message there: it takes effect once it is confirmed by a reply\n"
+    "from that address.\n"
+    "{{/alt_requested}}\n"
+    "{{#alt_confirmed}}\n"
+    "{{alt_address}} is now your alternate address: if mail to\n"
+    "{{participant_address}} stops working, we will tell you there.\n"
+    "{{/alt_confirmed}}\n"
+    "{{#alt_cleared}}\n"
+    "You have no alternate address any more: we write only to\n"
+    "{{participant_address}}.\n"
+    "{{/alt_cleared}}\n"
+    "\n"
+    "If you did not ask for this, write to {{help_address}}.\n"
+    "\n"
+    "You receive this because you joined {{programme}}.\n"
+    "[Leave the programme]({{unsubscribe_mailto}}) at any time.\n";
+
+static const char *const vars_suspended_alt[] = { "participant", "participant_address",
+	"bounce_score", "bounce_threshold", "bounce_reason", "subscribe_address", NULL };
+static const char text_suspended_alt[] =
+    "Subject: {{programme}}: mail to {{participant_address}} does not arrive\n"
+    "\n"
+    "Hello {{name}},\n"
+    "\n"
+    "You gave us this address as an alternate to {{participant_address}}.\n"
+    "Mail to {{participant_address}} has bounced too often, so we have stopped\n"
+    "sending you Things there. The last bounce said:\n"
+    "\n"
+    "> {{bounce_reason}}\n"
+    "\n"
+    "Nothing is lost: your reflections and progress are kept.\n"
+    "\n"
+    "**To come back**, once {{participant_address}} works again, send a message\n"
+    "from it to {{subscribe_address}} and reply to the confirmation. To take\n"
+    "part from another address, write to the organisers at {{help_address}}.\n"
+    "\n"
+    "This is the only message we send here about it.\n";
+
 static const char *const vars_certificate[] = { "things_count", "done", NULL };
 static const char text_certificate[] =
     "Subject: Congratulations: you have completed {{programme}}\n"
@@ -494,6 +574,9 @@ const struct template_kind template_kinds[] = {
 	{ DK_HELD_NOTICE, text_late_notice, vars_late_notice },
 	{ DK_DIGEST, text_digest, vars_digest },
 	{ DK_FEED_BROKEN, text_feed_broken, vars_feed_broken },
+	{ DK_ALT_CONFIRM, text_alt_confirm, vars_alt_confirm },
+	{ DK_ALT_ACK, text_alt_ack, vars_alt_ack },
+	{ DK_SUSPENDED_ALT, text_suspended_alt, vars_suspended_alt },
 	{ "certificate", text_certificate, vars_certificate },
 };
 const size_t template_nkinds = sizeof(template_kinds) / sizeof(template_kinds[0]);

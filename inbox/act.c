@@ -203,6 +203,10 @@ act_confirm(struct act *a)
 		return record(a, sender_id(a), "confirmation without a valid token: ignored");
 	if ((rc = store_participant_by_confirm_token(a->r->st, token, &p, a->e)) == -1)
 		return -1;
+	if (rc == 1 && (rc = store_participant_by_alt_token(a->r->st, token, &p, a->e)) == 0)
+		return act_confirm_alternate(a, &p);
+	if (rc == -1)
+		return -1;
 	if (rc == 1)
 		return record(a, sender_id(a), "unknown or already used confirmation token");
 	/* The token proves the mailbox received our request only if the
@@ -477,6 +481,7 @@ act_on_message(struct act_request *r, int64_t *id, struct err *e)
 		case II_UNSUBSCRIBE: rc = act_unsubscribe(&a); break;
 		case II_COMMAND: rc = act_command(&a); break;
 		case II_TICKET_REPLY: rc = act_ticket_reply(&a); break;
+		case II_ALTERNATE: rc = act_alternate(&a); break;
 		default:
 			rc = record_and_forward(&a, sender_id(&a),
 			    r->in->reason ? r->in->reason : "not understood: forwarded");

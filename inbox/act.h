@@ -75,6 +75,16 @@ int context_classify(const struct programme *p, struct store *st,
     const struct inbox_message *m, struct inbox_context *ctx, struct inbox_intent *in,
     struct err *e);
 
+/* alternate.c: the operand of an alternate command, from s (the text
+ * after the command word): filler words ("address", "is", "to", ":")
+ * skipped, then an address (in <...> or not, a trailing '.', ',' or ';'
+ * dropped), normalized into out (ADDR_MAX + 1 bytes), or a word that
+ * clears the alternate address ("none", "off", "clear", "remove",
+ * "delete": out is then "").  1 if found, else 0 (out "").
+ * alternate_first: the same for the first word of s that gives one. */
+int alternate_operand(const char *s, char *out);
+int alternate_first(const char *s, char *out);
+
 /* The domain of the programme's address, for the Message-IDs it mints. */
 const char *act_domain(const struct programme *p);
 
@@ -103,6 +113,13 @@ int act_tell_organisers(struct act *a, const char *kind);
 
 /* An organiser's commands (II_COMMAND), answered with their results. */
 int act_command(struct act *a);
+/* act_alt.c: a participant's alternate address (II_ALTERNATE): cleared at
+ * once, or requested with a confirmation to the alternate address (at most
+ * one per participant per hour) and an acknowledgement to the participant.
+ * act_confirm_alternate: a confirmation carrying p's alt_token (act_confirm
+ * found p by it); it counts only from the pending address, within a week. */
+int act_alternate(struct act *a);
+int act_confirm_alternate(struct act *a, const struct participant *p);
 /* An organiser's answer to a ticket (II_TICKET_REPLY): marks it answered. */
 int act_ticket_reply(struct act *a);
 

@@ -25,14 +25,18 @@
  *  4. Plus-address commands on any recipient (To, Cc, Delivered-To, ...)
  *     at the programme's local part + delimiter: +subscribe, +confirm-TOKEN,
  *     +help, +blog (II_HELP without a link), +done-N (II_REFLECTION on
- *     Thing N, with the first link or none).  An unknown or malformed
- *     command is ignored and the content decides.
+ *     Thing N, with the first link or none), +alternate (II_ALTERNATE with
+ *     the first address in the subject or the first fresh line, or
+ *     "none"; II_HELP without either).  An unknown or malformed command is
+ *     ignored and the content decides.
  *  5. Command words at the start of the subject (after "Re:", "AW:",
  *     "[tag]" ...; a forwarded subject, "Fwd:", commands nothing) or of
  *     the first line of fresh text (after a greeting
  *     line such as "Hi Things,"), case-insensitive, an optional "please"
  *     first: subscribe/join/register/sign me up, unsubscribe/stop/leave/
- *     remove me/opt out, confirm, help/question/?, "my blog is"/"blog:".
+ *     remove me/opt out, confirm, help/question/?, "my blog is"/"blog:",
+ *     "alternate [address] ADDRESS" (or "alternate none"; not a command
+ *     without one of them: "Alternate ways to..." is content).
  *     A subscribe carries the first link (a blog to register); a blog
  *     command without a link is II_HELP.  Words people also use in
  *     passing (stop, leave, join, register, blog) at the start of
@@ -53,14 +57,14 @@
 #include <string.h>
 #include <strings.h>
 
-#include "inbox.h"
+#include "act.h"
 
 const char *
 inbox_intent_name(enum inbox_intent_kind k)
 {
 	static const char *const names[II_COUNT] = {
 		"subscribe", "confirm", "reflection", "blog", "help", "unsubscribe", "bounce",
-		"autoreply", "unknown", "command", "ticket-reply",
+		"autoreply", "unknown", "command", "ticket-reply", "alternate",
 	};
 
 	return (unsigned)k < II_COUNT ? names[k] : "invalid";
@@ -287,6 +291,9 @@ static const struct command commands[] = {
 	{ "blog address", II_BLOG, 0, 1 },
 	{ "blog url", II_BLOG, 0, 1 },
 	{ "blog", II_BLOG, 1, 1 },
+	{ "alternate", II_ALTERNATE, 0, 0 },   /* only with an address or "none" */
+	{ "alternative", II_ALTERNATE, 0, 0 },
+	{ "backup address", II_ALTERNATE, 0, 0 },
 };
 
 /* The command a line starts with, or NULL. */
@@ -311,6 +318,15 @@ command_at(const char *s)
 		}
 	}
 	return NULL;
+}
+
+/* What follows command c at the start of s (as command_at found it). */
+static const char *
+command_rest(const char *s, const struct command *c)
+{
+	if (strncasecmp(s, "please ", 7) == 0)
+		s += 7;
+	return s + strlen(c->words);
 }
 
 /* A 24-hex-digit word anywhere in s. */
@@ -465,6 +481,15 @@ plus_command(const struct inbox_message *m, const struct inbox_context *ctx,
 			out->url = url;
 			decide(out, url ? II_BLOG : II_HELP,
 			    url ? "blog address with a link" : "blog address without a link: send help");
+		} else if (strcmp(tag, "alternate") == 0) {
+			char line[256];
+
+			first_line(m->fresh_text, line, sizeof(line));
+			if (alternate_first(subject_words(m->subject, NULL), out->address) ||
+			    alternate_first(line, out->address))
+				decide(out, II_ALTERNATE, "alternate address");
+			else
+				decide(out, II_HELP, "alternate address without an address: send help");
 		} else if (strncmp(tag, "done-", 5) == 0 &&
 		    str_to_int64(tag + 5, 1, ctx->nthings, &thing) == 0) {
 			out->thing = (int)thing;
@@ -489,6 +514,7 @@ word_command(const struct inbox_message *m, const struct inbox_context *ctx,
 		[II_HELP] = "help word in the subject",
 		[II_UNSUBSCRIBE] = "unsubscribe word in the subject",
 		[II_BLOG] = "blog words in the subject",
+		[II_ALTERNATE] = "alternate word in the subject, an address in it or the text",
 	};
 	static const char *const in_text[II_COUNT] = {
 		[II_SUBSCRIBE] = "subscribe word in the text",
@@ -496,16 +522,28 @@ word_command(const struct inbox_message *m, const struct inbox_context *ctx,
 		[II_HELP] = "help word in the text",
 		[II_UNSUBSCRIBE] = "unsubscribe word in the text",
 		[II_BLOG] = "blog words in the text",
+		[II_ALTERNATE] = "alternate word in the text with an address",
 	};
 	const char *url = m->nlinks > 0 ? m->links[0] : NULL;
 	const char *const *reasons = in_subject;
+	const char *words = subject_words(m->subject, NULL);
 	const struct command *c;
 	enum inbox_intent_kind k;
 	char line[256];
 
-	c = command_at(subject_words(m->subject, NULL));
+	c = command_at(words);
+	first_line(m->fresh_text, line, sizeof(line));
+	/* "Subject: alternate address" may leave the address to the text */
+	if (c != NULL && c->kind == II_ALTERNATE) {
+		if (alternate_operand(command_rest(words, c), out->address) ||
+		    alternate_first(line, out->address)) {
+			decide(out, II_ALTERNATE, in_subject[II_ALTERNATE]);
+			return 1;
+		}
+		c = NULL;
+	}
 	if (c == NULL) {
-		first_line(m->fresh_text, line, sizeof(line));
+		words = line;
 		c = command_at(line);
 		reasons = in_text;
 		if (c != NULL && c->weak && url != NULL && thing_referenced(m, ctx) > 0)
@@ -514,6 +552,12 @@ word_command(const struct inbox_message *m, const struct inbox_context *ctx,
 	if (c == NULL)
 		return 0;
 	k = c->kind;
+	if (k == II_ALTERNATE) {
+		if (!alternate_operand(command_rest(words, c), out->address))
+			return 0; /* "Alternate ways to..." */
+		decide(out, k, reasons[k]);
+		return 1;
+	}
 	if (k == II_SUBSCRIBE || k == II_BLOG)
 		out->url = url;
 	if (k == II_CONFIRM && !find_token(m->subject, out->token))

@@ -90,13 +90,15 @@ lookup_context(const struct programme *p, struct store *st, const struct inbox_m
 	return 0;
 }
 
-/* An answer to our own confirmation request confirms (or unsubscribes),
+/* An answer to our own confirmation request (to join, or of an alternate
+ * address) confirms (or unsubscribes),
  * whatever its words (bar a help request or a reflection): the token is
  * the one we sent to that address. */
 static void
 reply_to_request(const struct delivery *answered, struct inbox_intent *in)
 {
-	if (strcmp(answered->kind, DK_CONFIRM) == 0 &&
+	if ((strcmp(answered->kind, DK_CONFIRM) == 0 ||
+	    strcmp(answered->kind, DK_ALT_CONFIRM) == 0) &&
 	    (in->kind == II_SUBSCRIBE || in->kind == II_UNKNOWN ||
 	    (in->kind == II_CONFIRM && in->token[0] == '\0'))) {
 		in->kind = II_CONFIRM;

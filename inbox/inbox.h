@@ -121,6 +121,7 @@ enum inbox_intent_kind {
 	II_UNKNOWN,        /* forwarded to organisers */
 	II_COMMAND,        /* an organiser's commands, with the shared secret */
 	II_TICKET_REPLY,   /* an organiser's answer to a help request (ticket) */
+	II_ALTERNATE,      /* address: an alternate address for the sender ("" clears it) */
 	II_COUNT
 };
 
@@ -148,6 +149,7 @@ struct inbox_intent {
 	char token[TOKEN_HEX_LEN + 1]; /* II_CONFIRM, II_UNSUBSCRIBE, II_BOUNCE (VERP); "" if none */
 	const char *reason;      /* a short static explanation, for the log and the store */
 	int64_t ticket;          /* II_TICKET_REPLY, II_COMMAND: ctx->ticket */
+	char address[ADDR_MAX + 1]; /* II_ALTERNATE: normalized, "" to clear it */
 };
 
 /* Decides what m asks for (the rules, in order, are at the top of

@@ -7,7 +7,7 @@
 
 #include "mailer.h"
 
-#define MAILER_NKINDS 18
+#define MAILER_NKINDS 21
 #define DIGEST_BODY_MAX ((size_t)2 << 20) /* a digest's Markdown: 100 posts, escaped */
 
 /* A template rendered once per run with the programme-wide variables; the
@@ -55,14 +55,20 @@ int mailer_tagged(const struct mailer *m, const char *tag, char *out, size_t n,
 int message_build(struct mailer *m, const struct delivery *d, const struct participant *p,
     struct buf *out, struct err *e);
 
-/* The envelope sender of d: things+bounce-TOKEN@domain for mail to
- * participant p (VERP), things+bounce@domain for anything else (p NULL,
- * forwards to organisers). */
+/* 1 if d goes to participant p's own address (p may be NULL): only then
+ * does it carry their secret token (VERP, List-Unsubscribe), and only then
+ * does its bounce count against them.  Mail to their alternate address
+ * does neither. */
+int message_to_participant(const struct delivery *d, const struct participant *p);
+
 /* 1 if a delivery of this kind is programme mail that only an active
  * participant may get (a Thing, a digest...): one who left or was suspended
  * after it was queued does not get it. */
 int message_active_only(const char *kind);
 
+/* The envelope sender of d: things+bounce-TOKEN@domain for mail to
+ * participant p's own address (VERP), things+bounce@domain for anything
+ * else (p NULL, forwards to organisers, mail to an alternate address). */
 int message_sender(struct mailer *m, const struct delivery *d, const struct participant *p,
     char *out, size_t n, struct err *e);
 

@@ -38,7 +38,8 @@ static const struct kind_policy {
 	{ DK_UNSUB_CONFIRM, 0, 0, 0, 0, 0 }, /* its own link does it */
 	{ DK_GOODBYE, 0, 0, 0, 0, 0 },       /* already gone */
 	{ DK_BLOG_ACK, 0, 0, 1, 1, 0 },      /* {{#feed_url}}: rare, once each */
-	{ DK_SUSPENDED, 0, 1, 0, 0, 0 },     /* to organisers, about a participant */
+	{ DK_SUSPENDED, 0, 1, 0, 1, 0 },     /* to organisers, about a participant;
+	                                        {{#alt_address}}: rare, once each */
 	{ DK_HELD_NOTICE, 0, 1, 0, 0, 0 },   /* about a held Thing */
 	{ DK_DIGEST, 1, 0, 1, 1, 1 },     /* a body of its own for each */
 	{ DK_FEED_BROKEN, 0, 0, 1, 1, 1 }, /* {{#problem_...}} */
@@ -46,6 +47,9 @@ static const struct kind_policy {
 	{ DK_FAILED_NOTICE, 0, 1, 0, 0, 0 },
 	{ DK_TICKET_REMINDER, 0, 1, 0, 0, 0 },
 	{ DK_COMMAND_ANSWER, 0, 0, 0, 0, 0 }, /* to an organiser */
+	{ DK_ALT_CONFIRM, 0, 0, 0, 0, 0 },   /* to an address not (yet) theirs */
+	{ DK_ALT_ACK, 0, 0, 1, 1, 0 },       /* {{#alt_requested}}... */
+	{ DK_SUSPENDED_ALT, 0, 0, 0, 0, 0 }, /* suspended; not to their own address */
 };
 
 /* Template variables of one message: the programme-wide ones (given to
@@ -91,6 +95,12 @@ policy_of(const char *kind, size_t *index)
 		}
 	}
 	return NULL;
+}
+
+int
+message_to_participant(const struct delivery *d, const struct participant *p)
+{
+	return p != NULL && strcmp(p->address, d->recipient) == 0;
 }
 
 int
@@ -149,7 +159,9 @@ common_vars(struct mailer *m, const struct delivery *d, const struct participant
 	greeting_name(v->name, sizeof(v->name), k->forward ? NULL : p, d->recipient);
 	PERS("name", v->name);
 	PERS("address", d->recipient);
-	if (p != NULL && !k->forward) {
+	/* the token is a secret of the participant's own address: mail to
+	 * their alternate address does not carry it */
+	if (message_to_participant(d, p) && !k->forward) {
 		char tag[16 + TOKEN_HEX_LEN];
 
 		snprintf(tag, sizeof(tag), "unsubscribe-%s", p->token);
@@ -211,6 +223,43 @@ suspended_vars(struct mailer *m, const struct delivery *d, struct vars *v, struc
 	PERS("bounce_score", v->number);
 	PERS("bounce_threshold", v->total);
 	PERS("bounce_reason", a->bounce_reason[0] ? a->bounce_reason : "(not recorded)");
+	PERS("alt_address", a->alt_address);
+	return 0;
+}
+
+/* The alternate address kinds: the participant's own address, and for
+ * DK_ALT_ACK what happened to the alternate (its key "WHAT-INBOUND_ID"). */
+static int
+alt_vars(struct mailer *m, const struct delivery *d, const struct participant *p,
+    struct vars *v, struct err *e)
+{
+	static const struct {
+		const char *what, *var;
+	} acks[] = {
+		{ "requested", "alt_requested" }, { "confirmed", "alt_confirmed" },
+		{ "cleared", "alt_cleared" },
+	};
+	size_t wl = strcspn(d->key, "-");
+	int requested = 0;
+
+	if (p == NULL)
+		return err_set(e, "delivery %lld: no participant", (long long)d->id);
+	if (strcmp(d->kind, DK_SUSPENDED_ALT) == 0) {
+		if (mailer_tagged(m, "subscribe", v->tagged, sizeof(v->tagged), e) == -1)
+			return -1;
+		PERS("subscribe_address", v->tagged);
+		return suspended_vars(m, d, v, e);
+	}
+	PERS("participant_address", p->address);
+	if (strcmp(d->kind, DK_ALT_CONFIRM) == 0)
+		return key_address(m, d, "confirm", v, e);
+	for (size_t i = 0; i < sizeof(acks) / sizeof(acks[0]); i++) {
+		int this = strlen(acks[i].what) == wl && strncmp(d->key, acks[i].what, wl) == 0;
+
+		PERS(acks[i].var, this ? "yes" : "");
+		requested |= this && i == 0;
+	}
+	PERS("alt_address", requested && p->alt_pending[0] ? p->alt_pending : p->alt_address);
 	return 0;
 }
 
@@ -436,6 +485,9 @@ kind_vars(struct mailer *m, const struct delivery *d, const struct participant *
 		PERS("feed_url", p ? p->feed_url : "");
 	} else if (strcmp(kind, DK_SUSPENDED) == 0) {
 		return suspended_vars(m, d, v, e);
+	} else if (strcmp(kind, DK_ALT_CONFIRM) == 0 || strcmp(kind, DK_ALT_ACK) == 0 ||
+	    strcmp(kind, DK_SUSPENDED_ALT) == 0) {
+		return alt_vars(m, d, p, v, e);
 	} else if (strcmp(kind, DK_DIGEST) == 0) {
 		return digest_vars(m, d, p, v, e);
 	} else if (strcmp(kind, DK_FEED_BROKEN) == 0) {
@@ -490,8 +542,10 @@ message_sender(struct mailer *m, const struct delivery *d, const struct particip
 	size_t ki;
 	const struct kind_policy *k = policy_of(d->kind, &ki);
 
-	/* a forward's bounce is the organiser's, whoever it is about */
-	if (p == NULL || (k != NULL && k->forward))
+	/* a forward's bounce is the organiser's, whoever it is about; a
+	 * bounce of mail to another address than the participant's own (their
+	 * alternate address) says nothing about theirs */
+	if (!message_to_participant(d, p) || (k != NULL && k->forward))
 		return mailer_tagged(m, "bounce", out, n, e);
 	snprintf(tag, sizeof(tag), "bounce-%s", p->token);
 	return mailer_tagged(m, tag, out, n, e);

@@ -29,6 +29,7 @@
 
 struct inflight {
 	int busy;
+	int counts;          /* its bounce counts against its participant */
 	struct delivery d;
 	char sender[ADDR_MAX + 1];
 	struct buf msg;
@@ -173,6 +174,7 @@ record(struct run *r, const struct outcome *o, struct err *e)
 {
 	const struct transport_result *res = &o->res;
 	const struct delivery *d = &r->slot[o->slot].d;
+	int counts = r->slot[o->slot].counts;
 
 	switch (res->status) {
 	case TR_SENT:
@@ -186,8 +188,8 @@ record(struct run *r, const struct outcome *o, struct err *e)
 		r->server_failures = 0;
 		if (record_failed(r, d, res->text, e) == -1)
 			return -1;
-		return count_bounce(r, d, bounce_severity_of(res->enhanced, res->code, NULL),
-		    res->text, e);
+		return count_bounce(r, d, counts ? bounce_severity_of(res->enhanced, res->code,
+		    NULL) : BOUNCE_NONE, res->text, e);
 	case TR_TEMPORARY:
 		break;
 	}
@@ -200,7 +202,8 @@ record(struct run *r, const struct outcome *o, struct err *e)
 	}
 	/* a recipient refused for days is a soft bounce; a server that
 	 * refuses everyone says nothing about this address */
-	return record_temporary(r, d, res->text, res->per_message ? BOUNCE_SOFT : BOUNCE_NONE, e);
+	return record_temporary(r, d, res->text, res->per_message && counts ? BOUNCE_SOFT :
+	    BOUNCE_NONE, e);
 }
 
 /* --- taking work -------------------------------------------------------- */
@@ -304,6 +307,7 @@ start(struct run *r, size_t i, const struct claimed *c, struct err *e)
 		return record_temporary(r, &c->d, why.msg, BOUNCE_NONE, e);
 	}
 	s->d = c->d;
+	s->counts = message_to_participant(&c->d, who);
 	msg.sender = s->sender;
 	msg.recipient = s->d.recipient;
 	msg.data = s->msg.data;

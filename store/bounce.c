@@ -1,6 +1,7 @@
 /* bounce.c - bounce scoring: how a failed delivery counts against an
  * address, and suspending the participant whose score reaches the
- * threshold (telling the organisers once). */
+ * threshold (telling the organisers, and the participant at their
+ * alternate address, once). */
 #include <stdio.h>
 #include <string.h>
 
@@ -55,15 +56,30 @@ bounce_score_next(double score, int64_t last_at, int64_t now, enum bounce_severi
 	return score + (sev == BOUNCE_HARD ? 1.0 : 0.5);
 }
 
-/* Queues the notice to every organiser; the key (participant id and
- * time of suspension) makes it once per suspension. */
+/* Queues the notice to every organiser, and the participant's own to
+ * their alternate address if they have one; the key (participant id and
+ * time of suspension) makes each once per suspension. */
 static int
-tell_organisers(struct store *st, int64_t participant_id, int64_t now,
+tell_suspension(struct store *st, const struct participant *p, int64_t now,
     const struct bounce_policy *pol, struct err *e)
 {
 	char key[STORE_KEY_MAX + 1];
+	int64_t id;
 
-	snprintf(key, sizeof(key), "%lld.%lld", (long long)participant_id, (long long)now);
+	snprintf(key, sizeof(key), "%lld.%lld", (long long)p->id, (long long)now);
+	if (p->alt_address[0] != '\0') {
+		struct delivery_request r = {
+			.participant_id = p->id,
+			.recipient = p->alt_address,
+			.kind = DK_SUSPENDED_ALT,
+			.key = key,
+			.due_at = now,
+			.msgid_domain = pol->msgid_domain,
+		};
+
+		if (store_delivery_enqueue(st, &r, now, &id, e) == -1)
+			return -1;
+	}
 	for (size_t i = 0; i < pol->norganisers; i++) {
 		struct delivery_request r = {
 			.recipient = pol->organisers[i],
@@ -72,7 +88,6 @@ tell_organisers(struct store *st, int64_t participant_id, int64_t now,
 			.due_at = now,
 			.msgid_domain = pol->msgid_domain,
 		};
-		int64_t id;
 
 		if (store_delivery_enqueue(st, &r, now, &id, e) == -1)
 			return -1;
@@ -124,7 +139,7 @@ store_participant_bounce(struct store *st, int64_t participant_id, enum bounce_s
 		out->suspended = 1;
 		if ((rc = store_participant_set_status(st, participant_id, PS_SUSPENDED, now,
 		    e)) == 0)
-			rc = tell_organisers(st, participant_id, now, pol, e);
+			rc = tell_suspension(st, &p, now, pol, e);
 	}
 out:
 	return store_auto_end(st, own, rc, e);

@@ -154,6 +154,14 @@ static const char *const migrations[] = {
 	/* 6: the blog's page as its feed names it: the digest's link for the
 	 * blog, when the participant sent a post's or the feed's address */
 	"ALTER TABLE feeds ADD COLUMN site_url TEXT NOT NULL DEFAULT '';",
+	/* 7: a participant's alternate address, told when their own one is
+	 * suspended for bounces.  One they ask for by mail waits (alt_pending,
+	 * alt_token) until it is confirmed from that address. */
+	"ALTER TABLE participants ADD COLUMN alt_address TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE participants ADD COLUMN alt_pending TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE participants ADD COLUMN alt_token TEXT;"
+	"ALTER TABLE participants ADD COLUMN alt_requested_at INTEGER NOT NULL DEFAULT 0;"
+	"CREATE UNIQUE INDEX participants_alt_token ON participants (alt_token);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

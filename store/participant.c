@@ -24,7 +24,8 @@ status_from_name(const char *name)
 
 #define PARTICIPANT_COLUMNS \
 	"id, address, name, status, token, confirm_token, blog_url, feed_url, " \
-	"created_at, confirmed_at, bounce_score, status_at, bounce_at, bounce_reason"
+	"created_at, confirmed_at, bounce_score, status_at, bounce_at, bounce_reason, " \
+	"alt_address, alt_pending, alt_token, alt_requested_at"
 
 static void
 read_participant(sqlite3_stmt *s, struct participant *p)
@@ -48,6 +49,10 @@ read_participant(sqlite3_stmt *s, struct participant *p)
 	p->status_at = sqlite3_column_int64(s, 11);
 	p->bounce_at = sqlite3_column_int64(s, 12);
 	store_col_copy(s, 13, p->bounce_reason, sizeof(p->bounce_reason));
+	store_col_copy(s, 14, p->alt_address, sizeof(p->alt_address));
+	store_col_copy(s, 15, p->alt_pending, sizeof(p->alt_pending));
+	store_col_copy(s, 16, p->alt_token, sizeof(p->alt_token));
+	p->alt_requested_at = sqlite3_column_int64(s, 17);
 }
 
 /* Runs a lookup statement whose first parameter is already bound. */
@@ -116,6 +121,16 @@ store_participant_by_confirm_token(struct store *st, const char *token,
 {
 	static const char sql[] =
 	    "SELECT " PARTICIPANT_COLUMNS " FROM participants WHERE confirm_token = ?";
+
+	return lookup_text(st, sql, token, out, e);
+}
+
+int
+store_participant_by_alt_token(struct store *st, const char *token, struct participant *out,
+    struct err *e)
+{
+	static const char sql[] =
+	    "SELECT " PARTICIPANT_COLUMNS " FROM participants WHERE alt_token = ?";
 
 	return lookup_text(st, sql, token, out, e);
 }
@@ -257,6 +272,79 @@ store_participant_set_blog(struct store *st, int64_t id, const char *blog_url,
 	store_bind_text(s, 2, feed_url);
 	sqlite3_bind_int64(s, 3, id);
 	return update_one(st, s, e, "set blog");
+}
+
+/* alt normalized into out ("" stays ""), unless it is the participant's
+ * own address. */
+static int
+alt_normalize(struct store *st, int64_t id, const char *alt, int allow_empty, char *out,
+    struct err *e)
+{
+	struct participant p;
+	int rc;
+
+	out[0] = '\0';
+	if (alt[0] == '\0' && allow_empty)
+		return 0;
+	if (addr_normalize(alt, out, ADDR_MAX + 1, e) == -1)
+		return err_prefix(e, "store: alternate address");
+	if ((rc = store_participant_by_id(st, id, &p, e)) != 0)
+		return rc == -1 ? -1 : err_set(e, "store: alternate address: no such participant");
+	if (strcmp(p.address, out) == 0)
+		return err_set(e, "store: the alternate address is the participant's own");
+	return 0;
+}
+
+int
+store_participant_set_alt(struct store *st, int64_t id, const char *alt, struct err *e)
+{
+	static const char sql[] =
+	    "UPDATE participants SET alt_address = ?, alt_pending = '', alt_token = NULL,"
+	    " alt_requested_at = 0 WHERE id = ?";
+	char norm[ADDR_MAX + 1];
+	sqlite3_stmt *s;
+
+	if (alt_normalize(st, id, alt, 1, norm, e) == -1 || (s = store_stmt(st, sql, e)) == NULL)
+		return -1;
+	store_bind_text(s, 1, norm);
+	sqlite3_bind_int64(s, 2, id);
+	return update_one(st, s, e, "set alternate address");
+}
+
+int
+store_participant_request_alt(struct store *st, int64_t id, const char *alt, int64_t now,
+    char *token_out, struct err *e)
+{
+	static const char sql[] =
+	    "UPDATE participants SET alt_pending = ?, alt_token = ?, alt_requested_at = ?"
+	    " WHERE id = ?";
+	char norm[ADDR_MAX + 1];
+	sqlite3_stmt *s;
+
+	if (alt_normalize(st, id, alt, 0, norm, e) == -1 || token_new(token_out, e) == -1 ||
+	    (s = store_stmt(st, sql, e)) == NULL)
+		return -1;
+	store_bind_text(s, 1, norm);
+	store_bind_text(s, 2, token_out);
+	sqlite3_bind_int64(s, 3, now);
+	sqlite3_bind_int64(s, 4, id);
+	return update_one(st, s, e, "request alternate address");
+}
+
+int
+store_participant_confirm_alt(struct store *st, int64_t id, struct err *e)
+{
+	static const char sql[] =
+	    "UPDATE participants SET alt_address = alt_pending, alt_pending = '',"
+	    " alt_token = NULL, alt_requested_at = 0 WHERE id = ? AND alt_pending <> ''";
+	sqlite3_stmt *s = store_stmt(st, sql, e);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	if (store_step_done(st, s, e, "confirm alternate address") == -1)
+		return -1;
+	return sqlite3_changes(st->db) == 0 ? 1 : 0;
 }
 
 int

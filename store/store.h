@@ -100,6 +100,12 @@ struct participant {
 	double bounce_score;                 /* see store_participant_bounce */
 	int64_t bounce_at;                   /* the last bounce counted; 0: none */
 	char bounce_reason[STORE_REASON_MAX + 1]; /* what it said; "" if none */
+	char alt_address[ADDR_MAX + 1];      /* another address of theirs, normalized: told
+	                                        when they are suspended; "" if none */
+	char alt_pending[ADDR_MAX + 1];      /* an alternate asked for by mail, not yet
+	                                        confirmed from that address; "" if none */
+	char alt_token[TOKEN_HEX_LEN + 1];   /* its confirmation token; "" if none */
+	int64_t alt_requested_at;            /* when alt_pending was asked for; 0: never */
 };
 
 const char *participant_status_name(enum participant_status s);
@@ -136,6 +142,26 @@ int store_participant_set_name(struct store *st, int64_t id, const char *name, s
 int store_participant_set_blog(struct store *st, int64_t id, const char *blog_url,
     const char *feed_url, struct err *e);
 
+/* Alternate addresses.  Each takes alt in any case (it is normalized here
+ * with addr_normalize) and refuses a malformed one or the participant's
+ * own address.
+ *
+ * set_alt: an organiser's decision, at once: alt becomes the alternate
+ * address ("" clears it), and any pending request is dropped.
+ * request_alt: a participant's request by mail, which the alternate
+ * address has to confirm: alt_pending = alt, a fresh alt_token (written
+ * into token_out, TOKEN_HEX_LEN + 1 bytes), alt_requested_at = now, the
+ * alternate address unchanged (a new request replaces an older one).
+ * confirm_alt: the pending request becomes the alternate address and is
+ * cleared; 0 done, 1 nothing was pending.
+ * by_alt_token: 0 found, 1 not found. */
+int store_participant_set_alt(struct store *st, int64_t id, const char *alt, struct err *e);
+int store_participant_request_alt(struct store *st, int64_t id, const char *alt, int64_t now,
+    char *token_out, struct err *e);
+int store_participant_confirm_alt(struct store *st, int64_t id, struct err *e);
+int store_participant_by_alt_token(struct store *st, const char *token,
+    struct participant *out, struct err *e);
+
 /* Calls fn for each participant with the given status (or every
  * participant when status is -1), in id order.  fn returns 0 to go on, or
  * non-zero to stop (that value is returned). */
@@ -171,6 +197,14 @@ int store_participant_count(struct store *st, int status, int64_t *n, struct err
                                           * Nth reminder of that ticket */
 #define DK_COMMAND_ANSWER "command-answer" /* to an organiser: the results of the
                                           * commands in their mail; key: inbound id */
+#define DK_ALT_CONFIRM "alternate-confirm" /* to an alternate address a participant asked
+                                          * for: confirm it; key: its alt_token */
+#define DK_ALT_ACK "alternate-ack"       /* to the participant: their alternate address
+                                          * was "requested", "confirmed" or "cleared";
+                                          * key: "WHAT-INBOUND_ID" */
+#define DK_SUSPENDED_ALT "suspended-alternate" /* to a participant suspended for bounces,
+                                          * at their alternate address; key as
+                                          * DK_SUSPENDED's */
 
 enum delivery_state {
 	DS_QUEUED,
@@ -290,9 +324,10 @@ struct bounce_outcome {
 /* Counts a bounce of mail to the participant (bounce_score_next; reason,
  * clipped to one line, is kept as bounce_reason).  When the score reaches
  * pol->threshold and the participant is active, suspends them (no more
- * Things) and queues a DK_SUSPENDED notice to each organiser, once per
- * suspension.  The participant is not told: the store knows no other
- * address of theirs.  One transaction, or the caller's.  BOUNCE_NONE
+ * Things) and queues a DK_SUSPENDED notice to each organiser and, if
+ * they have an alternate address, a DK_SUSPENDED_ALT to it (participant_id
+ * set, recipient the alternate address), once per suspension.  One
+ * transaction, or the caller's.  BOUNCE_NONE
  * changes nothing. */
 int store_participant_bounce(struct store *st, int64_t participant_id,
     enum bounce_severity sev, const char *reason, int64_t now,

@@ -45,6 +45,7 @@ static const struct tvar recipient[] = {
 	{ "waiting", "3 days", 0 },
 	{ "where", "in the folder \"Failed\" of the programme's mailbox", 0 },
 	{ "result", "> status\n12 participants", 0 },
+	{ "subscribe_address", "things+subscribe@example.org", 0 },
 };
 #define NRECIPIENT (sizeof(recipient) / sizeof(recipient[0]))
 
@@ -86,6 +87,11 @@ test_every_default_renders(void **state)
 		{ "problem_not_a_feed", "", 0 },
 		{ "problem_unreachable", "", 0 },
 		{ "problem_other", "", 0 },
+		/* suspended, alternate-ack: their sections */
+		{ "alt_address", "bob@home.example", 0 },
+		{ "alt_requested", "yes", 0 },
+		{ "alt_confirmed", "", 0 },
+		{ "alt_cleared", "", 0 },
 	};
 
 	(void)state;

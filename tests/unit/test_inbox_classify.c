@@ -33,6 +33,7 @@ struct row {
 	int thing, url;
 	const char *token;
 	int64_t answer_ticket;
+	const char *alt;           /* II_ALTERNATE's address (NULL: "") */
 };
 
 #define SECRET "correct-horse-battery-staple"
@@ -196,6 +197,44 @@ static const struct row rows[] = {
 	{ .name = "reply to Thing 2 without a link", .reply_to_thing = 2, .fresh = "Done!",
 	  .kind = II_HELP, .thing = 2 },
 	{ .name = "stranger's question", .fresh = "Who are you?", .kind = II_UNKNOWN },
+	/* 4, 5. alternate addresses */
+	{ .name = "alternate word with an address", .from_participant = 1,
+	  .fresh = "alternate Dee@Home.Example", .kind = II_ALTERNATE, .alt = "dee@home.example" },
+	{ .name = "alternate address: <...>. in the subject", .subject = "Re: Alternate address: <X@Y.org>.",
+	  .kind = II_ALTERNATE, .alt = "x@y.org" },
+	{ .name = "alternative address is, after a greeting", .fresh = "Hi Things,\n\nPlease "
+	  "alternative address is x@y.org\nthanks", .kind = II_ALTERNATE, .alt = "x@y.org" },
+	{ .name = "backup address", .fresh = "backup address x@y.org", .kind = II_ALTERNATE,
+	  .alt = "x@y.org" },
+	{ .name = "alternate in the subject, the address in the text", .subject = "Alternate address",
+	  .fresh = "Hi,\nMy home address: <Dee@Home.example>\nDee", .kind = II_ALTERNATE,
+	  .alt = "dee@home.example" },
+	{ .name = "alternate in the subject, the command in the text",
+	  .subject = "alternate address", .fresh = "alternate x@y.org", .kind = II_ALTERNATE,
+	  .alt = "x@y.org" },
+	{ .name = "alternate in the subject, no address anywhere", .subject = "Alternate address",
+	  .fresh = "what is that?", .from_participant = 1, .kind = II_HELP },
+	{ .name = "alternate none clears", .fresh = "alternate none", .kind = II_ALTERNATE },
+	{ .name = "alternate without an address is content", .from_participant = 1,
+	  .fresh = "alternate", .kind = II_UNKNOWN },
+	{ .name = "alternate with a malformed address is content", .fresh = "alternate dee@@x.example",
+	  .kind = II_UNKNOWN },
+	{ .name = "Alternate ways for Thing 3 is a reflection", .from_participant = 1,
+	  .fresh = "Alternate ways to do Thing 3: https://p.example/3", .link0 = "https://p.example/3",
+	  .kind = II_REFLECTION, .thing = 3, .url = 1 },
+	{ .name = "a forwarded alternate commands nothing", .subject = "Fwd: alternate x@y.org",
+	  .kind = II_UNKNOWN },
+	{ .name = "+alternate with the address in the subject", .to = "things+alternate@example.org",
+	  .subject = "Dee@Home.example", .kind = II_ALTERNATE, .alt = "dee@home.example" },
+	{ .name = "+alternate with the address in the text", .to = "things+alternate@example.org",
+	  .fresh = "Please use <Dee@Home.example> thanks\nDee", .kind = II_ALTERNATE,
+	  .alt = "dee@home.example" },
+	{ .name = "+alternate none", .to = "things+alternate@example.org", .subject = "none",
+	  .kind = II_ALTERNATE },
+	{ .name = "+alternate without an address", .to = "things+alternate@example.org",
+	  .fresh = "my other one", .kind = II_HELP },
+	{ .name = "alternate from an automatic sender", .auto_submitted = 1,
+	  .fresh = "alternate x@y.org", .kind = II_AUTOREPLY },
 	/* 9. the rest */
 	{ .name = "nothing at all", .kind = II_UNKNOWN },
 	{ .name = "no programme address", .address = "", .to = "things+subscribe@example.org",
@@ -250,10 +289,11 @@ test_rules(void **state)
 		inbox_classify(&m, &ctx, &in);
 		if (in.kind != r->kind || in.thing != r->thing || in.url != url ||
 		    strcmp(in.token, r->token ? r->token : "") != 0 || in.reason == NULL ||
-		    in.reason[0] == '\0' || in.ticket != r->answer_ticket) {
-			fprintf(stderr, "%s: got %s thing %d url %s token [%s] (%s)\n", r->name,
-			    inbox_intent_name(in.kind), in.thing, in.url ? in.url : "-", in.token,
-			    in.reason ? in.reason : "no reason");
+		    in.reason[0] == '\0' || in.ticket != r->answer_ticket ||
+		    strcmp(in.address, r->alt ? r->alt : "") != 0) {
+			fprintf(stderr, "%s: got %s thing %d url %s token [%s] address [%s] (%s)\n",
+			    r->name, inbox_intent_name(in.kind), in.thing, in.url ? in.url : "-",
+			    in.token, in.address, in.reason ? in.reason : "no reason");
 			failed++;
 		}
 	}
@@ -281,7 +321,7 @@ test_intent_names(void **state)
 {
 	static const char *const want[] = {
 		"subscribe", "confirm", "reflection", "blog", "help", "unsubscribe", "bounce",
-		"autoreply", "unknown", "command", "ticket-reply",
+		"autoreply", "unknown", "command", "ticket-reply", "alternate",
 	};
 
 	(void)state;

@@ -14,40 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "test_mailer_fake.h"
-#include "test_mailer_fixture.h"
-
-struct bed {
-	struct fixture *f;
-	struct fake server;
-	char url[64];
-};
-
-static int
-bed_setup(void **state)
-{
-	struct bed *b = calloc(1, sizeof(*b));
-
-	if (b == NULL || setup(state) == -1)
-		return -1;
-	b->f = *state;
-	fake_start(&b->server, FAKE_NORMAL);
-	snprintf(b->url, sizeof(b->url), "smtp://127.0.0.1:%d", b->server.port);
-	b->f->p.cfg.smtp_url = b->url;
-	*state = b;
-	return 0;
-}
-
-static int
-bed_teardown(void **state)
-{
-	struct bed *b = *state;
-
-	fake_stop(&b->server);
-	*state = b->f;
-	free(b);
-	return teardown(state);
-}
+#include "test_mailer_bed.h"
 
 static struct participant
 who(struct fixture *f, const char *addr)
@@ -147,6 +114,7 @@ test_threshold_suspends_and_notice_goes_out(void **state)
 	assert_non_null(strstr(msg.data, "To: <organiser@example.org>"));
 	assert_non_null(strstr(msg.data, "Pat Perm <perm@example.org>"));
 	assert_non_null(strstr(msg.data, "550 5.1.1"));
+	assert_non_null(strstr(msg.data, "They have not been told"));
 	assert_null(strstr(msg.data, "List-Unsubscribe"));
 	buf_free(&msg);
 

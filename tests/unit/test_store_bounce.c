@@ -12,10 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../store/store.h"
-
-#define DAY 86400
-#define T0 1800000000
+#include "test_store_fixture.h"
 
 static void
 test_severity_table(void **state)
@@ -94,57 +91,8 @@ test_score_table(void **state)
 
 /* --- on a store ------------------------------------------------------------ */
 
-struct fixture {
-	char dir[64];
-	struct store *st;
-	int64_t pid;
-};
-
 static const char *const organisers[] = { "org1@example.org", "org2@example.org" };
 static const struct bounce_policy policy = { 5, 7, organisers, 2, "example.org" };
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct participant p;
-	char db[128];
-	struct err e;
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/things-bounce-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(db, sizeof(db), "%s/things.db", f->dir);
-	if (store_open(db, &f->st, &e) == -1 ||
-	    store_participant_add(f->st, "dead@example.net", "Dee", PS_ACTIVE, T0 - 30 * DAY, &p,
-	    &e) != 0) {
-		print_error("%s\n", e.msg);
-		return -1;
-	}
-	f->pid = p.id;
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	char path[128];
-
-	store_close(f->st);
-	snprintf(path, sizeof(path), "%s/things.db", f->dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/things.db-wal", f->dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/things.db-shm", f->dir);
-	unlink(path);
-	rmdir(f->dir);
-	free(f);
-	return 0;
-}
 
 static struct bounce_outcome
 bounce(struct fixture *f, enum bounce_severity sev, const char *why, int64_t now)
@@ -155,16 +103,6 @@ bounce(struct fixture *f, enum bounce_severity sev, const char *why, int64_t now
 	if (store_participant_bounce(f->st, f->pid, sev, why, now, &policy, &out, &e) == -1)
 		fail_msg("%s", e.msg);
 	return out;
-}
-
-static struct participant
-get(struct fixture *f)
-{
-	struct participant p;
-	struct err e;
-
-	assert_int_equal(store_participant_by_id(f->st, f->pid, &p, &e), 0);
-	return p;
 }
 
 static int64_t
