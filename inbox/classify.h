@@ -1,0 +1,37 @@
+/*
+ * classify.h (private to inbox/) - the text helpers of the classifier:
+ * plus-address tags and the words at the start of a subject or a text
+ * (classify_text.c), used by the rules (classify.c, alternate.c).
+ */
+#ifndef THINGS_INBOX_CLASSIFY_H
+#define THINGS_INBOX_CLASSIFY_H
+
+#include "inbox.h"
+
+/* If addr (n bytes) is local+TAG@domain of the programme, copies TAG. */
+int classify_plus_tag(const char *addr, size_t n, const struct inbox_context *ctx, char *tag,
+    size_t tagn);
+
+/* Finds the first recipient whose tag starts with prefix; copies the tag. */
+int classify_find_tag(const struct inbox_message *m, const struct inbox_context *ctx,
+    const char *prefix, char *tag, size_t tagn);
+
+/* "bounce-TOKEN" -> token into out ("" if not a valid token). */
+void classify_tag_token(const char *tag, const char *cmd, char *out);
+
+/* 1 if c ends a word: NUL, a space, ASCII punctuation (not a letter or
+ * digit, nor a byte of a UTF-8 sequence). */
+int classify_word_end(char c);
+
+/* Skips reply prefixes ("Re:", "AW:", "SV:", ...) and "[list tags]".  A
+ * forwarded subject ("Fwd:", "WG:", "TR:") is someone else's words: the
+ * result is then "" so that it commands nothing, and *forwarded (may be
+ * NULL) is set. */
+const char *classify_subject_words(const char *s, int *forwarded);
+
+/* Copies the first line of text into out (bounded), after a greeting:
+ * "Hi Things,\n\nPlease unsubscribe me" and "Hi, please unsubscribe me"
+ * both give "Please unsubscribe me". */
+void classify_first_line(const char *text, char *out, size_t n);
+
+#endif
