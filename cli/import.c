@@ -21,6 +21,21 @@
 
 #define IMPORT_LINE_MAX 1024
 
+/* A spreadsheet writes a quote inside a quoted field as two (RFC 4180):
+ * "Carl ""The Cat"" Jones" is Carl "The Cat" Jones.  Undoes that in place. */
+static void
+import_unquote(char *s)
+{
+	char *out = s;
+
+	for (; *s != '\0'; s++) {
+		*out++ = *s;
+		if (s[0] == '"' && s[1] == '"')
+			s++;
+	}
+	*out = '\0';
+}
+
 /* Splits line into address and name (both pointing into line). */
 static int
 import_split(char *line, char **addr, char **name)
@@ -46,6 +61,7 @@ import_split(char *line, char **addr, char **name)
 	if (end - p >= 2 && *p == '"' && end[-1] == '"') {
 		end[-1] = '\0';
 		p++;
+		import_unquote(p);
 	}
 	*name = p;
 	return **addr != '\0';

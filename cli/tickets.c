@@ -4,13 +4,23 @@
 
 #include "cli.h"
 
+struct listing {
+	int64_t now;
+	int rows;
+};
+
+/* The table's header comes with its first row: "0 open tickets" alone
+ * says it all. */
 static int
 print_ticket(void *arg, const struct ticket *t)
 {
-	const int64_t *now = arg;
+	struct listing *l = arg;
 	char opened[32], thing[16] = "-";
-	int64_t hours = (*now - t->opened_at) / 3600;
+	int64_t hours = (l->now - t->opened_at) / 3600;
 
+	if (l->rows++ == 0)
+		printf("\n%6s  %-8s %-16s %6s %5s %3s  %-32s %s\n", "Ticket", "State", "Opened",
+		    "Age", "Thing", "Rem", "From", "Subject");
 	time_format_local(t->opened_at, opened, sizeof(opened));
 	if (t->thing > 0)
 		snprintf(thing, sizeof(thing), "%d", t->thing);
@@ -52,6 +62,7 @@ cmd_tickets(struct cli *c)
 	struct programme *p = NULL;
 	struct store *st = NULL;
 	int64_t now = time_now(), open;
+	struct listing l = { now, 0 };
 	int all = 0, status = EXIT_FAIL;
 	struct err e;
 
@@ -70,10 +81,8 @@ cmd_tickets(struct cli *c)
 	}
 	if (store_ticket_count(st, TS_OPEN, &open, &e) == -1)
 		goto fail;
-	printf("%lld open ticket%s\n\n", (long long)open, open == 1 ? "" : "s");
-	printf("%6s  %-8s %-16s %6s %5s %3s  %-32s %s\n", "Ticket", "State", "Opened", "Age",
-	    "Thing", "Rem", "From", "Subject");
-	if (store_ticket_each(st, all ? -1 : TS_OPEN, print_ticket, &now, &e) < 0)
+	printf("%lld open ticket%s\n", (long long)open, open == 1 ? "" : "s");
+	if (store_ticket_each(st, all ? -1 : TS_OPEN, print_ticket, &l, &e) < 0)
 		goto fail;
 	status = EXIT_OK;
 	goto out;

@@ -31,6 +31,7 @@ enum text_type { TT_TEXT, TT_HTML, TT_XHTML };
 /* The elements of one entry that matter, found in one pass. */
 struct entry_nodes {
 	xmlNodePtr title, link, id, summary, content, published, updated;
+	xmlNodePtr enclosure; /* RSS: a podcast episode's media file */
 	enum text_type title_type, summary_type, content_type;
 	const char *rdf_about_owner; /* RSS 1.0: the item carries its id */
 };
@@ -136,6 +137,8 @@ find_rss_nodes(xmlNodePtr item, const char *ns, struct entry_nodes *en)
 			en->content = c;
 		else if ((is_el(c, ns, "pubDate") || is_el(c, NS_DC, "date")) && !en->published)
 			en->published = c;
+		else if (is_el(c, ns, "enclosure") && !en->enclosure)
+			en->enclosure = c;
 	}
 }
 
@@ -191,8 +194,10 @@ element_text(xmlDocPtr doc, xmlNodePtr node, enum text_type type, size_t max_cha
 	return rc;
 }
 
+/* The entry's page: its link, else (RSS 1.0) its rdf:about, else (RSS 2.0)
+ * a permalink guid. */
 static char *
-entry_link(struct parse *p, struct entry_nodes *en, xmlNodePtr item)
+entry_page(struct parse *p, struct entry_nodes *en, xmlNodePtr item)
 {
 	char *ref = NULL, *base, *url;
 
@@ -225,6 +230,25 @@ entry_link(struct parse *p, struct entry_nodes *en, xmlNodePtr item)
 	if (ref == NULL)
 		return NULL;
 	base = node_base(p->doc, en->link ? en->link : item);
+	url = feeds_resolve_url(base, ref);
+	free(base);
+	free(ref);
+	return url;
+}
+
+/* The entry's page, else its enclosure: a podcast episode with neither a
+ * link nor a permalink guid is still reachable through its media file
+ * (else the digest would list it without a link). */
+static char *
+entry_link(struct parse *p, struct entry_nodes *en, xmlNodePtr item)
+{
+	char *url = entry_page(p, en, item), *ref, *base;
+
+	if (url != NULL || en->enclosure == NULL)
+		return url;
+	if ((ref = feeds_attr(en->enclosure, "url")) == NULL)
+		return NULL;
+	base = node_base(p->doc, en->enclosure);
 	url = feeds_resolve_url(base, ref);
 	free(base);
 	free(ref);

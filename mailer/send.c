@@ -67,6 +67,7 @@ struct run {
 	int drained;              /* the store has nothing more due */
 	int halted;               /* too many failures of the server: stop taking work */
 	size_t server_failures;   /* in a row, not about one message */
+	char server_error[STORE_REASON_MAX + 1]; /* the last of them */
 	size_t settled;           /* outcomes recorded: the progress bar */
 };
 
@@ -193,6 +194,8 @@ record(struct run *r, const struct outcome *o, struct err *e)
 	case TR_TEMPORARY:
 		break;
 	}
+	if (!res->per_message)
+		snprintf(r->server_error, sizeof(r->server_error), "%s", res->text);
 	if (!res->per_message && ++r->server_failures >= 2 * r->t->slots + 1 && !r->halted) {
 		/* the server (or disk) is failing everything: stop hammering it
 		 * and leave the rest queued, unclaimed, for the next run */
@@ -486,6 +489,13 @@ mailer_send_due(struct mailer *m, int64_t now, struct mailer_stats *stats, struc
 	progress_start(&r->progress, m->progress_fd, (size_t)due, now_us(r));
 	rc = run_loop(r, e);
 	progress_end(&r->progress, r->settled, stats->deferred, stats->failed, now_us(r));
+	/* A run that ends with the server failing (a refused login, a wrong
+	 * port) says so on stderr, for cron to mail, however few messages
+	 * were due: not only when there were enough to halt the run. */
+	if (rc == 0 && r->server_failures > 0 && !r->halted)
+		log_warn("%s: the server failed %zu time%s in a row; what is due waits "
+		    "for the next run: %s", r->t->name, r->server_failures,
+		    r->server_failures == 1 ? "" : "s", r->server_error);
 	if (store_set_fast(m->st, 0, rc == 0 ? e : NULL) == -1)
 		rc = -1;
 out:

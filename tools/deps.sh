@@ -5,12 +5,13 @@ set -eu
 
 # libnet-ssleay-perl: swaks' STARTTLS (only a Recommends of swaks); iproute2: ss, with which
 # tests/e2e/mailbed.sh finds free ports; nginx-light: bench/feeds serves its feeds with it;
-# isync: mbsync, the baseline of bench/ingest.
+# isync: mbsync, the baseline of bench/ingest; sqlite3: the e2e tests (lib_delivery.sh) query the
+# store with it, and `make demo` tells the reader to.
 PKGS="build-essential pkg-config dpkg-dev
 libetpan-dev libcurl4-gnutls-dev libcmark-dev libsqlite3-dev libxml2-dev libinih-dev
 libgnutls28-dev libcmocka-dev
 dovecot-imapd dovecot-lmtpd postfix swaks libnet-ssleay-perl openssl python3 curl iproute2
-valgrind clang nginx-light isync"
+valgrind clang nginx-light isync sqlite3"
 
 missing=""
 for p in $PKGS; do

@@ -69,8 +69,9 @@ assert_file_contains "$THINGS_OUT" "Participants: 3 active" "three active partic
 # a spreadsheet's "CSV UTF-8" export: byte order mark, header row, quotes, CRLF
 printf '\xef\xbb\xbfEmail,Name\r\n"fay@example.org","Fairweather, Fay"\r\ngus@example.org,Gus\r\n' \
 	> "$T/export.csv"
+printf '"jay@example.org","Jay ""The Cat"" Jones"\r\n' >> "$T/export.csv"
 assert_status 0 run_things -c "$C" import "$T/export.csv"
-assert_file_contains "$THINGS_OUT" "2 added, 0 already there (line 1, with no address, was taken for a header row)" \
+assert_file_contains "$THINGS_OUT" "3 added, 0 already there (line 1, with no address, was taken for a header row)" \
 	"a spreadsheet export: its header row is skipped"
 assert_eq "fay@example.org|Fairweather, Fay gus@example.org|Gus" \
 	"$(python3 -c 'import sqlite3, sys
@@ -78,6 +79,8 @@ c = sqlite3.connect(sys.argv[1])
 print(" ".join(a + "|" + n for a, n in c.execute("SELECT address, name FROM participants"
     " WHERE address IN (\"fay@example.org\", \"gus@example.org\") ORDER BY address")))' "$P/things.db")" \
 	"the byte order mark and the quotes are not part of the address or the name"
+assert_eq 'Jay "The Cat" Jones' "$(sqlite3 "$P/things.db" "SELECT name FROM participants WHERE address = 'jay@example.org'")" \
+	"a quote inside a quoted name, doubled by the spreadsheet, is one quote"
 printf '\xef\xbb\xbfivy@example.org,Ivy\n' > "$T/bom.csv"
 assert_status 0 run_things -c "$C" import "$T/bom.csv"
 assert_status 0 run_things -c "$C" subscribe ivy@example.org

@@ -65,6 +65,8 @@ assert_match "$(cat "$THINGS_OUT")" "2 +open .* 2 +bob@example.test +Still stuck
 assert_status 0 run_things -c "$C" tickets close 2
 assert_file_contains "$THINGS_OUT" "ticket 2 closed"
 assert_status 1 run_things -c "$C" tickets close 2
+assert_status 0 run_things -c "$C" tickets
+assert_eq "0 open tickets" "$(cat "$THINGS_OUT")" "with none open, no empty table under the count"
 assert_status 0 run_things -v -c "$C" run --now "$(later 200)"
 assert_file_not_contains "$THINGS_OUT" "reminder" "a closed ticket is never reminded"
 assert_status 0 run_things -c "$C" tickets --all

@@ -548,6 +548,36 @@ test_html_entities(void **state)
 	assert_non_null(strstr(e.msg, "nosuchentity"));
 }
 
+/* A podcast episode with neither a link nor a permalink guid is reached
+ * through its enclosure (relative to the feed); a link or a permalink guid
+ * still comes first. */
+static void
+test_podcast_enclosure_link(void **state)
+{
+	static const char doc[] = "<rss version=\"2.0\"><channel><title>Pod</title>"
+	    "<item><title>Trailer</title><guid isPermaLink=\"false\">t-1</guid>"
+	    "<enclosure url=\"media/trailer.mp3\" length=\"1234\" type=\"audio/mpeg\"/></item>"
+	    "<item><title>Ep 1</title><link>https://pod.example/ep1</link>"
+	    "<enclosure url=\"https://cdn.example/ep1.mp3\" type=\"audio/mpeg\"/></item>"
+	    "<item><title>Ep 2</title><guid>https://pod.example/ep2</guid>"
+	    "<enclosure url=\"https://cdn.example/ep2.mp3\" type=\"audio/mpeg\"/></item>"
+	    "<item><title>Ep 3</title><enclosure url=\"javascript:alert(1)\"/></item>"
+	    "</channel></rss>";
+	struct got g;
+	struct err e;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	if (feeds_parse(doc, strlen(doc), "https://pod.example/feed.xml", collect, &g, NULL, &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(g.n, 4);
+	assert_string_equal(g.e[0].link, "https://pod.example/media/trailer.mp3");
+	assert_string_equal(g.e[0].key, "t-1");
+	assert_string_equal(g.e[1].link, "https://pod.example/ep1");
+	assert_string_equal(g.e[2].link, "https://pod.example/ep2");
+	assert_string_equal(g.e[3].link, "");
+}
+
 int
 main(void)
 {
@@ -564,6 +594,7 @@ main(void)
 		cmocka_unit_test(test_feed_titles),
 		cmocka_unit_test(test_html_entities),
 		cmocka_unit_test(test_feed_links),
+		cmocka_unit_test(test_podcast_enclosure_link),
 	};
 
 	feeds_test_init();
