@@ -212,13 +212,16 @@ act_confirm(struct act *a)
 	/* The token proves the mailbox received our request only if the
 	 * answer comes from that same address. */
 	if (strcmp(p.address, a->r->m->from_addr) != 0)
-		return record(a, sender_id(a),
-		    "confirmation token of another address: ignored");
+		return record_and_forward(a, sender_id(a), "confirmation of another address "
+		    "(answered from a second address of the same person?): not confirmed; "
+		    "forwarded");
 	if (store_participant_activate(a->r->st, p.id, a->r->now, a->e) == -1)
 		return -1;
 	if ((rc = record(a, p.id, "subscription confirmed")) != 0)
 		return rc;
-	return act_answer(a, p.id, p.address, DK_WELCOME, "1");
+	/* keyed by this confirmation: someone who leaves and joins again is
+	 * welcomed again */
+	return act_answer(a, p.id, p.address, DK_WELCOME, a->idkey);
 }
 
 static int

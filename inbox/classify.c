@@ -458,7 +458,8 @@ content_rules(const struct inbox_message *m, const struct inbox_context *ctx,
 	} else if (ctx->from_participant && has_question(m->fresh_text)) {
 		decide(out, II_HELP, "participant's question");
 	} else {
-		decide(out, II_UNKNOWN, "no rule matched: for the organisers");
+		decide(out, II_UNKNOWN, "not a command, a reflection or a question Things "
+		    "recognises: for a person to read");
 	}
 }
 

@@ -109,9 +109,10 @@ status_participant(void *arg, const struct participant_progress *pp)
 		act_say(s->out, "  ... (the full list: things report)\n");
 		return 1;
 	}
-	act_say(s->out, "  %s%s%s%s: %s, %d Things sent, %d reflected on\n", pp->p.address,
+	act_say(s->out, "  %s%s%s%s: %s, %d Thing%s sent, %d reflected on\n", pp->p.address,
 	    pp->p.name[0] ? " (" : "", pp->p.name, pp->p.name[0] ? ")" : "",
-	    participant_status_name(pp->p.status), pp->things_sent, pp->reflections);
+	    participant_status_name(pp->p.status), pp->things_sent,
+	    pp->things_sent == 1 ? "" : "s", pp->reflections);
 	return 0;
 }
 

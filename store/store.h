@@ -176,7 +176,7 @@ int store_participant_count(struct store *st, int status, int64_t *n, struct err
  * template of the same name. */
 #define DK_THING "thing"                 /* key: the Thing number */
 #define DK_CONFIRM "confirm"             /* double opt-in request; key: token */
-#define DK_WELCOME "welcome"             /* after confirmation; key: "1" */
+#define DK_WELCOME "welcome"             /* after confirmation; key: inbound id */
 #define DK_REFLECTION_ACK "reflection-ack" /* key: inbound id */
 #define DK_HELP_ACK "help-ack"           /* key: inbound id */
 #define DK_HELP_FORWARD "help-forward"   /* to organisers; key: inbound id */

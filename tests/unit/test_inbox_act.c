@@ -108,6 +108,9 @@ test_confirm_only_from_the_same_address(void **state)
 	detail_is(f, id, "another address");
 	assert_int_equal(participant(f, "ann@example.net").status, PS_PENDING);
 	assert_int_equal(deliveries(f, DK_WELCOME, "ann@example.net"), 0);
+	/* not lost: it may be ann from her work address, for a person to see */
+	assert_int_equal(q(f, "SELECT count(*) FROM deliveries WHERE kind = '%s' AND "
+	    "inbound_id = %lld", DK_UNKNOWN_FORWARD, (long long)id), 2);
 
 	assert_int_equal(act(f, &sub, &conf, NOW, &id), 0);
 	detail_is(f, id, "confirmed");
@@ -181,6 +184,30 @@ test_blog_and_help(void **state)
 	assert_int_equal(deliveries(f, DK_HELP_FORWARD, "org2@example.org"), 1);
 	assert_int_equal(deliveries(f, DK_HELP_ACK, "fay@example.net"), 1);
 	assert_int_equal(q(f, "SELECT inbound_id FROM deliveries WHERE kind = 'help-ack'"), id);
+}
+
+/* Someone who leaves and joins again is welcomed again. */
+static void
+test_rejoin_is_welcomed_again(void **state)
+{
+	struct th_fixture *f = *state;
+	struct inbox_message own = message("erin@example.net");
+	struct inbox_intent sub = intent(II_SUBSCRIBE), conf = intent(II_CONFIRM);
+	struct inbox_intent unsub = intent(II_UNSUBSCRIBE);
+	int64_t id;
+
+	for (int round = 1; round <= 2; round++) {
+		assert_int_equal(act(f, &own, &sub, NOW + round * 7200, &id), 0);
+		snprintf(conf.token, sizeof(conf.token), "%s",
+		    participant(f, "erin@example.net").confirm_token);
+		assert_int_equal(act(f, &own, &conf, NOW + round * 7200, &id), 0);
+		detail_is(f, id, "confirmed");
+		assert_int_equal(deliveries(f, DK_WELCOME, "erin@example.net"), round);
+		snprintf(unsub.token, sizeof(unsub.token), "%s",
+		    participant(f, "erin@example.net").token);
+		assert_int_equal(act(f, &own, &unsub, NOW + round * 7200, &id), 0);
+		assert_int_equal(participant(f, "erin@example.net").status, PS_UNSUBSCRIBED);
+	}
 }
 
 static void
@@ -459,6 +486,7 @@ main(void)
 		T(test_confirm_only_from_the_same_address),
 		T(test_reflection_from_participant_and_stranger),
 		T(test_blog_and_help),
+		T(test_rejoin_is_welcomed_again),
 		T(test_unsubscribe_needs_token_or_confirmation),
 		T(test_automatic_mail_is_never_answered),
 		T(test_bounce_and_autoreply_recorded_only),
