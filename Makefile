@@ -41,7 +41,7 @@ Q = $(if $(filter 1,$(V)),,@)
 
 ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.PHONY: all deps demo test check unit e2e asan valgrind install uninstall clean bench fuzz
+.PHONY: all deps demo test check unit e2e asan valgrind valgrind-e2e install uninstall clean bench fuzz
 
 all: $(BUILD)/things
 	@if [ "$(BUILD)" = build ]; then ln -sf build/things things; fi
@@ -110,6 +110,14 @@ fuzz:
 
 valgrind: $(UNIT_BIN)
 	@VALGRIND=1 tests/run-unit.sh $(UNIT_BIN)
+
+# The end-to-end suite with every `things` run under valgrind (slow: ~10 min).
+valgrind-e2e: $(BUILD)/things
+	@rm -rf build/valgrind-logs
+	@VALGRIND_LOGS=$(abspath build/valgrind-logs) THINGS_BIN=$(abspath $(BUILD)/things) \
+	    THINGS_TIMEOUT=600 THINGS=$(abspath tests/tools/valgrind-things) tests/e2e/run.sh
+	@! find build/valgrind-logs -type f -size +0 | grep . || \
+	    { echo "valgrind-e2e: reports above are not empty" >&2; exit 1; }
 
 install: $(BUILD)/things
 	install -d $(DESTDIR)$(BINDIR)

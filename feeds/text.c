@@ -1,5 +1,7 @@
 /* text.c - feed text to plain text: HTML stripped, spaces squashed, clipped. */
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <gnutls/crypto.h>
 #include <libxml/HTMLparser.h>
@@ -123,6 +125,35 @@ html_skipped(const xmlChar *name)
 	return 0;
 }
 
+/* Elements a reader does not see as part of the text: a theme's "Continue
+ * reading" link (WordPress's more-link) and text meant for screen readers
+ * only (its "screen-reader-text" title after it).  Class tokens compared
+ * whole. */
+static int
+html_hidden(xmlNodePtr node)
+{
+	static const char *const hidden[] = { "more-link", "read-more", "screen-reader-text",
+		"sr-only", "visually-hidden" };
+	char *cls;
+	int found = 0;
+
+	if (node->properties == NULL)   /* most elements: no attribute to read */
+		return 0;
+	cls = feeds_attr(node, "class");
+	for (char *tok = cls, *end; tok != NULL && *tok != '\0' && !found; tok = end) {
+		size_t len;
+
+		tok += strspn(tok, " \t\r\n");
+		len = strcspn(tok, " \t\r\n");
+		end = tok + len;
+		for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]) && len > 0; i++)
+			if (strlen(hidden[i]) == len && strncasecmp(tok, hidden[i], len) == 0)
+				found = 1;
+	}
+	free(cls);
+	return found;
+}
+
 /* Elements that separate words even where the source has no space. */
 static int
 html_block(const xmlChar *name)
@@ -168,7 +199,8 @@ html_walk(htmlDocPtr doc, const char *base, struct text_acc *t, char **links, si
 	while (node != NULL) {
 		int descend = 0;
 
-		if (node->type == XML_ELEMENT_NODE && !html_skipped(node->name)) {
+		if (node->type == XML_ELEMENT_NODE && !html_skipped(node->name) &&
+		    !html_hidden(node)) {
 			descend = 1;
 			if (html_block(node->name))
 				t->space = t->b.len > 0;

@@ -124,7 +124,7 @@ static const struct parse_case cases[] = {
 		{ "http://eve12things.wordpress.com/?p=123",
 		  "Thing #4 \xe2\x80\x93 Wikis & me",
 		  "https://eve12things.wordpress.com/2026/11/23/thing-4-wikis/",
-		  "This week: wikis. I edited my first page \xe2\x80\xa6 Continue reading Thing #4",
+		  "This week: wikis. I edited my first page \xe2\x80\xa6",
 		  1795421565, { "https://things.example.org/things/4/",
 		  "https://eve12things.wordpress.com/2026/11/01/older/" } },
 		{ "http://eve12things.wordpress.com/?p=120", "Eve\xe2\x80\x99s \"wrap-up\"",

@@ -36,6 +36,15 @@ test_html_text(void **state)
 		{ "<noscript>n</noscript><iframe>i</iframe><svg><text>s</text></svg>ok", 300, 64,
 		  "ok" },
 		{ "<ul><li>one</li><li>two</li></ul>", 300, 64, "one two" },
+		/* a WordPress theme's excerpt: the "Continue reading" link and its
+		 * screen-reader title are not the post's words */
+		{ "<p>Feeds are neat. <a href=\"https://b.example/t2\" class=\"more-link\">"
+		  "Continue reading<span class=\"screen-reader-text\"> \"Thing 2\"</span></a></p>",
+		  300, 64, "Feeds are neat." },
+		{ "<p>Short. <a class=\"btn  Read-More x\" href=\"/p\">Read more</a></p>", 300, 64,
+		  "Short." },
+		{ "<p>Kept: <a class=\"more-links-below\" href=\"/p\">a link</a></p>", 300, 64,
+		  "Kept: a link" },
 		{ "", 300, 64, "" },
 		/* cut at a word boundary, ellipsis included in the count */
 		{ "alpha beta gamma delta", 12, 64, "alpha beta\xe2\x80\xa6" },
