@@ -31,4 +31,25 @@ int feeds_ieq(const char *a, const char *b);
  * with surrounding white space trimmed, or NULL. */
 char *feeds_attr(xmlNodePtr node, const char *name);
 
+/* --- parse_text.c: the text of a feed's elements ---------------------- */
+
+/* Raw text of one element: a title or a guid is short, content is not.
+ * Beyond these sizes the text is cut: an excerpt needs the start only. */
+#define RAW_SHORT_MAX ((size_t)64 << 10)
+#define RAW_LONG_MAX ((size_t)1 << 20)
+
+enum text_type { TT_TEXT, TT_HTML, TT_XHTML };
+
+/* The element's text, raw (entities decoded, markup as text), at most
+ * max bytes; NULL when out of memory.  The caller frees it. */
+char *feeds_raw_text(xmlNodePtr n, size_t max);
+/* The base URL in force at n (xml:base, else the document's URL), or
+ * NULL; the caller frees it. */
+char *feeds_node_base(xmlDocPtr doc, xmlNodePtr n);
+/* Converts the text of node, of the given type, to at most max_chars
+ * characters in out (n bytes); collects links (FEEDS_ENTRY_LINKS at most)
+ * from HTML and XHTML when links is not NULL.  0 or -1. */
+int feeds_element_text(xmlDocPtr doc, xmlNodePtr node, enum text_type type, size_t max_chars,
+    char *out, size_t n, char **links, size_t *nlinks);
+
 #endif

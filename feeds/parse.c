@@ -16,17 +16,10 @@
 #define NS_CONTENT "http://purl.org/rss/1.0/modules/content/"
 #define NS_DC "http://purl.org/dc/elements/1.1/"
 
-/* Raw text of one element: a title or a guid is short, content is not.
- * Beyond these sizes the text is cut: an excerpt needs the start only. */
-#define RAW_SHORT_MAX ((size_t)64 << 10)
-#define RAW_LONG_MAX ((size_t)1 << 20)
-
 /* The libxml2 options of libraries.md: no network, no entity substitution,
  * no DTD loading, no HUGE (whose absence keeps the depth, text-size and
  * entity-amplification limits). */
 #define XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA)
-
-enum text_type { TT_TEXT, TT_HTML, TT_XHTML };
 
 /* The elements of one entry that matter, found in one pass. */
 struct entry_nodes {
@@ -142,58 +135,6 @@ find_rss_nodes(xmlNodePtr item, const char *ns, struct entry_nodes *en)
 	}
 }
 
-/* The element's text, raw (entities decoded, markup as text). */
-static char *
-raw_text(xmlNodePtr n, size_t max)
-{
-	struct buf b;
-
-	buf_init(&b, max);
-	if (n != NULL && feeds_xml_text(n, &b) == -1) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_steal(&b);
-}
-
-/* The base URL in force at n (xml:base, else the document's URL). */
-static char *
-node_base(xmlDocPtr doc, xmlNodePtr n)
-{
-	xmlChar *b = xmlNodeGetBase(doc, n);
-	char *out = b ? strdup((const char *)b) : NULL;
-
-	xmlFree(b);
-	return out;
-}
-
-/* Converts the text of n, of the given type, to at most max_chars
- * characters in out (n bytes); collects links from HTML when asked. */
-static int
-element_text(xmlDocPtr doc, xmlNodePtr node, enum text_type type, size_t max_chars,
-    char *out, size_t n, char **links, size_t *nlinks)
-{
-	char *raw, *base = NULL;
-	int rc = 0;
-
-	out[0] = '\0';
-	if (node == NULL)
-		return 0;
-	if ((raw = raw_text(node, type == TT_HTML ? RAW_LONG_MAX : RAW_SHORT_MAX)) == NULL)
-		return -1;
-	if (type == TT_HTML) {
-		base = node_base(doc, node);
-		rc = feeds_html_text(raw, strlen(raw), base, max_chars, out, n, links,
-		    links ? FEEDS_ENTRY_LINKS : 0, nlinks);
-	} else {
-		str_squash_space(raw);
-		feeds_clip(raw, max_chars, 1, out, n);
-	}
-	free(base);
-	free(raw);
-	return rc;
-}
-
 /* The entry's page: its link, else (RSS 1.0) its rdf:about, else (RSS 2.0)
  * a permalink guid. */
 static char *
@@ -202,7 +143,7 @@ entry_page(struct parse *p, struct entry_nodes *en, xmlNodePtr item)
 	char *ref = NULL, *base, *url;
 
 	if (en->link != NULL)
-		ref = p->format == FEEDS_ATOM ? feeds_attr(en->link, "href") : raw_text(en->link,
+		ref = p->format == FEEDS_ATOM ? feeds_attr(en->link, "href") : feeds_raw_text(en->link,
 		    FEEDS_URL_MAX + 64);
 	if ((ref == NULL || ref[0] == '\0') && p->format == FEEDS_RSS1) {
 		xmlChar *about = xmlGetNsProp(item, (const xmlChar *)"about",
@@ -219,7 +160,7 @@ entry_page(struct parse *p, struct entry_nodes *en, xmlNodePtr item)
 
 		url = NULL;
 		if (perma == NULL || !feeds_ieq(perma, "false")) {
-			guid = raw_text(en->id, FEEDS_URL_MAX + 64);
+			guid = feeds_raw_text(en->id, FEEDS_URL_MAX + 64);
 			url = feeds_resolve_url(NULL, guid);
 			free(guid);
 		}
@@ -229,7 +170,7 @@ entry_page(struct parse *p, struct entry_nodes *en, xmlNodePtr item)
 	}
 	if (ref == NULL)
 		return NULL;
-	base = node_base(p->doc, en->link ? en->link : item);
+	base = feeds_node_base(p->doc, en->link ? en->link : item);
 	url = feeds_resolve_url(base, ref);
 	free(base);
 	free(ref);
@@ -248,7 +189,7 @@ entry_link(struct parse *p, struct entry_nodes *en, xmlNodePtr item)
 		return url;
 	if ((ref = feeds_attr(en->enclosure, "url")) == NULL)
 		return NULL;
-	base = node_base(p->doc, en->enclosure);
+	base = feeds_node_base(p->doc, en->enclosure);
 	url = feeds_resolve_url(base, ref);
 	free(base);
 	free(ref);
@@ -270,7 +211,7 @@ entry_key(struct parse *p, struct entry_nodes *en, xmlNodePtr item, const char *
 		id = about ? strdup((const char *)about) : NULL;
 		xmlFree(about);
 	} else if (en->id != NULL) {
-		id = raw_text(en->id, RAW_SHORT_MAX);
+		id = feeds_raw_text(en->id, RAW_SHORT_MAX);
 	}
 	if (id != NULL)
 		str_squash_space(id);
@@ -284,8 +225,8 @@ entry_key(struct parse *p, struct entry_nodes *en, xmlNodePtr item, const char *
 		return feeds_key(norm, strlen(norm), 0, key, p->e);
 	{
 		struct buf b;
-		char *t = raw_text(en->title, RAW_SHORT_MAX);
-		char *c = raw_text(en->content ? en->content : en->summary, RAW_LONG_MAX);
+		char *t = feeds_raw_text(en->title, RAW_SHORT_MAX);
+		char *c = feeds_raw_text(en->content ? en->content : en->summary, RAW_LONG_MAX);
 
 		buf_init(&b, RAW_SHORT_MAX + RAW_LONG_MAX + 2);
 		rc = t && c && buf_printf(&b, "%s\n%s", t, c) == 0 ? 0 : -1;
@@ -307,7 +248,7 @@ entry_date(xmlNodePtr n, int64_t *out)
 
 	if (n == NULL)
 		return 0;
-	if ((raw = raw_text(n, 256)) == NULL)
+	if ((raw = feeds_raw_text(n, 256)) == NULL)
 		return -1;
 	*out = feeds_parse_date(raw);
 	free(raw);
@@ -332,12 +273,12 @@ parse_entry(struct parse *p, xmlNodePtr item)
 		find_atom_nodes(item, &en);
 	else
 		find_rss_nodes(item, p->elns, &en);
-	if (element_text(p->doc, en.title, en.title_type, FEEDS_TITLE_MAX, title, sizeof(title),
+	if (feeds_element_text(p->doc, en.title, en.title_type, FEEDS_TITLE_MAX, title, sizeof(title),
 	    NULL, NULL) == -1)
 		goto oom;
 	/* The excerpt comes from the summary, else the content; links from
 	 * the content, else the summary. */
-	if (element_text(p->doc, en.summary, en.summary_type, FEEDS_EXCERPT_CHARS, excerpt,
+	if (feeds_element_text(p->doc, en.summary, en.summary_type, FEEDS_EXCERPT_CHARS, excerpt,
 	    sizeof(excerpt), en.content ? NULL : links, &nlinks) == -1)
 		goto oom;
 	if (en.content != NULL) {
@@ -345,7 +286,7 @@ parse_entry(struct parse *p, xmlNodePtr item)
 		 * content: one character of its text is enough. */
 		int have = excerpt[0] != '\0';
 
-		if (element_text(p->doc, en.content, en.content_type,
+		if (feeds_element_text(p->doc, en.content, en.content_type,
 		    have ? 1 : FEEDS_EXCERPT_CHARS, have ? scratch : excerpt,
 		    have ? sizeof(scratch) : sizeof(excerpt), links, &nlinks) == -1)
 			goto oom;
@@ -408,11 +349,11 @@ feed_link(struct parse *p, xmlNodePtr parent, const char *ns)
 				continue;
 			ref = feeds_attr(c, "href");
 		} else {
-			ref = raw_text(c, FEEDS_URL_MAX + 64);
+			ref = feeds_raw_text(c, FEEDS_URL_MAX + 64);
 		}
 		if (ref == NULL)
 			continue;
-		base = node_base(p->doc, c);
+		base = feeds_node_base(p->doc, c);
 		url = feeds_resolve_url(base, ref);
 		free(base);
 		free(ref);
@@ -433,7 +374,7 @@ feed_title(struct parse *p, xmlNodePtr parent, const char *ns)
 	for (xmlNodePtr c = parent->children; c; c = c->next) {
 		if (!is_el(c, ns, "title"))
 			continue;
-		return element_text(p->doc, c, p->format == FEEDS_ATOM ? atom_text_type(c) : TT_HTML,
+		return feeds_element_text(p->doc, c, p->format == FEEDS_ATOM ? atom_text_type(c) : TT_HTML,
 		    FEEDS_TITLE_MAX, p->feed_title, sizeof(p->feed_title), NULL, NULL) == -1 ?
 		    err_set(p->e, "out of memory") : 0;
 	}

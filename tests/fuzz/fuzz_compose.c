@@ -8,12 +8,8 @@
  * write, one blank line before the body; and the body's parts must not
  * contain the boundary.
  *
- * Build and run from the top of the tree:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
- *     -std=c11 -D_GNU_SOURCE -o build/fuzz_compose tests/fuzz/fuzz_compose.c \
- *     mailer/compose.c mailer/rfc2047.c util/buf.c util/err.c util/strutil.c \
- *     util/timeutil.c -letpan
- *   build/fuzz_compose -max_len=4096 -max_total_time=600 build/fuzz-compose-corpus
+ * Build and run: `make fuzz-compose` (FUZZ_TIME seconds, default 60; the corpus
+ * grows in build/fuzz-compose-corpus).
  */
 #include <stddef.h>
 #include <stdint.h>

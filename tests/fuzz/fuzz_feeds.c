@@ -3,15 +3,8 @@
  * feeds_parse (every entry's promises checked), feeds_html_text (at the
  * output sizes feeds/ uses), feeds_find_alternate and feeds_resolve_url.
  *
- * Build and run from the top of the tree (no network is used):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
- *     -std=c11 -D_GNU_SOURCE $(pkg-config --cflags libxml-2.0) \
- *     -o build/fuzz_feeds tests/fuzz/fuzz_feeds.c feeds/parse.c feeds/text.c \
- *     feeds/url.c feeds/discover.c feeds/fetch.c feeds/addr.c util/buf.c util/err.c \
- *     util/strutil.c util/timeutil.c -lcurl -lxml2 -lgnutls
- *   mkdir -p build/fuzz-feeds-corpus
- *   build/fuzz_feeds -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
- *     -max_total_time=600 build/fuzz-feeds-corpus tests/fixtures/feeds
+ * Build and run: `make fuzz-feeds` (FUZZ_TIME seconds, default 60; the corpus
+ * grows in build/fuzz-feeds-corpus).
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -99,7 +99,7 @@ static const struct parse_case cases[] = {
 		  "Less than <3 minutes a day.", 1795251600, { NULL } },
 		{ "tag:bo.example.net,2026:2", "An xhtml title",
 		  "https://bo.example.net/other/two.html", "See my list for Thing 5.",
-		  1795190400, { NULL } },
+		  1795190400, { "https://bo.example.net/resources/list.html" } },
 		{ "tag:bo.example.net,2026:3", "Text title with <b> kept",
 		  "https://cdn.example.net/three", "Para one. Para two & more, notes.", 0,
 		  { "https://bo.example.net/blog/notes/x.html" } },
