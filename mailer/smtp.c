@@ -20,6 +20,7 @@
 #include "smtp_internal.h"
 
 #define QUIT_WAIT_MS 2000 /* for the server's answer to QUIT when closing */
+#define IDLE_CHECK_MS 1000 /* a connection idle this long is checked before use */
 
 int64_t
 transport_now_ms(void)
@@ -111,6 +112,7 @@ txn_finished(struct smtp *sm, struct smtp_slot *s, int st)
 		return;
 	} else {
 		s->conn = CONN_READY;
+		s->idle_since = transport_now_ms();
 	}
 	report(s);
 }
@@ -215,6 +217,15 @@ smtp_submit(struct transport *t, size_t slot, const struct transport_msg *msg, s
 		return err_set(e, "smtp: slot %zu busy", slot);
 	s->msg = *msg;
 	memset(&s->res, 0, sizeof(s->res));
+	if (s->conn == CONN_READY && transport_now_ms() - s->idle_since >= IDLE_CHECK_MS) {
+		/* a server that closed the connection while it was idle (and the
+		 * send loop was not waiting on us) must not cost this message a
+		 * retry: look, and open a fresh connection if it is gone */
+		struct pollfd p = { .fd = s->fd, .events = POLLIN };
+
+		if (poll(&p, 1, 0) > 0)
+			readable(sm, s);
+	}
 	if (s->conn == CONN_CLOSED && smtp_connect_start(sm, s, e) == -1)
 		return -1;
 	s->busy = 1;
@@ -393,6 +404,7 @@ quit_all(struct smtp *sm)
 	for (size_t i = 0; i < sm->base.slots; i++) {
 		struct smtp_slot *s = &sm->slot[i];
 
+		s->busy = s->done = 0; /* what was not collected is abandoned */
 		if (s->conn == CONN_READY) {
 			buf_reset(&s->out);
 			s->out_off = 0;

@@ -187,6 +187,7 @@ smtp_connect_step(struct smtp *sm, struct smtp_slot *s, curl_socket_t fd, int ev
 		curl_easy_setopt(s->easy, CURLOPT_VERBOSE, 0L);
 		s->fd = sock;
 		s->conn = CONN_READY;
+		s->idle_since = transport_now_ms();
 		s->on_connection = 0;
 		smtp_reader_reset(&s->reader);
 	}

@@ -59,15 +59,6 @@ is_ascii(const char *s)
 	return 1;
 }
 
-static int
-has_ctl(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
-}
-
 static void
 await(struct smtp_txn *t, enum smtp_step step)
 {
@@ -115,7 +106,7 @@ smtp_txn_begin(struct smtp_txn *t, const struct transport_msg *msg,
 	t->pipelining = (caps->flags & SMTP_CAP_PIPELINING) != 0;
 	/* transport_submit checked the addresses; a command is no place to
 	 * trust that */
-	if (has_ctl(msg->sender) || has_ctl(msg->recipient)) {
+	if (str_has_ctl(msg->sender, 0) || str_has_ctl(msg->recipient, 0)) {
 		fail(t, "MAIL", 0, 1, "refusing an address with a control character");
 		t->res.status = TR_PERMANENT;
 		return SMTP_TXN_DONE;

@@ -55,6 +55,7 @@ struct smtp_slot {
 	/* once connected: our dialogue */
 	curl_socket_t fd;
 	int64_t deadline;         /* of the transaction or QUIT, monotonic ms */
+	int64_t idle_since;       /* CONN_READY since, monotonic ms */
 	struct buf out;           /* bytes to send, from out_off on */
 	size_t out_off;
 	struct smtp_reader reader;
