@@ -185,6 +185,9 @@ smtp_connect_step(struct smtp *sm, struct smtp_slot *s, curl_socket_t fd, int ev
 			continue;
 		}
 		curl_easy_setopt(s->easy, CURLOPT_VERBOSE, 0L);
+		log_debug("smtp: connected to %s:%s%s", sm->shown,
+		    (s->caps.flags & SMTP_CAP_PIPELINING) ? " PIPELINING" : " no PIPELINING",
+		    (s->caps.flags & SMTP_CAP_SMTPUTF8) ? " SMTPUTF8" : "");
 		s->fd = sock;
 		s->conn = CONN_READY;
 		s->idle_since = transport_now_ms();
