@@ -1,71 +1,26 @@
 /*
- * smtp.c - the SMTP transport: libcurl, one easy handle per slot, each slot
- * with a multi handle of its own so that it has exactly one connection,
- * reused from message to message (which lets max_per_connection count
- * messages per connection, and close it with QUIT when the count is
- * reached).  The slots' sockets are watched together with poll(2), through
- * libcurl's socket and timer callbacks (curl_multi_socket_action).  TLS
- * sessions and DNS answers are shared between the slots.  The only file
- * that calls libcurl.
+ * smtp.c - the SMTP transport: one connection per slot, opened, secured
+ * and authenticated by libcurl (smtp_connect.c), reused from message to
+ * message; the mail transactions run over it here, with PIPELINING when
+ * the server offers it (RFC 2920: MAIL, RCPT and DATA in one write, then
+ * the message and its final dot in another: two round trips a message
+ * instead of four, and a third of the system calls).  Every slot's socket
+ * is watched by one poll(2); nothing blocks.
  *
- * One recipient per transaction: with CURLOPT_MAIL_RCPT_ALLLOWFAILS a
- * refused recipient would be invisible, and VERP needs a MAIL FROM per
- * recipient anyway.
- *
- * libcurl reports a refused command as a bare error code; which command the
- * server refused, and with what words, comes from its debug callback, which
- * sees every command we send and every reply line.
+ * max_per_connection counts transactions per connection; the last one is
+ * followed by QUIT, and the next message opens a fresh connection.  A
+ * connection found closed while idle is reopened for the next message.
  */
-#include <curl/curl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "transport.h"
+#include "smtp_internal.h"
 
-#define SMTP_URL_MAX 2048
-#define CMD_MAX 16
-#define SLOT_FDS 4       /* sockets libcurl may watch per slot (connect races) */
-
-struct smtp_slot {
-	CURLM *multi;
-	CURL *easy;
-	int busy;                 /* a transfer is under way */
-	int done;                 /* its outcome is in res, not yet reported */
-	struct transport_result res;
-	struct curl_slist rcpt_list; /* one node, no allocation */
-	char from[ADDR_MAX + 3], rcpt[ADDR_MAX + 3];
-	const char *data;
-	size_t len, off;
-	long on_connection;       /* messages over the current connection */
-	struct {
-		curl_socket_t fd;
-		short events;
-	} fds[SLOT_FDS];
-	size_t nfds;
-	int64_t timer_at;         /* libcurl's timeout, monotonic ms; -1: none */
-	char cmd[CMD_MAX];        /* the last command sent ("" = greeting) */
-	char reply[STORE_REASON_MAX + 1]; /* the last reply line */
-	/* the first 4xx/5xx reply of the transaction: later ones (to QUIT,
-	 * RSET) say nothing about why it failed */
-	int fail_code;
-	char fail_cmd[CMD_MAX];
-	char fail[STORE_REASON_MAX + 1];
-	char errbuf[CURL_ERROR_SIZE];
-};
-
-struct smtp {
-	struct transport base;
-	CURLSH *share;
-	long max_per_connection;
-	size_t next_report;       /* where the search for a result starts: fairness */
-	char url[SMTP_URL_MAX + 1];
-	char shown[SMTP_URL_MAX + 1]; /* url without credentials, for messages */
-	int global_init;
-	struct smtp_slot slot[];
-};
+#define QUIT_WAIT_MS 2000 /* for the server's answer to QUIT when closing */
+#define IDLE_CHECK_MS 1000 /* a connection idle this long is checked before use */
 
 int64_t
 transport_now_ms(void)
@@ -76,174 +31,178 @@ transport_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* --- what the server said ------------------------------------------------ */
+/* --- outcomes -------------------------------------------------------------- */
 
 static void
-copy_line(char *out, size_t n, const char *p, size_t len)
+report(struct smtp_slot *s)
 {
-	size_t w = 0;
-
-	while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n'))
-		len--;
-	for (size_t i = 0; i < len && w + 1 < n; i++)
-		out[w++] = ((unsigned char)p[i] < 0x20 || p[i] == 0x7f) ? ' ' : p[i];
-	out[w] = '\0';
-}
-
-static int
-on_debug(CURL *easy, curl_infotype type, char *data, size_t size, void *arg)
-{
-	struct smtp_slot *s = arg;
-
-	(void)easy;
-	if (type == CURLINFO_HEADER_OUT) {
-		size_t i = 0;
-
-		/* the verb only: AUTH lines carry credentials.  A line that is
-		 * not a verb (letters up to a space or the line end) is an AUTH
-		 * exchange's base64 answer: the command stays AUTH, and no piece
-		 * of the credentials becomes a "command" in an error message. */
-		while (i < size && i + 1 < CMD_MAX && data[i] >= 'A' && data[i] <= 'Z')
-			i++;
-		if (i > 0 && (i == size || data[i] == ' ' || data[i] == '\r' || data[i] == '\n')) {
-			memcpy(s->cmd, data, i);
-			s->cmd[i] = '\0';
-		}
-	} else if (type == CURLINFO_HEADER_IN && size >= 3 && data[0] >= '1' && data[0] <= '5' &&
-	    data[1] >= '0' && data[1] <= '9' && data[2] >= '0' && data[2] <= '9') {
-		int code = (data[0] - '0') * 100 + (data[1] - '0') * 10 + (data[2] - '0');
-
-		copy_line(s->reply, sizeof(s->reply), data, size);
-		if (code >= 400 && s->fail_code == 0) {
-			s->fail_code = code;
-			snprintf(s->fail_cmd, sizeof(s->fail_cmd), "%s", s->cmd[0] ? s->cmd : "CONNECT");
-			snprintf(s->fail, sizeof(s->fail), "%s", s->reply);
-		}
-		/* the reply after 354 answers the message itself */
-		if (code == 354)
-			snprintf(s->cmd, sizeof(s->cmd), "DATA-END");
+	if (s->busy) {
+		s->busy = 0;
+		s->done = 1;
 	}
-	return 0;
 }
 
-static size_t
-on_read(char *buffer, size_t size, size_t nitems, void *arg)
-{
-	struct smtp_slot *s = arg;
-	size_t n = size * nitems;
-
-	if (n > s->len - s->off)
-		n = s->len - s->off;
-	memcpy(buffer, s->data + s->off, n);
-	s->off += n;
-	return n;
-}
-
-/* --- classification ---------------------------------------------------- */
-
-static int
-is_recipient_stage(const char *cmd)
-{
-	return strcmp(cmd, "RCPT") == 0 || strcmp(cmd, "DATA") == 0 ||
-	    strcmp(cmd, "DATA-END") == 0;
-}
-
-/* The RFC 3463 enhanced status code that follows the reply code in line
- * ("550 5.1.1 <x>: ..." -> "5.1.1"), when its class matches the reply
- * code's; else "". */
+/* The connection failed in the middle of a transaction (closed, reset,
+ * timed out, out of step): temporary, not about the message. */
 static void
-enhanced_status(const char *line, int code, char *out, size_t n)
+conn_failed(struct smtp *sm, struct smtp_slot *s, const char *what)
 {
-	const char *p = line + 4;
-	size_t len = 0;
-	int dots = 0, digits = 0;
+	if (s->conn == CONN_TXN) {
+		struct transport_result *res = &s->res;
 
-	out[0] = '\0';
-	if (strlen(line) < 9 || (line[3] != ' ' && line[3] != '-') || p[0] - '0' != code / 100)
-		return;
-	for (; p[len] != '\0' && p[len] != ' '; len++) {
-		if (p[len] == '.') {
-			if (digits == 0)
-				return;
-			dots++;
-			digits = 0;
-		} else if (p[len] >= '0' && p[len] <= '9' && ++digits <= 3) {
-			continue;
-		} else {
+		memset(res, 0, sizeof(*res));
+		res->status = TR_TEMPORARY;
+		snprintf(res->text, sizeof(res->text), "%s: %s (waiting for the reply to %s)",
+		    sm->shown, what, smtp_txn_awaited(&s->txn)[0] ? smtp_txn_awaited(&s->txn) :
+		    "nothing");
+	} else if (s->conn == CONN_READY) {
+		log_debug("smtp: %s: idle connection: %s", sm->shown, what);
+	}
+	smtp_disconnect(s);
+	/* a QUIT answered by a close is a QUIT done: its message is reported */
+	report(s);
+}
+
+/* Sends what is waiting in s->out, as much as the socket takes now. */
+static void
+flush(struct smtp *sm, struct smtp_slot *s)
+{
+	while (s->out_off < s->out.len) {
+		size_t n = 0;
+		CURLcode rc = curl_easy_send(s->easy, s->out.data + s->out_off,
+		    s->out.len - s->out_off, &n);
+
+		if (rc == CURLE_AGAIN)
+			return;
+		if (rc != CURLE_OK) {
+			conn_failed(sm, s, curl_easy_strerror(rc));
 			return;
 		}
+		s->out_off += n;
 	}
-	if (dots == 2 && digits > 0 && len < n)
-		snprintf(out, n, "%.*s", (int)len, p);
+	buf_reset(&s->out);
+	s->out_off = 0;
 }
 
-/* A 5xx to RCPT or to the message fails this message for good.  A 5xx to
- * anything else (greeting, EHLO, STARTTLS, AUTH, MAIL FROM) says our
- * setup is wrong and would fail every message: that is temporary, so that
- * fixing the configuration sends the backlog instead of losing it. */
 static void
-classify(struct smtp *sm, struct smtp_slot *s, CURLcode rc, struct transport_result *res)
+send_quit(struct smtp *sm, struct smtp_slot *s, long wait_ms)
 {
-	long code = 0;
-
-	memset(res, 0, sizeof(*res));
-	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
-	if (rc == CURLE_OK) {
-		res->status = TR_SENT;
-		res->code = (int)code;
-		snprintf(res->text, sizeof(res->text), "%s", s->reply);
+	s->conn = CONN_QUIT;
+	s->deadline = transport_now_ms() + wait_ms;
+	if (buf_puts(&s->out, "QUIT\r\n") == -1) {
+		conn_failed(sm, s, "out of memory");
 		return;
 	}
-	if (s->fail_code >= 400 && s->fail_code < 600) {
-		res->code = s->fail_code;
-		res->per_message = is_recipient_stage(s->fail_cmd);
-		res->status = (res->code >= 500 && res->per_message) ? TR_PERMANENT : TR_TEMPORARY;
-		enhanced_status(s->fail, s->fail_code, res->enhanced, sizeof(res->enhanced));
-		snprintf(res->text, sizeof(res->text), "%s: %s", s->fail_cmd, s->fail);
+	flush(sm, s);
+}
+
+/* The dialogue has the outcome of the transaction (st: SMTP_TXN_DONE or
+ * SMTP_TXN_CLOSE). */
+static void
+txn_finished(struct smtp *sm, struct smtp_slot *s, int st)
+{
+	s->res = s->txn.res;
+	s->on_connection++;
+	if (st == SMTP_TXN_CLOSE) {
+		smtp_disconnect(s);
+	} else if (sm->max_per_connection > 0 && s->on_connection >= sm->max_per_connection) {
+		/* reported once the connection is closed: the slot's next
+		 * message then opens a fresh one */
+		send_quit(sm, s, sm->timeout_ms);
 		return;
+	} else {
+		s->conn = CONN_READY;
+		s->idle_since = transport_now_ms();
 	}
-	/* no SMTP reply to blame: connection, TLS, timeout */
-	res->status = TR_TEMPORARY;
-	snprintf(res->text, sizeof(res->text), "%s: %s%s%s", sm->shown, curl_easy_strerror(rc),
-	    s->errbuf[0] ? ": " : "", s->errbuf);
+	report(s);
 }
 
-/* --- libcurl's event callbacks --------------------------------------------- */
-
-static int
-on_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *socketp)
+static void
+txn_start(struct smtp *sm, struct smtp_slot *s)
 {
-	struct smtp_slot *s = arg;
-	size_t i;
+	int st;
 
-	(void)easy;
-	(void)socketp;
-	for (i = 0; i < s->nfds && s->fds[i].fd != fd; i++)
-		;
-	if (what == CURL_POLL_REMOVE) {
-		if (i < s->nfds)
-			s->fds[i] = s->fds[--s->nfds];
-		return 0;
-	}
-	if (i == s->nfds) {
-		if (s->nfds == SLOT_FDS)
-			return -1; /* libcurl fails the transfer: reported, not lost */
-		s->nfds++;
-	}
-	s->fds[i].fd = fd;
-	s->fds[i].events = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) |
-	    ((what & CURL_POLL_OUT) ? POLLOUT : 0));
-	return 0;
+	buf_reset(&s->out);
+	s->out_off = 0;
+	s->deadline = transport_now_ms() + sm->timeout_ms;
+	s->conn = CONN_TXN;
+	st = smtp_txn_begin(&s->txn, &s->msg, &s->caps, &s->out);
+	if (st == -1)
+		conn_failed(sm, s, "message too large for the send buffer");
+	else if (st != SMTP_TXN_MORE)
+		txn_finished(sm, s, st);
+	else
+		flush(sm, s);
 }
 
-static int
-on_timer(CURLM *multi, long timeout_ms, void *arg)
+/* The bytes p[0..n) arrived on s's connection: pair the replies. */
+static void
+take_bytes(struct smtp *sm, struct smtp_slot *s, const char *p, size_t n)
 {
-	struct smtp_slot *s = arg;
+	size_t off = 0;
 
-	(void)multi;
-	s->timer_at = timeout_ms < 0 ? -1 : transport_now_ms() + timeout_ms;
-	return 0;
+	while (off < n) {
+		struct smtp_reply reply;
+		struct err e;
+		size_t used;
+		int rc, st;
+
+		if (s->conn == CONN_READY) {
+			/* unasked: a server closing an idle connection ("421
+			 * timeout"); the next message gets a fresh one */
+			conn_failed(sm, s, "the server spoke unasked");
+			return;
+		}
+		rc = smtp_reader_feed(&s->reader, p + off, n - off, &used, &reply, &e);
+		off += used;
+		if (rc == -1) {
+			conn_failed(sm, s, e.msg);
+			return;
+		}
+		if (rc == 0)
+			return;
+		if (s->conn == CONN_QUIT) {
+			smtp_disconnect(s);
+			report(s);
+			return;
+		}
+		st = smtp_txn_reply(&s->txn, &reply, &s->out);
+		if (st == -1) {
+			conn_failed(sm, s, "message too large for the send buffer");
+			return;
+		}
+		if (st != SMTP_TXN_MORE)
+			txn_finished(sm, s, st);
+		else
+			flush(sm, s);
+		if (s->conn == CONN_CLOSED)
+			return;
+	}
+}
+
+/* s's socket is readable: read until libcurl has nothing more. */
+static void
+readable(struct smtp *sm, struct smtp_slot *s)
+{
+	char in[16384];
+
+	while (s->conn >= CONN_READY) {
+		size_t n = 0;
+		CURLcode rc = curl_easy_recv(s->easy, in, sizeof(in), &n);
+
+		if (rc == CURLE_AGAIN)
+			return;
+		if (rc != CURLE_OK || n == 0) {
+			conn_failed(sm, s, rc != CURLE_OK ? curl_easy_strerror(rc) :
+			    "connection closed by the server");
+			return;
+		}
+		take_bytes(sm, s, in, n);
+		/* plain TCP: a short read emptied the socket, and poll(2) sees
+		 * anything more; TLS may hold a decrypted record poll cannot see */
+		if (!sm->tls && n < sizeof(in))
+			return;
+	}
 }
 
 /* --- the transport ------------------------------------------------------- */
@@ -253,58 +212,26 @@ smtp_submit(struct transport *t, size_t slot, const struct transport_msg *msg, s
 {
 	struct smtp *sm = (struct smtp *)t;
 	struct smtp_slot *s = &sm->slot[slot];
-	/* the last message this connection may carry closes it afterwards */
-	long last = sm->max_per_connection > 0 && s->on_connection + 1 >= sm->max_per_connection;
-	CURLMcode mc;
 
 	if (s->busy || s->done)
 		return err_set(e, "smtp: slot %zu busy", slot);
-	snprintf(s->from, sizeof(s->from), "<%s>", msg->sender);
-	snprintf(s->rcpt, sizeof(s->rcpt), "<%s>", msg->recipient);
-	s->rcpt_list.data = s->rcpt;
-	s->rcpt_list.next = NULL;
-	s->data = msg->data;
-	s->len = msg->len;
-	s->off = 0;
-	s->cmd[0] = s->reply[0] = s->fail_cmd[0] = s->fail[0] = s->errbuf[0] = '\0';
-	s->fail_code = 0;
-	if (curl_easy_setopt(s->easy, CURLOPT_MAIL_FROM, s->from) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_MAIL_RCPT, &s->rcpt_list) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)msg->len) != CURLE_OK ||
-	    curl_easy_setopt(s->easy, CURLOPT_FORBID_REUSE, last) != CURLE_OK)
-		return err_set(e, "smtp: cannot set up the transfer");
-	mc = curl_multi_add_handle(s->multi, s->easy);
-	if (mc != CURLM_OK)
-		return err_set(e, "smtp: %s", curl_multi_strerror(mc));
-	s->busy = 1;
-	return 0;
-}
+	s->msg = *msg;
+	memset(&s->res, 0, sizeof(s->res));
+	if (s->conn == CONN_READY && transport_now_ms() - s->idle_since >= IDLE_CHECK_MS) {
+		/* a server that closed the connection while it was idle (and the
+		 * send loop was not waiting on us) must not cost this message a
+		 * retry: look, and open a fresh connection if it is gone */
+		struct pollfd p = { .fd = s->fd, .events = POLLIN };
 
-/* Moves the outcome of a finished transfer of slot s (if any) into s->res. */
-static void
-collect(struct smtp *sm, struct smtp_slot *s)
-{
-	CURLMsg *m;
-	int left;
-
-	while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
-		long connects = 0;
-
-		if (m->msg != CURLMSG_DONE || !s->busy)
-			continue;
-		classify(sm, s, m->data.result, &s->res);
-		if (curl_easy_getinfo(s->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK &&
-		    connects > 0) {
-			sm->base.connections += connects;
-			s->on_connection = 0;
-		}
-		s->on_connection++;
-		if (sm->max_per_connection > 0 && s->on_connection >= sm->max_per_connection)
-			s->on_connection = 0; /* FORBID_REUSE closed it */
-		curl_multi_remove_handle(s->multi, s->easy);
-		s->busy = 0;
-		s->done = 1;
+		if (poll(&p, 1, 0) > 0)
+			readable(sm, s);
 	}
+	if (s->conn == CONN_CLOSED && smtp_connect_start(sm, s, e) == -1)
+		return -1;
+	s->busy = 1;
+	if (s->conn == CONN_READY)
+		txn_start(sm, s);
+	return 0;
 }
 
 /* The first outcome waiting to be reported, round robin; 0 or 1 (none). */
@@ -325,7 +252,24 @@ take_result(struct smtp *sm, size_t *slot, struct transport_result *res)
 	return 1;
 }
 
-/* Runs the timers that are due; returns the ms until the next one (-1: none). */
+/* Drives slot s's libcurl connect; a connection made starts the
+ * submitted message. */
+static int
+connect_step(struct smtp *sm, struct smtp_slot *s, curl_socket_t fd, int ev, struct err *e)
+{
+	int failed;
+
+	if (smtp_connect_step(sm, s, fd, ev, &failed, e) == -1)
+		return -1;
+	if (failed)
+		report(s);
+	else if (s->conn == CONN_READY && s->busy)
+		txn_start(sm, s);
+	return 0;
+}
+
+/* Runs libcurl's timers and our deadlines that are due; returns the ms
+ * until the next one (-1: none). */
 static long
 run_timers(struct smtp *sm, struct err *e, int *failed)
 {
@@ -333,21 +277,25 @@ run_timers(struct smtp *sm, struct err *e, int *failed)
 
 	for (size_t i = 0; i < sm->base.slots; i++) {
 		struct smtp_slot *s = &sm->slot[i];
-		int running;
+		int64_t at;
 
-		if (s->timer_at >= 0 && s->timer_at <= now) {
-			CURLMcode mc;
-
+		if (s->conn == CONN_CONNECTING && s->timer_at >= 0 && s->timer_at <= now) {
 			s->timer_at = -1;
-			mc = curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-			if (mc != CURLM_OK) {
-				*failed = err_set(e, "smtp: %s", curl_multi_strerror(mc));
+			if (connect_step(sm, s, CURL_SOCKET_TIMEOUT, 0, e) == -1) {
+				*failed = 1;
 				return 0;
 			}
-			collect(sm, s);
 		}
-		if (s->timer_at >= 0 && (next < 0 || s->timer_at < next))
-			next = s->timer_at;
+		if ((s->conn == CONN_TXN || s->conn == CONN_QUIT) && s->deadline <= now) {
+			char why[64];
+
+			snprintf(why, sizeof(why), "timed out after %ld ms", sm->timeout_ms);
+			conn_failed(sm, s, why);
+		}
+		at = s->conn == CONN_CONNECTING ? s->timer_at :
+		    (s->conn == CONN_TXN || s->conn == CONN_QUIT) ? s->deadline : -1;
+		if (at >= 0 && (next < 0 || at < next))
+			next = at;
 	}
 	return next < 0 ? -1 : (long)(next > now ? next - now : 0);
 }
@@ -357,8 +305,8 @@ run_timers(struct smtp *sm, struct err *e, int *failed)
 static int
 step(struct smtp *sm, long timeout_ms, struct err *e)
 {
-	struct pollfd pfd[TRANSPORT_SLOTS_MAX * SLOT_FDS];
-	size_t owner[TRANSPORT_SLOTS_MAX * SLOT_FDS];
+	struct pollfd pfd[TRANSPORT_SLOTS_MAX * SMTP_SLOT_FDS];
+	size_t owner[TRANSPORT_SLOTS_MAX * SMTP_SLOT_FDS];
 	size_t n = 0;
 	int failed = 0, rc;
 	long timer = run_timers(sm, e, &failed);
@@ -367,41 +315,54 @@ step(struct smtp *sm, long timeout_ms, struct err *e)
 		return -1;
 	for (size_t i = 0; i < sm->base.slots; i++)
 		if (sm->slot[i].done)
-			return 0; /* a timer finished a transfer: report it first */
+			return 0; /* a timer finished a transaction: report it first */
 	if (timer >= 0 && (timeout_ms < 0 || timer < timeout_ms))
 		timeout_ms = timer;
 	for (size_t i = 0; i < sm->base.slots; i++) {
 		struct smtp_slot *s = &sm->slot[i];
 
-		for (size_t k = 0; k < s->nfds; k++) {
-			pfd[n].fd = s->fds[k].fd;
-			pfd[n].events = s->fds[k].events;
-			pfd[n].revents = 0;
+		if (s->conn == CONN_CONNECTING) {
+			for (size_t k = 0; k < s->nfds; k++) {
+				pfd[n].fd = s->fds[k].fd;
+				pfd[n].events = s->fds[k].events;
+				owner[n++] = i;
+			}
+		} else if (s->conn != CONN_CLOSED) {
+			pfd[n].fd = s->fd;
+			pfd[n].events = (short)(POLLIN | (s->out_off < s->out.len ? POLLOUT : 0));
 			owner[n++] = i;
 		}
 	}
 	if (n == 0 && timeout_ms < 0)
-		return err_set(e, "smtp: transfers in progress but nothing to wait for");
+		return sm->base.busy > 0 ?
+		    err_set(e, "smtp: transfers in progress but nothing to wait for") : 0;
+	for (size_t j = 0; j < n; j++)
+		pfd[j].revents = 0;
 	rc = poll(pfd, n, timeout_ms < 0 ? -1 : (int)(timeout_ms > 60000 ? 60000 : timeout_ms));
 	if (rc == -1)
 		return 0; /* EINTR: the caller's loop comes back */
 	for (size_t j = 0; j < n && rc > 0; j++) {
 		struct smtp_slot *s = &sm->slot[owner[j]];
-		int ev = 0, running;
-		CURLMcode mc;
+		short re = pfd[j].revents;
 
-		if (pfd[j].revents == 0)
+		if (re == 0)
 			continue;
-		if (pfd[j].revents & (POLLIN | POLLHUP))
-			ev |= CURL_CSELECT_IN;
-		if (pfd[j].revents & POLLOUT)
-			ev |= CURL_CSELECT_OUT;
-		if (pfd[j].revents & (POLLERR | POLLNVAL))
-			ev |= CURL_CSELECT_ERR;
-		mc = curl_multi_socket_action(s->multi, pfd[j].fd, ev, &running);
-		if (mc != CURLM_OK)
-			return err_set(e, "smtp: %s", curl_multi_strerror(mc));
-		collect(sm, s);
+		if (s->conn == CONN_CONNECTING) {
+			int ev = ((re & (POLLIN | POLLHUP)) ? CURL_CSELECT_IN : 0) |
+			    ((re & POLLOUT) ? CURL_CSELECT_OUT : 0) |
+			    ((re & (POLLERR | POLLNVAL)) ? CURL_CSELECT_ERR : 0);
+
+			if (connect_step(sm, s, pfd[j].fd, ev, e) == -1)
+				return -1;
+			continue;
+		}
+		/* a slot whose connection changed since the poll began */
+		if (s->conn == CONN_CLOSED || pfd[j].fd != s->fd)
+			continue;
+		if ((re & POLLOUT) && s->out_off < s->out.len)
+			flush(sm, s);
+		if (s->conn != CONN_CLOSED && (re & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
+			readable(sm, s);
 	}
 	return 0;
 }
@@ -430,27 +391,45 @@ smtp_wait(struct transport *t, size_t *slot, struct transport_result *res, long 
 	}
 }
 
+/* Says QUIT on every idle connection and waits a little for the answers
+ * (RFC 5321 4.1.1.10: the client closes after the reply). */
+static void
+quit_all(struct smtp *sm)
+{
+	long wait_ms = sm->timeout_ms < QUIT_WAIT_MS ? sm->timeout_ms : QUIT_WAIT_MS;
+	int64_t until = transport_now_ms() + wait_ms;
+	size_t quitting = 0;
+	struct err e;
+
+	for (size_t i = 0; i < sm->base.slots; i++) {
+		struct smtp_slot *s = &sm->slot[i];
+
+		s->busy = s->done = 0; /* what was not collected is abandoned */
+		if (s->conn == CONN_READY) {
+			buf_reset(&s->out);
+			s->out_off = 0;
+			send_quit(sm, s, wait_ms);
+		} else if (s->conn != CONN_QUIT) {
+			smtp_disconnect(s); /* abandoned in the middle */
+		}
+		quitting += s->conn == CONN_QUIT;
+	}
+	while (quitting > 0 && transport_now_ms() < until) {
+		if (step(sm, (long)(until - transport_now_ms()), &e) == -1)
+			break;
+		quitting = 0;
+		for (size_t i = 0; i < sm->base.slots; i++)
+			quitting += sm->slot[i].conn == CONN_QUIT;
+	}
+}
+
 static void
 smtp_close(struct transport *t)
 {
 	struct smtp *sm = (struct smtp *)t;
 
-	for (size_t i = 0; i < sm->base.slots; i++) {
-		struct smtp_slot *s = &sm->slot[i];
-
-		if (s->busy)
-			curl_multi_remove_handle(s->multi, s->easy);
-		/* the multi first: it says QUIT on the cached connection */
-		if (s->multi)
-			curl_multi_cleanup(s->multi);
-		if (s->easy)
-			curl_easy_cleanup(s->easy);
-	}
-	if (sm->share)
-		curl_share_cleanup(sm->share);
-	if (sm->global_init)
-		curl_global_cleanup();
-	free(sm);
+	quit_all(sm);
+	smtp_free(sm);
 }
 
 static const struct transport_ops smtp_ops = {
@@ -459,93 +438,11 @@ static const struct transport_ops smtp_ops = {
 	.close = smtp_close,
 };
 
-/* Turns our URL into libcurl's: "smtp+starttls://" becomes "smtp://"
- * with TLS required, an EHLO name is added as the path when there is
- * none.  *use_ssl gets the CURLUSESSL_* level. */
-static int
-url_for_curl(struct smtp *sm, const struct transport_config *cfg, long *use_ssl, struct err *e)
-{
-	const char *url = cfg->url, *rest, *host, *scheme;
-	size_t authority;
-	int n;
-
-	if (strlen(url) > SMTP_URL_MAX - 300 || str_has_ctl(url, 0) || strchr(url, ' '))
-		return err_set(e, "smtp url: malformed or too long");
-	if (strncmp(url, "smtp+starttls://", 16) == 0)
-		scheme = "smtp://", rest = url + 16, *use_ssl = CURLUSESSL_ALL;
-	else if (strncmp(url, "smtps://", 8) == 0)
-		scheme = "smtps://", rest = url + 8, *use_ssl = CURLUSESSL_ALL;
-	else
-		scheme = "smtp://", rest = url + 7, *use_ssl = CURLUSESSL_NONE;
-	authority = strcspn(rest, "/");
-	host = memrchr(rest, '@', authority);
-	host = host ? host + 1 : rest;
-	if ((size_t)(host - rest) >= authority)
-		return err_set(e, "smtp url: no host");
-	snprintf(sm->shown, sizeof(sm->shown), "%.*s%.*s", (int)(rest - url), url,
-	    (int)(authority - (size_t)(host - rest)), host);
-	if (rest[authority] == '\0' || rest[authority + 1] == '\0')
-		n = snprintf(sm->url, sizeof(sm->url), "%s%.*s/%s", scheme, (int)authority, rest,
-		    cfg->helo && cfg->helo[0] ? cfg->helo : "localhost");
-	else
-		n = snprintf(sm->url, sizeof(sm->url), "%s%s", scheme, rest);
-	if (n < 0 || (size_t)n >= sizeof(sm->url))
-		return err_set(e, "smtp url: too long");
-	if (host != rest && *use_ssl == CURLUSESSL_NONE)
-		log_warn("smtp: %s: password sent without TLS (use smtp+starttls:// or smtps://)",
-		    sm->shown);
-	return 0;
-}
-
-static int
-slot_setup(struct smtp *sm, struct smtp_slot *s, const struct transport_config *cfg,
-    long use_ssl)
-{
-	long connect_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 30000;
-	long total_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 300000;
-	CURL *h;
-
-	s->timer_at = -1;
-	s->multi = curl_multi_init();
-	if (s->multi == NULL ||
-	    curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, 1L) != CURLM_OK ||
-	    curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 1L) != CURLM_OK ||
-	    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, on_socket) != CURLM_OK ||
-	    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s) != CURLM_OK ||
-	    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, on_timer) != CURLM_OK ||
-	    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s) != CURLM_OK)
-		return -1;
-	s->easy = h = curl_easy_init();
-	if (h == NULL)
-		return -1;
-	if (curl_easy_setopt(h, CURLOPT_URL, sm->url) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_SHARE, sm->share) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps") != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_USE_SSL, use_ssl) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
-	    (cfg->ca_file && curl_easy_setopt(h, CURLOPT_CAINFO, cfg->ca_file) != CURLE_OK) ||
-	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total_ms) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_PROXY, "") != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_READDATA, s) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_VERBOSE, 1L) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_DEBUGDATA, s) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, s->errbuf) != CURLE_OK)
-		return -1;
-	return 0;
-}
-
 int
 smtp_open(const struct transport_config *cfg, struct transport **out, struct err *e)
 {
 	size_t slots = cfg->connections ? cfg->connections : 4;
 	struct smtp *sm;
-	long use_ssl;
 
 	if (slots > TRANSPORT_SLOTS_MAX)
 		return err_set(e, "smtp: at most %d connections", TRANSPORT_SLOTS_MAX);
@@ -555,28 +452,8 @@ smtp_open(const struct transport_config *cfg, struct transport **out, struct err
 	sm->base.ops = &smtp_ops;
 	sm->base.slots = slots;
 	sm->base.name = "smtp";
-	sm->max_per_connection = cfg->max_per_connection > 0 ? cfg->max_per_connection : 0;
-	if (url_for_curl(sm, cfg, &use_ssl, e) == -1) {
-		free(sm);
+	if (smtp_setup(sm, cfg, e) == -1)
 		return -1;
-	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		free(sm);
-		return err_set(e, "smtp: libcurl initialisation failed");
-	}
-	sm->global_init = 1;
-	/* one thread: the share needs no lock callbacks */
-	sm->share = curl_share_init();
-	if (sm->share == NULL ||
-	    curl_share_setopt(sm->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
-	    curl_share_setopt(sm->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK)
-		goto fail;
-	for (size_t i = 0; i < slots; i++)
-		if (slot_setup(sm, &sm->slot[i], cfg, use_ssl) == -1)
-			goto fail;
 	*out = &sm->base;
 	return 0;
-fail:
-	smtp_close(&sm->base);
-	return err_set(e, "smtp: cannot set up libcurl handles");
 }

@@ -31,7 +31,7 @@ reasons=$(sql "SELECT last_error FROM deliveries WHERE state = 'deferred'")
 assert_contains "$reasons" "RCPT: 451 4.3.0" "a 451 at RCPT is recorded with its words"
 assert_contains "$reasons" "DATA-END: 451 4.3.0" "a 451 after the data too"
 assert_contains "$reasons" "CONNECT: 421 4.3.2" "a 421 at the greeting too"
-assert_match "$reasons" "smtp://127.0.0.1:$BADSMTP_PORT: (Failure when receiving|Send failure|Weird server reply)" \
+assert_match "$reasons" "smtp://127.0.0.1:$BADSMTP_PORT: (Failure when receiving|Send failure|Weird server reply|connection closed by the server)" \
 	"a connection dropped in the data is recorded as such"
 assert_eq 1 "$(( $(sql "SELECT min(due_at) FROM deliveries WHERE state = 'deferred'") > $(date +%s) + 240 ))" \
 	"retries wait (5 minutes after a first failure)"

@@ -25,8 +25,12 @@ for url in "smtp+starttls://things:$pw@127.0.0.1:$MAILBED_SUBMISSION_PORT" \
 	n=$((n + 1))
 	P=$T/good$n
 	programme "$P" "$url"
-	assert_status 0 run_things -v -c "$P/things.conf" run
+	assert_status 0 run_things -vv -c "$P/things.conf" run
 	assert_file_contains "$THINGS_OUT" "1 sent" "${url%%:*}: Thing 1 submitted"
+	# libcurl made the connection (TLS, AUTH); Postfix's PIPELINING, announced after TLS, was seen
+	assert_file_contains "$THINGS_ERR" "smtp: connected to ${url%%://*}://127.0.0.1:" \
+		"${url%%:*}: connected, without the password in the log"
+	assert_file_contains "$THINGS_ERR" ": PIPELINING" "${url%%:*}: the dialogue pipelines over TLS"
 	assert_ok imap_wait alice "$n"
 	assert_eq "sent" "$(sql "SELECT state FROM deliveries")" "${url%%:*}: recorded as sent"
 done

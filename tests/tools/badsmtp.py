@@ -19,6 +19,11 @@ MAIL FROM.  "The first K" means transactions (or connections) 1..K; later ones b
   --delay SEC        wait SEC seconds before every answer (a slow server)
   --greet-delay SEC  wait SEC seconds before the greeting only
   --max-size BYTES   answer "552 5.3.4" to larger messages (default 10 MB)
+  --no-pipelining    do not announce PIPELINING (RFC 2920; announced by default, as Postfix
+                     does); a client that sends a command before the answer to the previous
+                     one is logged ("improper pipelining after MAIL") and answered as usual
+  --split-replies    write every answer in odd pieces (1 to 8 bytes, 2 ms apart; a multi-line
+                     answer in one such stream), so that lines arrive cut anywhere
 
 Records, in DIR:
   msg-NNNN.eml    every accepted message, as received (dot-unstuffed, CRLF)
@@ -64,6 +69,7 @@ class Session:
         self.w = writer
         state.connections += 1
         self.conn = state.connections
+        self.pending = b""
         self.reset()
 
     def reset(self):
@@ -75,8 +81,17 @@ class Session:
         if self.st.args.delay > 0:
             await asyncio.sleep(self.st.args.delay)
         self.st.event(self.conn, "> " + text)
-        self.w.write(text.encode() + b"\r\n")
-        await self.w.drain()
+        data, self.pending = self.pending + text.encode() + b"\r\n", b""
+        if not self.st.args.split_replies:
+            self.w.write(data)
+            await self.w.drain()
+            return
+        i, k = 0, 1
+        while i < len(data):
+            self.w.write(data[i:i + k])
+            await self.w.drain()
+            await asyncio.sleep(0.002)
+            i, k = i + k, k % 8 + 1
 
     async def readline(self):
         try:
@@ -107,6 +122,11 @@ class Session:
             text = line.decode("utf-8", "replace").rstrip("\r\n")
             self.st.event(self.conn, "< " + text)
             verb = text.split(" ", 1)[0].upper()
+            behind = len(self.r._buffer)  # what the client sent after this command
+            if behind:
+                self.st.event(self.conn, "pipelined: %d bytes after %s" % (behind, verb))
+                if self.st.args.no_pipelining:
+                    self.st.event(self.conn, "improper pipelining after %s" % verb)
             if not await self.command(verb, text):
                 return
 
@@ -117,6 +137,8 @@ class Session:
             self.reset()
             for l in ("250-badsmtp", "250-8BITMIME", "250-SMTPUTF8", "250-ENHANCEDSTATUSCODES"):
                 self.raw(l)
+            if not a.no_pipelining:
+                self.raw("250-PIPELINING")
             await self.reply("250 SIZE %d" % a.max_size)
         elif verb == "HELO":
             self.reset()
@@ -159,7 +181,7 @@ class Session:
     def raw(self, text):
         """A continuation line of a multi-line answer (the last one goes through reply)."""
         self.st.event(self.conn, "> " + text)
-        self.w.write(text.encode() + b"\r\n")
+        self.pending += text.encode() + b"\r\n"
 
     async def data(self):
         a = self.st.args
@@ -277,6 +299,8 @@ def parse_args(argv):
     p.add_argument("--delay", type=float, default=0.0, metavar="SEC")
     p.add_argument("--greet-delay", type=float, default=0.0, metavar="SEC")
     p.add_argument("--max-size", type=int, default=10 * 1024 * 1024, metavar="BYTES")
+    p.add_argument("--no-pipelining", action="store_true")
+    p.add_argument("--split-replies", action="store_true")
     return p.parse_args(argv)
 
 

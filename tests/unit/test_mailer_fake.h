@@ -66,7 +66,9 @@ send_one(struct transport *t, const char *rcpt, struct transport_result *res)
 	free(data);
 }
 
-enum fake_mode { FAKE_NORMAL, FAKE_REFUSE_SENDER, FAKE_SILENT };
+/* FAKE_IDLE_CLOSE: 0.2 s after each message, "421 4.4.2" and the
+ * connection closed, as Postfix does to an idle client */
+enum fake_mode { FAKE_NORMAL, FAKE_REFUSE_SENDER, FAKE_SILENT, FAKE_IDLE_CLOSE };
 enum fake_tls { TLS_NONE, TLS_STARTTLS, TLS_IMPLICIT };
 
 struct fake {
@@ -226,6 +228,11 @@ fake_session(struct fake *f, struct conn *c)
 			while (fake_getline(c, line, sizeof(line)) == 0 && strcmp(line, ".") != 0)
 				;
 			fake_say(c, scripted("END", rcpt, "250 2.0.0 Ok: queued as FAKE1\r\n"));
+			if (f->mode == FAKE_IDLE_CLOSE) {
+				usleep(200000);
+				fake_say(c, "421 4.4.2 fake: timeout exceeded\r\n");
+				return;
+			}
 		} else if (strcasecmp(line, "QUIT") == 0) {
 			f->quits++;
 			fake_say(c, "221 2.0.0 Bye\r\n");

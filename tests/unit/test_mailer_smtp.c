@@ -242,6 +242,33 @@ test_setup_failures_are_temporary(void **state)
 	}
 }
 
+/* A server that closes an idle connection (421, then the close) while
+ * nobody waits on the transport: the next message notices before it
+ * starts, and goes over a fresh connection instead of failing. */
+static void
+test_idle_connection_closed_by_the_server(void **state)
+{
+	struct transport_result res;
+	struct transport *t;
+	struct fake f;
+	char url[128];
+
+	(void)state;
+	fake_start(&f, FAKE_IDLE_CLOSE);
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", f.port);
+	t = open_smtp(url, 1, 5000);
+	for (int i = 0; i < 3; i++) {
+		send_one(t, "ok@example.org", &res);
+		if (res.status != TR_SENT)
+			fail_msg("message %d: %s", i, res.text);
+		usleep(1200000); /* past the 421, and idle long enough to be checked */
+	}
+	assert_int_equal(t->connections, 3);
+	transport_close(t);
+	fake_stop(&f);
+	assert_int_equal(f.sessions, 3);
+}
+
 static void
 test_urls(void **state)
 {
@@ -280,6 +307,7 @@ main(void)
 		cmocka_unit_test(test_replies_are_classified),
 		cmocka_unit_test(test_messages_per_connection),
 		cmocka_unit_test(test_setup_failures_are_temporary),
+		cmocka_unit_test(test_idle_connection_closed_by_the_server),
 		cmocka_unit_test(test_urls),
 	};
 
