@@ -41,7 +41,7 @@ Q = $(if $(filter 1,$(V)),,@)
 
 ASAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-.PHONY: all deps demo test check unit e2e asan valgrind valgrind-e2e install fuzz-feeds fuzz-compose uninstall clean bench fuzz
+.PHONY: all deps demo test check unit e2e asan valgrind valgrind-e2e install fuzz-feeds fuzz-compose fuzz-smtp uninstall clean bench fuzz
 
 all: $(BUILD)/things
 	@if [ "$(BUILD)" = build ]; then ln -sf build/things things; fi
@@ -108,8 +108,9 @@ fuzz:
 	build/fuzz_parse -dict=tests/fuzz/mail.dict -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
 	    -max_total_time=$(FUZZ_TIME) build/fuzz-corpus tests/fixtures/mail
 
-# The same for blog feeds (parse, HTML to text, discovery, URLs) and for
-# the message composer (names, subjects, ids into headers).
+# The same for blog feeds (parse, HTML to text, discovery, URLs), the
+# message composer (names, subjects, ids into headers) and the SMTP client's
+# reading of what a server sends.
 FUZZ_UTIL := util/buf.c util/err.c util/strutil.c util/timeutil.c
 fuzz-feeds:
 	@mkdir -p build/fuzz-feeds-corpus
@@ -127,6 +128,14 @@ fuzz-compose:
 	    mailer/rfc2047.c $(FUZZ_UTIL) -letpan
 	build/fuzz_compose -max_len=4096 -timeout=10 -max_total_time=$(FUZZ_TIME) \
 	    build/fuzz-compose-corpus
+
+fuzz-smtp:
+	@mkdir -p build/fuzz-smtp-corpus
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 \
+	    -D_GNU_SOURCE -o build/fuzz_smtp tests/fuzz/fuzz_smtp.c mailer/smtp_reply.c \
+	    mailer/smtp_dialogue.c $(FUZZ_UTIL)
+	build/fuzz_smtp -max_len=8192 -timeout=10 -max_total_time=$(FUZZ_TIME) \
+	    build/fuzz-smtp-corpus tests/fuzz/smtp-seeds
 
 valgrind: $(UNIT_BIN)
 	@VALGRIND=1 tests/run-unit.sh $(UNIT_BIN)
