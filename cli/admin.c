@@ -211,6 +211,12 @@ print_progress(void *arg, const struct participant_progress *pp)
 	    pp->things_sent, p->nthings, pp->reflections);
 	if (pp->p.alt_address[0] != '\0')
 		printf("  alternate: %s\n", pp->p.alt_address);
+	if (pp->certificate > 0) {
+		char when[32];
+
+		time_format_local(pp->certified_at, when, sizeof(when));
+		printf("  certificate no. %lld, %s\n", (long long)pp->certificate, when);
+	}
 	return 0;
 }
 

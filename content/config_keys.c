@@ -202,6 +202,12 @@ set_send_late(struct programme_config *cfg, const char *v, struct err *why)
 }
 
 static int
+set_certificate(struct programme_config *cfg, const char *v, struct err *why)
+{
+	return set_yes_no(&cfg->certificate, v, "certificate", why);
+}
+
+static int
 set_per_minute(struct programme_config *cfg, const char *v, struct err *why)
 {
 	return set_int(&cfg->smtp_max_per_minute, v, 0, 1000000, "max_per_minute", why);
@@ -374,6 +380,7 @@ const struct cfg_key cfg_keys[] = {
 	{ "programme", "catch_up_days", set_catch_up, 0, 0 },
 	{ "programme", "max_lateness_hours", set_max_lateness, 0, 0 },
 	{ "programme", "send_late", set_send_late, 0, 0 },
+	{ "programme", "certificate", set_certificate, 0, 0 },
 	{ "smtp", "url", set_smtp_url, 1, 0 },
 	{ "smtp", "connections", set_connections, 0, 0 },
 	{ "smtp", "ca_file", set_smtp_ca, 0, 0 },
@@ -456,6 +463,7 @@ void
 cfg_init_defaults(struct programme_config *cfg)
 {
 	cfg->catch_up_days = 2;
+	cfg->certificate = 1;
 	cfg->digest_enabled = 1;
 	cfg->digest_weekday = 1;
 	cfg->digest_hour = 8;

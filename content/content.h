@@ -52,6 +52,8 @@ struct programme_config {
 	int max_lateness_hours; /* a Thing this late (after downtime) is held for the
 	                           organisers instead of sent blindly; default 72 */
 	int send_late;         /* send late Things anyway; default no */
+	int certificate;       /* a certificate of completion to whoever has
+	                          reflected on every Thing; default yes */
 
 	/* [smtp] */
 	char *smtp_url;        /* "smtp://h:p", "smtp+starttls://h:p", "smtps://h:p"

@@ -68,7 +68,7 @@
  *   suspended-alternate  participant, participant_address, bounce_score,
  *                   bounce_threshold, bounce_reason, subscribe_address
  *                   (things+subscribe@domain)      [to the alternate address]
- *   certificate     things_count, done
+ *   certificate     things_count, done, certificate_number, completed_date
  *
  * Things (things/NN-slug.md) may use the common variables and
  * thing_number, thing_title, reflection_address.
@@ -533,7 +533,8 @@ static const char text_suspended_alt[] =
     "\n"
     "This is the only message we send here about it.\n";
 
-static const char *const vars_certificate[] = { "things_count", "done", NULL };
+static const char *const vars_certificate[] = { "things_count", "done",
+	"certificate_number", "completed_date", NULL };
 static const char text_certificate[] =
     "Subject: Congratulations: you have completed {{programme}}\n"
     "\n"
@@ -541,6 +542,11 @@ static const char text_certificate[] =
     "\n"
     "Congratulations! You have completed **{{done}} of the {{things_count}}\n"
     "Things** of {{programme}}.\n"
+    "\n"
+    "> **Certificate of completion no. {{certificate_number}}**\n"
+    ">\n"
+    "> {{name}} ({{address}}) completed {{programme}}, writing a reflection\n"
+    "> on each of its {{done}} Things, on {{completed_date}}.\n"
     "\n"
     "This message is your record of completion: keep it, forward it to your\n"
     "manager, or add it to your professional development portfolio.\n"
@@ -577,7 +583,7 @@ const struct template_kind template_kinds[] = {
 	{ DK_ALT_CONFIRM, text_alt_confirm, vars_alt_confirm },
 	{ DK_ALT_ACK, text_alt_ack, vars_alt_ack },
 	{ DK_SUSPENDED_ALT, text_suspended_alt, vars_suspended_alt },
-	{ "certificate", text_certificate, vars_certificate },
+	{ DK_CERTIFICATE, text_certificate, vars_certificate },
 };
 const size_t template_nkinds = sizeof(template_kinds) / sizeof(template_kinds[0]);
 

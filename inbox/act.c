@@ -224,6 +224,32 @@ act_confirm(struct act *a)
 	return act_answer(a, p.id, p.address, DK_WELCOME, a->idkey);
 }
 
+/* Whoever has reflected on every Thing gets their certificate, once ever
+ * (not limited like answers: it is what they worked for). */
+static int
+certify(struct act *a, const struct participant *p)
+{
+	const struct programme *prog = a->r->p;
+	struct certificate c;
+	char key[24], note[64];
+	int done, rc;
+
+	if (!prog->cfg.certificate || prog->nthings == 0)
+		return 0;
+	if (store_reflection_things(a->r->st, p->id, &done, a->e) == -1)
+		return -1;
+	if (done < (int)prog->nthings)
+		return 0;
+	rc = store_certificate_issue(a->r->st, p->id, (int)prog->nthings, a->r->now, &c, a->e);
+	if (rc != 0)
+		return rc == 1 ? 0 : -1;
+	snprintf(key, sizeof(key), "%lld", (long long)c.number);
+	snprintf(note, sizeof(note), "every Thing done: certificate %lld", (long long)c.number);
+	if (store_inbound_note(a->r->st, a->inbound_id, note, a->e) == -1)
+		return -1;
+	return enqueue(a, p->id, p->address, DK_CERTIFICATE, key, NULL) == -1 ? -1 : 0;
+}
+
 static int
 act_reflection(struct act *a)
 {
@@ -246,7 +272,7 @@ act_reflection(struct act *a)
 	if ((rc = record(a, a->sender.id, url)) != 0)
 		return rc;
 	if (store_reflection_add(a->r->st, a->sender.id, in->thing, url, a->inbound_id,
-	    a->r->now, a->e) == -1)
+	    a->r->now, a->e) == -1 || certify(a, &a->sender) == -1)
 		return -1;
 	return act_answer(a, a->sender.id, a->sender.address, DK_REFLECTION_ACK, a->idkey);
 }

@@ -7,7 +7,7 @@
 
 #include "mailer.h"
 
-#define MAILER_NKINDS 21
+#define MAILER_NKINDS 22
 #define DIGEST_BODY_MAX ((size_t)2 << 20) /* a digest's Markdown: 100 posts, escaped */
 
 /* A template rendered once per run with the programme-wide variables; the

@@ -46,6 +46,7 @@ static const struct kind_policy {
 	{ DK_ALT_CONFIRM, 0, 0, 0, 0, 0 },   /* to an address not (yet) theirs */
 	{ DK_ALT_ACK, 0, 0, 1, 1, 0 },       /* {{#alt_requested}}... */
 	{ DK_SUSPENDED_ALT, 0, 0, 0, 0, 0 }, /* suspended; not to their own address */
+	{ DK_CERTIFICATE, 0, 0, 1, 0, 0 },   /* earned: sent even if they left since */
 };
 
 static const struct kind_policy *

@@ -158,6 +158,30 @@ digest_vars(struct mailer *m, const struct delivery *d, const struct participant
 
 /* A feed that stopped working: what we saw, and a flag per kind of
  * problem for the template's advice. */
+/* DK_CERTIFICATE: the participant's certificate, as issued. */
+static int
+certificate_vars(struct mailer *m, const struct delivery *d, const struct participant *p,
+    struct vars *v, struct err *e)
+{
+	struct certificate c;
+	int rc;
+
+	if (p == NULL)
+		return err_set(e, "delivery %lld: a certificate for nobody", (long long)d->id);
+	if ((rc = store_certificate_get(m->st, p->id, &c, e)) != 0)
+		return rc == 1 ? err_set(e, "delivery %lld: %s has no certificate", (long long)d->id,
+		    p->address) : -1;
+	snprintf(v->total, sizeof(v->total), "%zu", m->p->nthings);
+	snprintf(v->done, sizeof(v->done), "%d", c.things);
+	snprintf(v->number, sizeof(v->number), "%lld", (long long)c.number);
+	date_text(v->start, sizeof(v->start), c.issued_at);
+	STAT("things_count", v->total);
+	PERS("done", v->done);
+	PERS("certificate_number", v->number);
+	PERS("completed_date", v->start);
+	return 0;
+}
+
 static int
 feed_broken_vars(struct mailer *m, const struct delivery *d, const struct participant *p,
     struct vars *v, struct err *e)
@@ -367,6 +391,8 @@ message_kind_vars(struct mailer *m, const struct delivery *d, const struct parti
 		return digest_vars(m, d, p, v, e);
 	} else if (strcmp(kind, DK_FEED_BROKEN) == 0) {
 		return feed_broken_vars(m, d, p, v, e);
+	} else if (strcmp(kind, DK_CERTIFICATE) == 0) {
+		return certificate_vars(m, d, p, v, e);
 	}
 	return 0;
 }

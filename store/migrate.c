@@ -162,6 +162,14 @@ static const char *const migrations[] = {
 	"ALTER TABLE participants ADD COLUMN alt_token TEXT;"
 	"ALTER TABLE participants ADD COLUMN alt_requested_at INTEGER NOT NULL DEFAULT 0;"
 	"CREATE UNIQUE INDEX participants_alt_token ON participants (alt_token);",
+	/* 8: certificates of completion, one per participant; the id is the
+	 * certificate's number. */
+	"CREATE TABLE certificates ("
+	"  id INTEGER PRIMARY KEY,"
+	"  participant_id INTEGER NOT NULL UNIQUE REFERENCES participants(id),"
+	"  things INTEGER NOT NULL,"
+	"  issued_at INTEGER NOT NULL"
+	");",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

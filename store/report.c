@@ -62,8 +62,10 @@ store_progress_each(struct store *st, progress_fn fn, void *arg, struct err *e)
 	    "SELECT p.id,"
 	    " (SELECT count(*) FROM deliveries d WHERE d.participant_id = p.id"
 	    "   AND d.kind = 'thing' AND d.state = 'sent'),"
-	    " (SELECT count(DISTINCT r.thing) FROM reflections r WHERE r.participant_id = p.id)"
-	    " FROM participants p ORDER BY p.id";
+	    " (SELECT count(DISTINCT r.thing) FROM reflections r WHERE r.participant_id = p.id),"
+	    " c.id, c.issued_at"
+	    " FROM participants p LEFT JOIN certificates c ON c.participant_id = p.id"
+	    " ORDER BY p.id";
 	struct participant_progress pp;
 	sqlite3_stmt *s;
 	int rc, stop;
@@ -79,6 +81,8 @@ store_progress_each(struct store *st, progress_fn fn, void *arg, struct err *e)
 		}
 		pp.things_sent = sqlite3_column_int(s, 1);
 		pp.reflections = sqlite3_column_int(s, 2);
+		pp.certificate = sqlite3_column_int64(s, 3);
+		pp.certified_at = sqlite3_column_int64(s, 4);
 		if ((stop = fn(arg, &pp)) != 0) {
 			sqlite3_finalize(s);
 			return stop;

@@ -202,6 +202,7 @@ int store_participant_count(struct store *st, int status, int64_t *n, struct err
 #define DK_ALT_ACK "alternate-ack"       /* to the participant: their alternate address
                                           * was "requested", "confirmed" or "cleared";
                                           * key: "WHAT-INBOUND_ID" */
+#define DK_CERTIFICATE "certificate"     /* completion; key: the certificate's number */
 #define DK_SUSPENDED_ALT "suspended-alternate" /* to a participant suspended for bounces,
                                           * at their alternate address; key as
                                           * DK_SUSPENDED's */
@@ -412,6 +413,23 @@ int store_reflection_add(struct store *st, int64_t participant_id, int thing,
 int store_reflection_things(struct store *st, int64_t participant_id, int *n, struct err *e);
 int store_reflection_count(struct store *st, int64_t *n, struct err *e);
 
+/* --- certificates of completion --------------------------------------- */
+
+struct certificate {
+	int64_t number;          /* the certificate's number (its row id) */
+	int64_t participant_id;
+	int things;              /* how many Things it certifies */
+	int64_t issued_at;
+};
+
+/* Issues the participant's certificate (one per participant, ever):
+ * 0 issued now, 1 they had one already; *out is the certificate either
+ * way.  store_certificate_get: 0 found, 1 none. */
+int store_certificate_issue(struct store *st, int64_t participant_id, int things, int64_t now,
+    struct certificate *out, struct err *e);
+int store_certificate_get(struct store *st, int64_t participant_id, struct certificate *out,
+    struct err *e);
+
 /* --- reports ----------------------------------------------------------- */
 
 struct thing_stats {
@@ -447,6 +465,8 @@ struct participant_progress {
 	struct participant p;
 	int things_sent;
 	int reflections;     /* distinct Things reflected on */
+	int64_t certificate; /* its number, 0: none */
+	int64_t certified_at;
 };
 typedef int (*progress_fn)(void *arg, const struct participant_progress *pp);
 int store_progress_each(struct store *st, progress_fn fn, void *arg, struct err *e);

@@ -134,6 +134,7 @@ test_defaults(void **state)
 	assert_int_equal(p->cfg.catch_up_days, 2);
 	assert_int_equal(p->cfg.max_lateness_hours, 72);
 	assert_int_equal(p->cfg.send_late, 0);
+	assert_int_equal(p->cfg.certificate, 1);
 	assert_int_equal(p->cfg.smtp_max_per_minute, 0);
 	assert_int_equal(p->cfg.bounce_threshold, 5);
 	assert_int_equal(p->cfg.bounce_stale_days, 29); /* two fortnights and a day */
@@ -160,7 +161,7 @@ test_operational_keys(void **state)
 	static const char conf[] =
 	    "[programme]\nname = T\naddress = things@example.org\norganisers = b@example.org\n"
 	    "start = 2027-01-11 09:00\nmode = Self-paced\ncatch_up_days = 0\n"
-	    "max_lateness_hours = 24\nsend_late = Yes\n"
+	    "max_lateness_hours = 24\nsend_late = Yes\ncertificate = No\n"
 	    "[smtp]\nurl = smtp://h\nmax_per_minute = 600\nmax_per_connection = 100\n"
 	    "[bounces]\nthreshold = 3\nstale_days = 10\n"
 	    "[imap]\nurl = imap://u:p@h/INBOX\n"
@@ -182,6 +183,7 @@ test_operational_keys(void **state)
 	assert_int_equal(p->cfg.catch_up_days, 0);
 	assert_int_equal(p->cfg.max_lateness_hours, 24);
 	assert_int_equal(p->cfg.send_late, 1);
+	assert_int_equal(p->cfg.certificate, 0);
 	assert_int_equal(p->cfg.smtp_max_per_minute, 600);
 	assert_int_equal(p->cfg.smtp_max_per_connection, 100);
 	assert_int_equal(p->cfg.bounce_threshold, 3);

@@ -46,6 +46,8 @@ static const struct tvar recipient[] = {
 	{ "where", "in the folder \"Failed\" of the programme's mailbox", 0 },
 	{ "result", "> status\n12 participants", 0 },
 	{ "subscribe_address", "things+subscribe@example.org", 0 },
+	{ "certificate_number", "17", 0 },
+	{ "completed_date", "Monday 7 June 2027", 0 },
 };
 #define NRECIPIENT (sizeof(recipient) / sizeof(recipient[0]))
 

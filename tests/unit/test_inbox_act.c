@@ -186,6 +186,51 @@ test_blog_and_help(void **state)
 	assert_int_equal(q(f, "SELECT inbound_id FROM deliveries WHERE kind = 'help-ack'"), id);
 }
 
+/* A reflection on the last Thing not yet done earns the certificate, once
+ * ever, whatever the answers limit; off in the config, none. */
+static void
+test_certificate_when_every_thing_done(void **state)
+{
+	struct th_fixture *f = *state;
+	struct inbox_message m = message("fay@example.net");
+	struct inbox_intent in = intent(II_REFLECTION);
+	struct certificate c;
+	struct err e;
+	int64_t pid, id;
+
+	f->prog.nthings = 3;
+	f->prog.cfg.certificate = 1;
+	f->prog.cfg.answers_per_hour = 1;
+	pid = add_participant(f, "fay@example.net", PS_ACTIVE);
+	for (int thing = 3; thing >= 1; thing--) {
+		in.thing = thing;
+		in.url = thing == 2 ? "https://fay.example.net/2b" : "https://fay.example.net/x";
+		assert_int_equal(act(f, &m, &in, NOW + thing, &id), 0);
+		assert_int_equal(deliveries(f, DK_CERTIFICATE, "fay@example.net"), thing == 1);
+	}
+	detail_is(f, id, "certificate");
+	assert_int_equal(store_certificate_get(f->st, pid, &c, &e), 0);
+	assert_int_equal(c.things, 3);
+	assert_int_equal(q(f, "SELECT count(*) FROM deliveries WHERE kind = '%s' AND key = '%lld'",
+	    DK_CERTIFICATE, (long long)c.number), 1);
+	/* more reflections later: no second certificate */
+	in.url = "https://fay.example.net/again";
+	assert_int_equal(act(f, &m, &in, NOW + 10, &id), 0);
+	assert_int_equal(deliveries(f, DK_CERTIFICATE, "fay@example.net"), 1);
+	assert_int_equal(store_certificate_issue(f->st, pid, 3, NOW + 20, &c, &e), 1);
+
+	/* turned off: done, but no certificate */
+	f->prog.cfg.certificate = 0;
+	pid = add_participant(f, "gil@example.net", PS_ACTIVE);
+	m = message("gil@example.net");
+	for (int thing = 1; thing <= 3; thing++) {
+		in.thing = thing;
+		assert_int_equal(act(f, &m, &in, NOW + thing, &id), 0);
+	}
+	assert_int_equal(deliveries(f, DK_CERTIFICATE, "gil@example.net"), 0);
+	assert_int_equal(store_certificate_get(f->st, pid, &c, &e), 1);
+}
+
 /* Someone who leaves and joins again is welcomed again. */
 static void
 test_rejoin_is_welcomed_again(void **state)
@@ -487,6 +532,7 @@ main(void)
 		T(test_reflection_from_participant_and_stranger),
 		T(test_blog_and_help),
 		T(test_rejoin_is_welcomed_again),
+		T(test_certificate_when_every_thing_done),
 		T(test_unsubscribe_needs_token_or_confirmation),
 		T(test_automatic_mail_is_never_answered),
 		T(test_bounce_and_autoreply_recorded_only),
