@@ -229,17 +229,22 @@ cmd_report(struct cli *c)
 	struct store *st = NULL;
 	struct thing_stats *stats = NULL;
 	char when[32];
-	int64_t n;
+	int64_t n, now = time_now();
 	struct err e;
 	int status = EXIT_FAIL;
 
-	if (c->argc != 0) {
-		fprintf(stderr, "usage: things -c FILE report\n");
+	for (int i = 0; i < c->argc; i++) {
+		int rc = cli_now_option(c, &i, &now);
+
+		if (rc == 1)
+			continue;
+		if (rc == 0)
+			fprintf(stderr, "usage: things -c FILE report [--now TIMESTAMP]\n");
 		return EXIT_USAGE;
 	}
 	if (cli_open(c, &p, &st) == -1)
 		return EXIT_FAIL;
-	time_format_local(time_now(), when, sizeof(when));
+	time_format_local(now, when, sizeof(when));
 	printf("%s: report at %s\n\nParticipants:", p->cfg.name, when);
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		if (store_participant_count(st, all[i], &n, &e) == -1)

@@ -22,7 +22,7 @@ static const struct {
 	{ "subscribe", cmd_subscribe, "subscribe ADDR [NAME] [--alt ALT]", "add a participant (no opt-in mail)" },
 	{ "alt", cmd_alt, "alt ADDRESS [ALT|--clear]", "show or set where a suspended participant is told" },
 	{ "run", cmd_run, "run [--now TIMESTAMP]", "the cron tick: read mail, act, send" },
-	{ "report", cmd_report, "report", "progress per Thing and participant" },
+	{ "report", cmd_report, "report [--now TIMESTAMP]", "progress per Thing and participant" },
 	{ "status", cmd_status, "status [--now TIMESTAMP]", "per Thing: waiting, queued, sent, failed, held" },
 	{ "release", cmd_release, "release N|--all", "send the held deliveries of Thing N (or all)" },
 	{ "feeds", cmd_feeds, "feeds [--fetch] [--now TIMESTAMP]", "blog feeds and their state (--fetch: now)" },

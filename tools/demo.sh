@@ -124,7 +124,7 @@ tick 2027-01-25T09:00
 tick 2027-02-08T09:00
 
 say "Where things stand"
-run report
+run report --now 2027-02-08T10:00
 
 say "What the demo wrote"
 echo "programme:     $P (things.conf, things/*.md)"

@@ -65,6 +65,9 @@ assert_status 0 run_things -c "$C" report
 assert_file_not_contains "$THINGS_OUT" "dora@example.org" "dora (a good line of the bad file) is not in"
 assert_file_contains "$THINGS_OUT" "ben@example.org" "addresses are stored in lower case"
 assert_file_contains "$THINGS_OUT" "Participants: 3 active" "three active participants"
+assert_status 0 run_things -c "$C" report --now 2027-03-01T10:00
+assert_file_contains "$THINGS_OUT" "report at 2027-03-01 10:00" "report --now: as of that time"
+assert_status 2 run_things -c "$C" report --bogus
 
 # a spreadsheet's "CSV UTF-8" export: byte order mark, header row, quotes, CRLF
 printf '\xef\xbb\xbfEmail,Name\r\n"fay@example.org","Fairweather, Fay"\r\ngus@example.org,Gus\r\n' \
