@@ -265,7 +265,7 @@ cmd_report(struct cli *c)
 		goto out;
 	printf("Thing  Release           Sent Queued Failed Held Reflections  Title\n");
 	for (size_t i = 0; i < p->nthings; i++) {
-		time_format_local(p->things[i].release_at, when, sizeof(when));
+		cli_release_text(p, i, when, sizeof(when));
 		printf("%5d  %-16s %5lld %6lld %6lld %4lld %11lld  %s\n", p->things[i].number, when,
 		    (long long)stats[i].sent, (long long)stats[i].queued, (long long)stats[i].failed,
 		    (long long)stats[i].held, (long long)stats[i].reflections, p->things[i].title);

@@ -2,7 +2,8 @@
 # t_trial_time.sh - a trial on a simulated clock, with no mail server (Maildir out and in):
 # participants added with `subscribe --now` / `import --now` join at the trial's time, so a
 # cohort whose start is already past on the real clock still gets Thing 1 at its start tick
-# (added without --now, they join at the real time: late joiners, nothing at the start tick).
+# (added without --now, they join at the real time: late joiners, nothing at the start tick);
+# in a self-paced programme, report and status give each Thing as "+N days", not a date.
 . "$(dirname "$0")/lib.sh"
 export TZ=Europe/London
 
@@ -36,3 +37,13 @@ assert_eq 2 "$(files_to ann@example.org)" "ann gets Thing 2 on its date"
 assert_eq 2 "$(files_to ben@example.org)" "ben too"
 assert_eq 0 "$(grep -l "^Subject: Thing 2 is held" "$OUT"/* 2>/dev/null | wc -l)" \
 	"nothing held: they were there from the start"
+
+# --- self-paced: report and status show "+N days", not cohort dates that do not apply ------
+T7=$(date -d "$START 85 days" "+%Y-%m-%d %H:%M")   # a day after its turn
+sed -i "s/^;mode = cohort/mode = self-paced/; s/^;thing7 = .*/thing7 = $T7/" "$C"
+assert_status 0 run_things -c "$C" check
+assert_status 0 run_things -c "$C" report
+assert_match "$(grep '^ *7 ' "$THINGS_OUT")" "^ +7  \+84 days +" "report: Thing 7 at +84 days"
+assert_file_not_contains "$THINGS_OUT" "$T7" "report: not the [schedule] date"
+assert_status 0 run_things -c "$C" status --now "$(at "15 days")"
+assert_match "$(grep '^ *7 ' "$THINGS_OUT")" "^ +7  \+84 days +" "status agrees"
