@@ -148,9 +148,17 @@ cmd_subscribe(struct cli *c)
 	struct store *st = NULL;
 	struct participant part;
 	struct err e;
+	int64_t now;
 	int rc, npos = 0, status = EXIT_FAIL;
 
 	for (int i = 0; i < c->argc && npos < 3; i++) {
+		/* --now: they join at the trial's time, not the machine's (a cohort
+		 * trial run with `run --now` would otherwise see them as joining
+		 * late, once the real date is past the programme's start) */
+		if ((rc = cli_now_option(c, &i, &now)) == -1)
+			return EXIT_USAGE;
+		if (rc == 1)
+			continue;
 		if (strcmp(c->argv[i], "--alt") == 0 && i + 1 < c->argc && alt == NULL)
 			alt = c->argv[++i];
 		else if (strncmp(c->argv[i], "--", 2) == 0)
@@ -159,7 +167,8 @@ cmd_subscribe(struct cli *c)
 			pos[npos++] = c->argv[i];
 	}
 	if (npos < 1 || npos > 2) {
-		fprintf(stderr, "usage: things -c FILE subscribe ADDRESS [NAME] [--alt ALT]\n");
+		fprintf(stderr, "usage: things -c FILE subscribe ADDRESS [NAME] [--alt ALT] "
+		    "[--now TIMESTAMP]\n");
 		return EXIT_USAGE;
 	}
 	name = pos[1];
@@ -261,7 +270,7 @@ cmd_report(struct cli *c)
 		goto out;
 	printf("Thing  Release           Sent Queued Failed Held Reflections  Title\n");
 	for (size_t i = 0; i < p->nthings; i++) {
-		time_format_local(p->things[i].release_at, when, sizeof(when));
+		cli_release_text(p, i, when, sizeof(when));
 		printf("%5d  %-16s %5lld %6lld %6lld %4lld %11lld  %s\n", p->things[i].number, when,
 		    (long long)stats[i].sent, (long long)stats[i].queued, (long long)stats[i].failed,
 		    (long long)stats[i].held, (long long)stats[i].reflections, p->things[i].title);

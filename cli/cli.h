@@ -36,6 +36,11 @@ int cmd_digest(struct cli *c);
  * argument; -1 (reported) for a missing or bad time. */
 int cli_now_option(struct cli *c, int *i, int64_t *now);
 
+/* status.c: when Thing i (0-based) comes out, for the organisers' tables:
+ * its release date, or "+N days" after confirming in a self-paced
+ * programme (where the cohort's dates and [schedule] do not apply). */
+void cli_release_text(const struct programme *p, size_t i, char *out, size_t n);
+
 /* Loads the programme named by -c, printing every problem as
  * file:line: message; NULL on failure. */
 struct programme *cli_load(struct cli *c);

@@ -102,15 +102,29 @@ cmd_import(struct cli *c)
 	struct programme *p = NULL;
 	struct store *st = NULL;
 	int lineno = 0, bad = 0, added = 0, known = 0, header = 0, status = EXIT_FAIL;
+	const char *path = NULL;
+	int64_t now;
 	FILE *f;
 	struct err e;
 
-	if (c->argc != 1) {
-		fprintf(stderr, "usage: things -c FILE import ADDRESSES-FILE\n");
+	for (int i = 0; i < c->argc; i++) {
+		int rc = cli_now_option(c, &i, &now); /* as subscribe's --now */
+
+		if (rc == -1)
+			return EXIT_USAGE;
+		if (rc == 0 && path == NULL && strncmp(c->argv[i], "--", 2) != 0) {
+			path = c->argv[i];
+		} else if (rc == 0) {
+			path = NULL;
+			break;
+		}
+	}
+	if (path == NULL) {
+		fprintf(stderr, "usage: things -c FILE import ADDRESSES-FILE [--now TIMESTAMP]\n");
 		return EXIT_USAGE;
 	}
-	if ((f = fopen(c->argv[0], "r")) == NULL) {
-		fprintf(stderr, "things: %s: %s\n", c->argv[0], strerror(errno));
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "things: %s: %s\n", path, strerror(errno));
 		return EXIT_FAIL;
 	}
 	if (cli_open(c, &p, &st) == -1)
@@ -124,7 +138,7 @@ cmd_import(struct cli *c)
 
 		lineno++;
 		if (n > IMPORT_LINE_MAX) {
-			fprintf(stderr, "%s:%d: line longer than %d bytes\n", c->argv[0], lineno,
+			fprintf(stderr, "%s:%d: line longer than %d bytes\n", path, lineno,
 			    IMPORT_LINE_MAX);
 			bad++;
 			while (n > 0 && line[n - 1] != '\n' && fgets(line, sizeof(line), f))
@@ -140,16 +154,16 @@ cmd_import(struct cli *c)
 			continue;
 		}
 		if (!str_valid_utf8(line, strlen(line))) {
-			fprintf(stderr, "%s:%d: not UTF-8\n", c->argv[0], lineno);
+			fprintf(stderr, "%s:%d: not UTF-8\n", path, lineno);
 			bad++;
-		} else if (import_line(st, c->argv[0], lineno, line, time_now(), &added,
+		} else if (import_line(st, path, lineno, line, time_now(), &added,
 		    &known) == -1) {
 			bad++;
 		}
 	}
 	if (ferror(f) || bad > 0) {
 		store_rollback(st);
-		fprintf(stderr, "things: %s: %d bad line%s: nobody was added\n", c->argv[0], bad,
+		fprintf(stderr, "things: %s: %d bad line%s: nobody was added\n", path, bad,
 		    bad == 1 ? "" : "s");
 		goto out;
 	}

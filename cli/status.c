@@ -53,6 +53,15 @@ print_header(const struct programme *p, int64_t now)
 		    c->max_lateness_hours);
 }
 
+void
+cli_release_text(const struct programme *p, size_t i, char *out, size_t n)
+{
+	if (p->cfg.self_paced)
+		snprintf(out, n, "+%lld days", (long long)i * p->cfg.interval_days);
+	else
+		time_format_local(p->things[i].release_at, out, n);
+}
+
 static void
 print_table(const struct programme *p, const struct thing_outbox *box,
     const struct mailer_pending *pend)
@@ -63,11 +72,7 @@ print_table(const struct programme *p, const struct thing_outbox *box,
 		const struct thing_outbox *b = &box[i];
 		char when[32];
 
-		if (p->cfg.self_paced)
-			snprintf(when, sizeof(when), "+%lld days",
-			    (long long)i * p->cfg.interval_days);
-		else
-			time_format_local(p->things[i].release_at, when, sizeof(when));
+		cli_release_text(p, i, when, sizeof(when));
 		printf("%5d  %-16s %8lld %6lld %6lld %7lld %6lld %8lld %6lld %6lld  %s\n",
 		    p->things[i].number, when, (long long)pend[i].waiting, (long long)b->due,
 		    (long long)b->later, (long long)b->sending, (long long)b->sent,

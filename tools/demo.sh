@@ -45,10 +45,10 @@ echo "\$ things init $P --maildir mail"
 sed -i 's/^start = .*/start = 2027-01-11 09:00/' "$C"
 run check
 
-say "The organisers add three participants directly"
-run subscribe alice@example.org "Alice Archivist"
-run subscribe bob@example.org "Bob Bibliographer"
-run subscribe carol@example.org "Carol Cataloguer"
+say "Friday 8 January 2027: the organisers add three participants directly"
+run subscribe alice@example.org "Alice Archivist" --now 2027-01-08T12:00
+run subscribe bob@example.org "Bob Bibliographer" --now 2027-01-08T12:00
+run subscribe carol@example.org "Carol Cataloguer" --now 2027-01-08T12:00
 
 say "Monday 11 January 2027, 09:00: Thing 1 is released"
 tick 2027-01-11T09:00
