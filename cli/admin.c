@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../mailer/mailer.h"
 #include "cli.h"
@@ -94,10 +95,33 @@ sample_address(const char *addr)
 	return 0;
 }
 
+/* A programme under way: the Things that went out must keep their numbers.
+ * Only an existing store is read (check creates nothing). */
+static int
+check_against_store(const struct programme *p)
+{
+	struct store *st = NULL;
+	struct mailer *m = NULL;
+	struct err e;
+	int status = EXIT_FAIL;
+
+	if (access(p->cfg.store_path, F_OK) != 0)
+		return EXIT_OK;
+	if (store_open(p->cfg.store_path, &st, &e) == -1 || mailer_new(p, st, &m, &e) == -1 ||
+	    mailer_check_things(m, time_now(), 0, &e) == -1)
+		fprintf(stderr, "things: %s\n", e.msg);
+	else
+		status = EXIT_OK;
+	mailer_free(m);
+	store_close(st);
+	return status;
+}
+
 int
 cmd_check(struct cli *c)
 {
 	struct programme *p;
+	int status;
 
 	if (c->argc != 0) {
 		fprintf(stderr, "usage: things -c FILE check\n");
@@ -135,8 +159,9 @@ cmd_check(struct cli *c)
 			time_format_local(t->release_at, when, sizeof(when));
 		printf("  %2d  %-16s  %s  (%s)\n", t->number, when, t->title, file ? file + 1 : t->path);
 	}
+	status = check_against_store(p);
 	programme_free(p);
-	return EXIT_OK;
+	return status;
 }
 
 int

@@ -121,6 +121,17 @@ void mailer_free(struct mailer *m);
 int mailer_schedule(struct mailer *m, int64_t now, struct mailer_stats *stats,
     struct err *e);
 
+/* Deliveries are keyed by the Thing's number.  Checks that each Thing
+ * that went out is still the same file: a Thing whose slug and title both
+ * differ from what the store recorded when it first went out has been
+ * renumbered (a file inserted or removed), which would send one Thing
+ * twice and skip another.  Returns 0, or -1 naming the first such Thing
+ * (mailer_schedule then queues no Thing).  With record set (inside the
+ * caller's transaction), notes Things queued for the first time and
+ * follows a change of only the slug or only the title (a typo fixed);
+ * without, changes nothing. */
+int mailer_check_things(struct mailer *m, int64_t now, int record, struct err *e);
+
 /* What the schedule has yet to queue for one Thing. */
 struct mailer_pending {
 	int64_t waiting;   /* active participants who will get it but have not been

@@ -10,6 +10,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "internal.h"
@@ -228,6 +229,41 @@ out:
 }
 
 int
+mailer_check_things(struct mailer *m, int64_t now, int record, struct err *e)
+{
+	for (size_t i = 0; i < m->p->nthings; i++) {
+		const struct thing *t = &m->p->things[i];
+		char slug[STORE_NAME_MAX + 1], title[STORE_TITLE_MAX + 1];
+		const char *file = strrchr(t->path, '/');
+		int rc, same_slug, same_title, any;
+
+		if ((rc = store_thing_sent_get(m->st, t->number, slug, sizeof(slug), title,
+		    sizeof(title), e)) == -1)
+			return -1;
+		if (rc == 1) {
+			if (!record || store_thing_queued(m->st, t->number, &any, e) == -1)
+				return record ? -1 : 0;
+			if (any && store_thing_sent_set(m->st, t->number, t->slug, t->title, now,
+			    e) == -1)
+				return -1;
+			continue;
+		}
+		same_slug = strcmp(slug, t->slug) == 0;
+		same_title = strncmp(title, t->title, sizeof(title) - 1) == 0;
+		if (!same_slug && !same_title)
+			return err_set(e, "%s: Thing %d went out as \"%s\" (%02d-%s.md) and is now "
+			    "\"%s\": Things that went out keep their numbers (renumbering sends "
+			    "one twice and skips another); put the files back and add new Things "
+			    "at the end", file ? file + 1 : t->path, t->number, title, t->number,
+			    slug, t->title);
+		if (record && !(same_slug && same_title) &&
+		    store_thing_sent_set(m->st, t->number, t->slug, t->title, now, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
 mailer_schedule(struct mailer *m, int64_t now, struct mailer_stats *stats, struct err *e)
 {
 	struct schedule_ctx c = { .m = m, .now = now, .stats = stats, .e = e };
@@ -242,7 +278,8 @@ mailer_schedule(struct mailer *m, int64_t now, struct mailer_stats *stats, struc
 		return 0;
 	if (store_begin(m->st, e) == -1)
 		return -1;
-	if ((rc = walk(&c)) == 0)
+	if ((rc = mailer_check_things(m, now, 1, e)) == 0 && (rc = walk(&c)) == 0 &&
+	    (rc = mailer_check_things(m, now, 1, e)) == 0)
 		rc = store_commit(m->st, e);
 	else
 		store_rollback(m->st);

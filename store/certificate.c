@@ -1,4 +1,5 @@
 /* certificate.c - certificates of completion: one per participant, ever. */
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"

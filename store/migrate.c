@@ -170,6 +170,15 @@ static const char *const migrations[] = {
 	"  things INTEGER NOT NULL,"
 	"  issued_at INTEGER NOT NULL"
 	");",
+	/* 9: what each Thing was (its file's slug, its title) when it first
+	 * went out: deliveries are keyed by number, so renumbered files must
+	 * be noticed before they send a Thing twice and skip another. */
+	"CREATE TABLE things_sent ("
+	"  number INTEGER PRIMARY KEY,"
+	"  slug TEXT NOT NULL,"
+	"  title TEXT NOT NULL,"
+	"  recorded_at INTEGER NOT NULL"
+	");",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

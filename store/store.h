@@ -430,6 +430,18 @@ int store_certificate_issue(struct store *st, int64_t participant_id, int things
 int store_certificate_get(struct store *st, int64_t participant_id, struct certificate *out,
     struct err *e);
 
+/* --- the Things as they went out --------------------------------------- */
+
+/* What Thing `number` was when it first went out (or was last confirmed
+ * the same), for noticing renumbered files.  _get: 0 found (slug, title
+ * filled, cut to fit), 1 none.  _set: records or replaces it.  _queued:
+ * *any = 1 if a delivery of Thing number was ever queued. */
+int store_thing_sent_get(struct store *st, int number, char *slug, size_t slug_n, char *title,
+    size_t title_n, struct err *e);
+int store_thing_sent_set(struct store *st, int number, const char *slug, const char *title,
+    int64_t now, struct err *e);
+int store_thing_queued(struct store *st, int number, int *any, struct err *e);
+
 /* --- reports ----------------------------------------------------------- */
 
 struct thing_stats {
