@@ -27,9 +27,11 @@
 
 /* --- bodies ------------------------------------------------------------ */
 
-/* Bytes quoted-printable may write as they are anywhere on a line
- * (printable ASCII but "="); space and tab are handled apart. */
-static const unsigned char qp_plain[256] = {
+/* Bytes quoted-printable may write as they are: 1 anywhere on a line
+ * (printable ASCII but "="), 2 (space and tab) but before a line end.
+ * One table for both, as the scan for a run of them goes a byte at a time. */
+static const unsigned char qp_literal[256] = {
+	[' '] = 2, ['\t'] = 2,
 	['!'] = 1, ['"'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1,
 	['('] = 1, [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1,
 	['/'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
@@ -133,6 +135,37 @@ at_line_end(const unsigned char *p, size_t i, size_t n)
 	return i == n || p[i] == '\r' || p[i] == '\n';
 }
 
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* A byte of w below 0x20, DEL or "=" (or a false alarm after one, or
+ * a byte above 0x7f: the caller looks at such words a byte at a time). */
+static inline uint64_t
+word_has_escape(uint64_t w)
+{
+	uint64_t del = w ^ (0x7f * ONES), eq = w ^ ('=' * ONES);
+
+	return (w | ((w - 0x20 * ONES) & ~w) | ((del - ONES) & ~del) | ((eq - ONES) & ~eq)) &
+	    HIGHS;
+}
+
+/* The end of the run of literal bytes (qp_literal) from i: eight at a time
+ * while they are printable ASCII, the text of most Things. */
+static size_t
+literal_end(const unsigned char *p, size_t i, size_t n)
+{
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		if (word_has_escape(w))
+			break;
+	}
+	while (i < n && qp_literal[p[i]])
+		i++;
+	return i;
+}
+
 /* Writes text in quoted-printable with CRLF line ends, normalised as
  * body_normalise does: white space before a line end dropped, NUL
  * dropped, invalid UTF-8 replaced by U+FFFD, a final line end added. */
@@ -148,10 +181,8 @@ qp_write(struct buf *out, const char *text, size_t n)
 		unsigned char c = p[i];
 		size_t j, end, len;
 
-		if (qp_plain[c] || qp_blank(c)) {
-			for (j = i + 1; j < n && (qp_plain[p[j]] || qp_blank(p[j])); j++)
-				;
-			end = j;
+		if (qp_literal[c]) {
+			end = j = literal_end(p, i + 1, n);
 			if (at_line_end(p, j, n))
 				while (end > i && qp_blank(p[end - 1]))
 					end--;

@@ -1,10 +1,9 @@
-/* strutil.c - strings, tokens and addresses. */
+/* strutil.c - strings and addresses. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "util.h"
 
@@ -121,35 +120,6 @@ str_valid_utf8(const char *s, size_t n)
 		p += len;
 	}
 	return 1;
-}
-
-int
-token_new(char *out, struct err *e)
-{
-	unsigned char raw[TOKEN_HEX_LEN / 2];
-	static const char hex[] = "0123456789abcdef";
-	ssize_t n;
-
-	n = getrandom(raw, sizeof(raw), 0);
-	if (n != (ssize_t)sizeof(raw))
-		return err_set(e, "getrandom: %s", n < 0 ? strerror(errno) : "short read");
-	for (size_t i = 0; i < sizeof(raw); i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
-	}
-	out[TOKEN_HEX_LEN] = '\0';
-	return 0;
-}
-
-int
-token_valid(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return i == TOKEN_HEX_LEN;
 }
 
 /* Characters RFC 5322 allows unquoted in a dot-atom, which is all we accept:

@@ -95,8 +95,12 @@ void time_set_now(int64_t t);
 #define TOKEN_HEX_LEN 24 /* 96 random bits */
 
 /* Writes TOKEN_HEX_LEN lowercase hex digits from the kernel's CSPRNG and a
- * NUL into out (at least TOKEN_HEX_LEN + 1 bytes). */
+ * NUL into out (at least TOKEN_HEX_LEN + 1 bytes).  The random bytes come
+ * from a per-thread pool of getrandom(2) output, each used once; a forked
+ * child starts with an empty pool. */
 int token_new(char *out, struct err *e);
+/* Random bytes left in the calling thread's pool (for tests). */
+size_t token_pool_left(void);
 /* 1 if s is exactly a token's shape, else 0. */
 int token_valid(const char *s);
 

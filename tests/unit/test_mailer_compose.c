@@ -426,6 +426,55 @@ test_quoted_printable_round_trip(void **state)
 	assert_true(bases[1] > 0);
 }
 
+/* The literal runs are found eight bytes at a time: every byte that must
+ * be escaped is, at every position in and across a word, and no raw
+ * control character, DEL or "=" reaches the encoded text. */
+static void
+test_quoted_printable_word_positions(void **state)
+{
+	static const struct {
+		const char *b, *escaped; /* escaped: what the QP must say for it */
+	} special[] = {
+		{ "=", "=3D" }, { "\x7f", "=7F" }, { "\x01", "=01" }, { "\x1f", "=1F" },
+		{ "\x0b", "=0B" }, { "\xc3\xa9", "=C3=A9" }, { "\t", "\t" }, { "~", "~" },
+	};
+
+	(void)state;
+	for (size_t si = 0; si < sizeof(special) / sizeof(special[0]); si++) {
+		for (size_t k = 0; k < 20; k++) {
+			char in[64], want[64], *msg, *text, *html, *part, *end;
+			struct compose_spec s;
+			int tenc, henc;
+			size_t len;
+
+			snprintf(in, sizeof(in), "%.*s%sabcdefghijklmnopqrstu", (int)k,
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ", special[si].b);
+			snprintf(want, sizeof(want), "%s\n", in);
+			thing_spec(&s);
+			s.text = s.html = in;
+			s.text_len = s.html_len = strlen(in);
+			msg = compose_ok(&s, &len);
+			check_alternative(msg, len, &text, &html, &tenc, &henc);
+			assert_int_equal(tenc, MAILMIME_MECHANISM_QUOTED_PRINTABLE);
+			assert_string_equal(text, want);
+			part = strstr(msg, "quoted-printable\r\n\r\n");
+			assert_non_null(part);
+			part += strlen("quoted-printable\r\n\r\n");
+			end = strstr(part, "\r\n");
+			assert_non_null(end);
+			*end = '\0'; /* the one encoded line */
+			assert_non_null(strstr(part, special[si].escaped));
+			for (char *c = part; *c; c++)
+				assert_true((*c >= 0x20 && *c < 0x7f) || *c == '\t');
+			for (char *c = strchr(part, '='); c; c = strchr(c + 1, '='))
+				assert_non_null(strchr("0123456789ABCDEF", c[1]));
+			free(text);
+			free(html);
+			free(msg);
+		}
+	}
+}
+
 static void
 test_compose_speed(void **state)
 {
@@ -460,6 +509,7 @@ main(void)
 		cmocka_unit_test(test_encodings_and_boundaries),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_quoted_printable_round_trip),
+		cmocka_unit_test(test_quoted_printable_word_positions),
 		cmocka_unit_test(test_compose_speed),
 	};
 

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -27,6 +28,40 @@ test_buf_grows_and_stops_at_max(void **state)
 	buf_reset(&b);
 	assert_string_equal(buf_str(&b), "");
 	buf_free(&b);
+}
+
+/* buf_printf formats into the room the buffer has when it fits, grows it
+ * when not, and refuses past max with the buffer unchanged: the room
+ * (capacity 64 here) is larger than max, so max is what stops it. */
+static void
+test_buf_printf_room_growth_and_max(void **state)
+{
+	struct buf b, big;
+	char want[301];
+
+	(void)state;
+	buf_init(&b, 20);
+	assert_int_equal(buf_printf(&b, "%s-%d", "ab", 7), 0); /* first: allocates */
+	assert_int_equal(buf_printf(&b, "[%05d]", 42), 0);     /* fits the room */
+	assert_string_equal(buf_str(&b), "ab-7[00042]");
+	assert_int_equal(buf_printf(&b, "%s", "123456789x"), -1); /* 21 > max, though room */
+	assert_string_equal(buf_str(&b), "ab-7[00042]");
+	assert_int_equal(b.len, 11);
+	assert_int_equal(buf_printf(&b, "%s", "123456789"), 0); /* exactly max */
+	assert_int_equal(b.len, 20);
+	assert_string_equal(buf_str(&b), "ab-7[00042]123456789");
+	assert_int_equal(buf_printf(&b, "%s", ""), 0);
+	assert_int_equal(buf_printf(&b, "x"), -1);
+	assert_string_equal(buf_str(&b), "ab-7[00042]123456789");
+	buf_free(&b);
+
+	buf_init(&big, 0); /* growing past the room, several times */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(buf_printf(&big, "%0100d", i), 0);
+	snprintf(want, sizeof(want), "%0100d%0100d%0100d", 0, 1, 2);
+	assert_string_equal(buf_str(&big), want);
+	assert_int_equal(big.len, 300);
+	buf_free(&big);
 }
 
 static void
@@ -144,6 +179,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_grows_and_stops_at_max),
+		cmocka_unit_test(test_buf_printf_room_growth_and_max),
 		cmocka_unit_test(test_time_parse_forms),
 		cmocka_unit_test(test_time_parse_rejects),
 		cmocka_unit_test(test_rfc5322_date),
