@@ -179,6 +179,39 @@ static const char *const migrations[] = {
 	"  title TEXT NOT NULL,"
 	"  recorded_at INTEGER NOT NULL"
 	");",
+	/* 10: deliveries rebuilt with the same CHECK on state written as ORs:
+	 * SQLite codes an IN list of more than two constants as an ephemeral
+	 * table built at every statement that writes state (three a message
+	 * sent: a quarter of the send loop's instructions, bench/RESULTS.md).
+	 * Nothing references deliveries, so the table can be copied, dropped
+	 * and renamed inside the migration's transaction. */
+	"CREATE TABLE deliveries_new ("
+	"  id INTEGER PRIMARY KEY,"
+	"  participant_id INTEGER REFERENCES participants(id),"
+	"  recipient TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  key TEXT NOT NULL,"
+	"  message_id TEXT NOT NULL UNIQUE,"
+	"  inbound_id INTEGER REFERENCES inbound(id),"
+	"  state TEXT NOT NULL DEFAULT 'queued'"
+	"    CHECK (state = 'queued' OR state = 'sending' OR state = 'sent' OR"
+	"           state = 'deferred' OR state = 'failed' OR state = 'held'),"
+	"  due_at INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  claimed_at INTEGER NOT NULL DEFAULT 0,"
+	"  sent_at INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  UNIQUE (recipient, kind, key)"
+	");"
+	"INSERT INTO deliveries_new (id, participant_id, recipient, kind, key, message_id,"
+	"  inbound_id, state, due_at, attempts, claimed_at, sent_at, last_error, created_at)"
+	" SELECT id, participant_id, recipient, kind, key, message_id, inbound_id, state,"
+	"  due_at, attempts, claimed_at, sent_at, last_error, created_at FROM deliveries;"
+	"DROP TABLE deliveries;"
+	"ALTER TABLE deliveries_new RENAME TO deliveries;"
+	"CREATE INDEX deliveries_due ON deliveries (state, due_at);"
+	"CREATE INDEX deliveries_participant ON deliveries (participant_id, kind);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -89,6 +89,74 @@ test_reopen_and_newer_schema_refused(void **state)
 	assert_non_null(strstr(e.msg, "newer Things"));
 }
 
+static int64_t
+sql_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Migration 10 rebuilds deliveries (its state CHECK as ORs, not IN): a
+ * store of schema 9 with the old table keeps every row, its indexes and
+ * its constraints. */
+static void
+test_deliveries_rebuilt_keeping_rows(void **state)
+{
+	static const char old[] =
+	    "DROP TABLE deliveries;"
+	    "CREATE TABLE deliveries (id INTEGER PRIMARY KEY,"
+	    " participant_id INTEGER REFERENCES participants(id), recipient TEXT NOT NULL,"
+	    " kind TEXT NOT NULL, key TEXT NOT NULL, message_id TEXT NOT NULL UNIQUE,"
+	    " inbound_id INTEGER REFERENCES inbound(id), state TEXT NOT NULL DEFAULT 'queued'"
+	    " CHECK (state IN ('queued','sending','sent','deferred','failed','held')),"
+	    " due_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+	    " claimed_at INTEGER NOT NULL DEFAULT 0, sent_at INTEGER NOT NULL DEFAULT 0,"
+	    " last_error TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL,"
+	    " UNIQUE (recipient, kind, key));"
+	    "CREATE INDEX deliveries_due ON deliveries (state, due_at);"
+	    "CREATE INDEX deliveries_participant ON deliveries (participant_id, kind);"
+	    "INSERT INTO deliveries (id, recipient, kind, key, message_id, state, due_at,"
+	    " attempts, last_error, created_at) VALUES"
+	    " (7, 'a@example.org', 'thing', '1', 'm1@x', 'sent', 10, 1, '', 5),"
+	    " (9, 'b@example.org', 'thing', '1', 'm2@x', 'deferred', 20, 2, 'RCPT: 451', 6);"
+	    "PRAGMA user_version=9;";
+	struct fixture *f = *state;
+	sqlite3 *db;
+	struct err e;
+
+	store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, old, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_open(f->path, &f->st, &e), 0);
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sql_int(db, "PRAGMA user_version"), 10);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM deliveries"), 2);
+	assert_int_equal(sql_int(db, "SELECT attempts FROM deliveries WHERE id = 9 AND "
+	    "state = 'deferred' AND last_error = 'RCPT: 451'"), 2);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN "
+	    "('deliveries_due', 'deliveries_participant', 'deliveries_new')"), 2);
+	assert_int_equal(sql_int(db, "SELECT instr(sql, ' IN (') FROM sqlite_master "
+	    "WHERE name = 'deliveries'"), 0);
+	/* the constraints hold as before */
+	assert_int_not_equal(sqlite3_exec(db, "UPDATE deliveries SET state = 'lost' WHERE id = 7",
+	    NULL, NULL, NULL), SQLITE_OK);
+	assert_int_not_equal(sqlite3_exec(db, "INSERT INTO deliveries (recipient, kind, key, "
+	    "message_id, due_at, created_at) VALUES ('a@example.org', 'thing', '1', 'm3@x', 1, 1)",
+	    NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM pragma_integrity_check "
+	    "WHERE integrity_check != 'ok'"), 0);
+	sqlite3_close(db);
+}
+
 static void
 test_participant_lifecycle(void **state)
 {
@@ -437,6 +505,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_reopen_and_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deliveries_rebuilt_keeping_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_participant_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_name_clipped_at_utf8_boundary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enqueue_is_idempotent_and_ids_stable, setup, teardown),
