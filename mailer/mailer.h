@@ -85,7 +85,9 @@ void mailer_free(struct mailer *m);
  *     in Thing order: the first when they join, the next catch_up_days
  *     later, and so on (catch_up_days 0: all when they join); each is so
  *     after its own release.  Things released after joining go at their
- *     release, so one may overtake the end of a slow catch-up.
+ *     release, except one that would overtake the end of a slow catch-up:
+ *     it follows the Thing before it by catch_up_days, so that Things
+ *     arrive in order.
  *   - Self-paced mode: Thing N is due at confirmed_at + (N - 1) *
  *     interval_days ([schedule] overrides do not apply); Things that fell
  *     due while they were away are a back catalogue, paced as above.

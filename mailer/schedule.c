@@ -63,7 +63,7 @@ due_times(const struct programme *p, const struct participant *pt, const int64_t
 {
 	const struct programme_config *c = &p->cfg;
 	int64_t joined = pt->status_at > pt->confirmed_at ? pt->status_at : pt->confirmed_at;
-	int64_t clock;
+	int64_t clock, prev = 0;
 	int64_t k = 0;
 
 	if (joined == 0)
@@ -72,14 +72,21 @@ due_times(const struct programme *p, const struct participant *pt, const int64_t
 	for (size_t i = 0; i < p->nthings; i++) {
 		int64_t natural = c->self_paced ? add_days(clock, (int64_t)i * c->interval_days) :
 		    p->things[i].release_at;
+		int theirs_before = created[i] != 0 && created[i] < joined;
 
 		/* out before they joined and not theirs by then: the back
 		 * catalogue, one every catch_up_days from joining (so each is
 		 * after its own release, which came before joining) */
-		if (natural < joined && (created[i] == 0 || created[i] >= joined))
+		if (!theirs_before && natural < joined)
 			due[i] = add_days(joined, k++ * c->catch_up_days);
+		/* released while that catch-up still runs: it would overtake
+		 * the end of it; in line after the one before, so that the
+		 * Things arrive in order (later ones are then on time again) */
+		else if (!theirs_before && prev > 0 && natural < prev)
+			due[i] = add_days(prev, c->catch_up_days);
 		else
 			due[i] = natural;
+		prev = theirs_before ? 0 : due[i];
 	}
 }
 

@@ -76,6 +76,14 @@ static const struct scenario scenarios[] = {
 	    { 1, 3, DS_SENT, T0 + 36 * DAY + HOUR }, { 1, 4, DS_SENT, R(4) },
 	    { 0, 4, DS_SENT, R(4) }, { 1, 5, NONE, 0 }, { -1, 0, 0, 0 } }, 0 },
 
+	{ "slow catch-up: a Thing released during it waits its turn; the next on time", 0, 7, 0, { 0 },
+	  { JN(T0 + 30 * DAY + HOUR, 1), TK(T0 + 30 * DAY + HOUR, 1, 0),
+	    TK(T0 + 37 * DAY + HOUR, 1, 0), TK(R(4), 0, 0), TK(T0 + 44 * DAY + HOUR, 1, 0),
+	    TK(T0 + 51 * DAY + HOUR, 1, 0), TK(R(5), 1, 0) },
+	  { { 1, 1, DS_SENT, T0 + 30 * DAY + HOUR }, { 1, 2, DS_SENT, T0 + 37 * DAY + HOUR },
+	    { 1, 3, DS_SENT, T0 + 44 * DAY + HOUR }, { 1, 4, DS_SENT, T0 + 51 * DAY + HOUR },
+	    { 1, 5, DS_SENT, R(5) }, { -1, 0, 0, 0 } }, 0 },
+
 	{ "self-paced: each from their confirmation; [schedule] dates ignored", 1, 2, 0,
 	  { 0, T0 + 3 * DAY, 0, 0, 0 },
 	  { JN(T0 + DAY, 0), TK(T0 + DAY, 1, 0), TK(T0 + 4 * DAY, 0, 0), JN(T0 + 10 * DAY, 1),
