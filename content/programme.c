@@ -364,7 +364,8 @@ things_schedule(struct programme *p, struct diag *d)
 		}
 		p->things[o->number - 1].release_at = o->release_at;
 	}
-	for (size_t i = 1; i < p->nthings && !problems; i++) {
+	/* self-paced: each participant's own dates; [schedule] does not apply */
+	for (size_t i = 1; i < p->nthings && !problems && !cfg->self_paced; i++) {
 		const struct thing *a = &p->things[i - 1], *b = &p->things[i];
 		char ta[32], tb[32];
 

@@ -171,7 +171,9 @@ test_operational_keys(void **state)
 	    "[feeds]\nallow_private_addresses = YES\nparallel = 16\nper_host = 4\n"
 	    "timeout_seconds = 5\nmax_kib = 100\nfailures_before_notice = 5\n"
 	    "every_hours = 24\n"
-	    "[digest]\nenabled = No\nday = Friday\nhour = 14\n";
+	    "[digest]\nenabled = No\nday = Friday\nhour = 14\n"
+	    /* out of order, but [schedule] does not apply to self-paced */
+	    "[schedule]\nthing2 = 2026-01-01 09:00\n";
 	struct programme *p = NULL;
 	struct diags d;
 	struct err e;
