@@ -327,7 +327,7 @@ cmd_preview(struct cli *c)
 	const char *text, *html;
 	struct buf raw;
 	int64_t n = 0;
-	int status = EXIT_FAIL;
+	int status = EXIT_FAIL, numbers = 0, bad = 0;
 	struct err e;
 
 	for (int i = 0; i < c->argc; i++) {
@@ -337,12 +337,13 @@ cmd_preview(struct cli *c)
 			what = TEXT;
 		else if (strcmp(c->argv[i], "--raw") == 0)
 			what = RAW;
-		else if (n == 0 && str_to_int64(c->argv[i], 1, 9999, &n) == 0)
+		else if (numbers++ == 0 && str_to_int64(c->argv[i], 0, 9999, &n) == 0)
 			continue;
 		else
-			n = -1;
+			bad = 1;
 	}
-	if (n <= 0) {
+	/* a number that names no Thing (0, 13 of 12) is not a usage error */
+	if (bad || numbers != 1) {
 		fprintf(stderr, "usage: things -c FILE preview N [--text|--html|--raw]\n");
 		return EXIT_USAGE;
 	}

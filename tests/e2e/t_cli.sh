@@ -111,7 +111,11 @@ assert_file_contains "$THINGS_OUT" "Content-Type: multipart/alternative" "--raw 
 assert_file_contains "$THINGS_OUT" "List-Unsubscribe:" "with its list headers"
 assert_status 1 run_things -c "$C" preview 13
 assert_file_contains "$THINGS_ERR" "there is no Thing 13"
+assert_status 1 run_things -c "$C" preview 0
+assert_file_contains "$THINGS_ERR" "there is no Thing 0" "0 names no Thing, like 13"
 assert_status 2 run_things -c "$C" preview
+assert_status 2 run_things -c "$C" preview 2 3
+assert_status 2 run_things -c "$C" preview two
 assert_eq 0 "$(find "$P/mail" -type f 2>/dev/null | wc -l)" "none of this sent anything"
 
 # --- an inbox that cannot be reached: said once, and the run goes on -------------------------------
