@@ -26,6 +26,52 @@ poll_synth_message_id(const void *data, size_t len, char *out, size_t n, struct 
 
 /* --- 1. prepare ------------------------------------------------------------ */
 
+void
+poll_crumb_key(const struct poll *pl, const struct pending *pd, char *out, size_t n)
+{
+	snprintf(out, n, "inbox %.300s %s", pl->src->name, pl->src->items[pd->item].key);
+}
+
+/* A message that crashed Things POLL_CRASHES_MAX runs in a row is not
+ * parsed again: recorded as failed (the organisers are told), filed as
+ * failed, and the runs go on. */
+static int
+prepare_set_aside(struct poll *pl, struct pending *pd)
+{
+	char keyed[SOURCE_NAME_MAX + STORE_KEY_MAX + 2];
+
+	snprintf(keyed, sizeof(keyed), "%s\n%s", pl->src->name, pl->src->items[pd->item].key);
+	if (poll_synth_message_id(keyed, strlen(keyed), pd->msgid, sizeof(pd->msgid), pl->e) == -1)
+		return -1;
+	pd->kind = PK_UNPARSEABLE;
+	snprintf(pd->reason, sizeof(pd->reason), "%s", POLL_SET_ASIDE);
+	return 0;
+}
+
+/* inbox_parse of pl->raw under the message's crash crumb: the untrusted
+ * bytes, not the network waits around them (a run killed while a server
+ * was slow proves nothing against the message).  0 parsed, 1 not a
+ * message (reason in why), 2 set aside (it crashed Things before), -1. */
+static int
+guarded_parse(struct poll *pl, struct pending *pd, struct err *why)
+{
+	char crumb[STORE_CRUMB_MAX];
+	struct err left;
+	int r;
+
+	poll_crumb_key(pl, pd, crumb, sizeof(crumb));
+	if ((r = store_crumb_enter(pl->st, crumb, POLL_CRASHES_MAX, pl->e)) != 0)
+		return r == 1 ? 2 : -1;
+	fault_point("parse", pl->raw.data, pl->raw.len);
+	r = inbox_parse(pl->raw.data ? pl->raw.data : "", pl->raw.len, &pd->m, why) == 0 ? 0 : 1;
+	pd->parsed = r == 0;
+	if (store_crumb_leave(pl->st, &left) == -1) {
+		*pl->e = left;
+		return -1;
+	}
+	return r;
+}
+
 /* Too large to download: what the header says, to answer from. */
 static int
 prepare_oversize(struct poll *pl, struct pending *pd)
@@ -43,8 +89,8 @@ prepare_oversize(struct poll *pl, struct pending *pd)
 		pd->kind = PK_GONE;
 		return 0;
 	}
-	if (inbox_parse(pl->raw.data ? pl->raw.data : "", pl->raw.len, &pd->m, &pe) == 0)
-		pd->parsed = 1;
+	if ((r = guarded_parse(pl, pd, &pe)) == -1 || r == 2)
+		return r == 2 ? prepare_set_aside(pl, pd) : -1;
 	if (pd->parsed && pd->m.message_id[0] != '\0' &&
 	    strlen(pd->m.message_id) <= STORE_MSGID_MAX) {
 		snprintf(pd->msgid, sizeof(pd->msgid), "%s", pd->m.message_id);
@@ -103,28 +149,6 @@ prepare_discovery(struct poll *pl, struct pending *pd)
 	return 0;
 }
 
-void
-poll_crumb_key(const struct poll *pl, const struct pending *pd, char *out, size_t n)
-{
-	snprintf(out, n, "inbox %.300s %s", pl->src->name, pl->src->items[pd->item].key);
-}
-
-/* A message that crashed Things POLL_CRASHES_MAX runs in a row is not
- * parsed again: recorded as failed (the organisers are told), filed as
- * failed, and the runs go on. */
-static int
-prepare_set_aside(struct poll *pl, struct pending *pd)
-{
-	char keyed[SOURCE_NAME_MAX + STORE_KEY_MAX + 2];
-
-	snprintf(keyed, sizeof(keyed), "%s\n%s", pl->src->name, pl->src->items[pd->item].key);
-	if (poll_synth_message_id(keyed, strlen(keyed), pd->msgid, sizeof(pd->msgid), pl->e) == -1)
-		return -1;
-	pd->kind = PK_UNPARSEABLE;
-	snprintf(pd->reason, sizeof(pd->reason), "%s", POLL_SET_ASIDE);
-	return 0;
-}
-
 /* Fetches and parses item pd->item, which the store does not know. */
 static int
 prepare_fetched(struct poll *pl, struct pending *pd)
@@ -147,14 +171,14 @@ prepare_fetched(struct poll *pl, struct pending *pd)
 	pl->stats->fetched++;
 	if (poll_synth_message_id(pl->raw.data, pl->raw.len, synth, sizeof(synth), pl->e) == -1)
 		return -1;
-	fault_point("parse", pl->raw.data, pl->raw.len);
-	if (inbox_parse(pl->raw.data ? pl->raw.data : "", pl->raw.len, &pd->m, &why) == -1) {
+	if ((r = guarded_parse(pl, pd, &why)) == -1 || r == 2)
+		return r == 2 ? prepare_set_aside(pl, pd) : -1;
+	if (r == 1) {
 		pd->kind = PK_UNPARSEABLE;
 		snprintf(pd->msgid, sizeof(pd->msgid), "%s", synth);
 		snprintf(pd->reason, sizeof(pd->reason), "cannot parse: %s", why.msg);
 		return 0;
 	}
-	pd->parsed = 1;
 	snprintf(pd->msgid, sizeof(pd->msgid), "%s", pd->m.message_id[0] != '\0' &&
 	    strlen(pd->m.message_id) <= STORE_MSGID_MAX ? pd->m.message_id : synth);
 	if ((r = store_inbound_known(pl->st, pl->src->name, it->key, pd->msgid, pl->e)) != 0) {
@@ -168,8 +192,6 @@ prepare_fetched(struct poll *pl, struct pending *pd)
 int
 poll_prepare(struct poll *pl, size_t i, struct pending *pd)
 {
-	char crumb[STORE_CRUMB_MAX];
-	struct err left;
 	int r;
 
 	memset(pd, 0, sizeof(*pd));
@@ -179,15 +201,7 @@ poll_prepare(struct poll *pl, size_t i, struct pending *pd)
 		pd->kind = PK_KNOWN;
 		return r == 1 ? 0 : -1;
 	}
-	poll_crumb_key(pl, pd, crumb, sizeof(crumb));
-	if ((r = store_crumb_enter(pl->st, crumb, POLL_CRASHES_MAX, pl->e)) != 0)
-		return r == 1 ? prepare_set_aside(pl, pd) : -1;
-	r = prepare_fetched(pl, pd);
-	if (store_crumb_leave(pl->st, &left) == -1 && r == 0) {
-		*pl->e = left;
-		return -1;
-	}
-	return r;
+	return prepare_fetched(pl, pd);
 }
 
 void

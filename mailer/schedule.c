@@ -248,8 +248,10 @@ mailer_check_things(struct mailer *m, int64_t now, int record, struct err *e)
 		    sizeof(title), e)) == -1)
 			return -1;
 		if (rc == 1) {
-			if (!record || store_thing_queued(m->st, t->number, &any, e) == -1)
-				return record ? -1 : 0;
+			if (!record)
+				continue;
+			if (store_thing_queued(m->st, t->number, &any, e) == -1)
+				return -1;
 			if (any && store_thing_sent_set(m->st, t->number, t->slug, t->title, now,
 			    e) == -1)
 				return -1;

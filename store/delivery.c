@@ -232,7 +232,7 @@ store_delivery_recover(struct store *st, int64_t *n, struct err *e)
 {
 	static const char sql[] =
 	    "UPDATE deliveries SET state = 'queued',"
-	    " last_error = 'recovered after an interrupted run' WHERE state = 'sending'";
+	    " last_error = '" STORE_RECOVERED "' WHERE state = 'sending'";
 	sqlite3_stmt *s = store_stmt(st, sql, e);
 
 	if (s == NULL || store_step_done(st, s, e, "recover deliveries") == -1)

@@ -265,8 +265,10 @@ int store_delivery_mark_failed(struct store *st, int64_t id, const char *reason,
 
 /* After a crash, deliveries may be left in "sending".  Call this only while
  * holding the run lock: no other run can be sending them, so they go back
- * to "queued" (they may have reached the server: at most those in flight at
- * the crash are sent twice).  *n: how many were recovered. */
+ * to "queued" with last_error STORE_RECOVERED (they may have reached the
+ * server: at most those in flight at the crash are sent twice).  *n: how
+ * many were recovered. */
+#define STORE_RECOVERED "recovered after an interrupted run"
 int store_delivery_recover(struct store *st, int64_t *n, struct err *e);
 
 /* Lookups: 0 found, 1 not found. */

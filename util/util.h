@@ -143,7 +143,7 @@ int addr_with_tag(const char *addr, char delim, const char *tag, char *out, size
  * tests' stand-in for a library that crashes on a hostile input (they need
  * one on demand; a real one is a bug we would fix).  Otherwise nothing.
  * Points: "parse" (a message about to be parsed), "feed" (a feed body
- * about to be parsed). */
+ * about to be parsed), "compose" (a message just composed for sending). */
 void fault_point(const char *point, const void *data, size_t len);
 
 #endif

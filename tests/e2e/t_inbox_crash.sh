@@ -5,7 +5,8 @@
 # the third sets it aside unread (recorded as failed, the organisers told, filed in the
 # failed folder) and handles everything else: the waiting help request, the Thing that was
 # due.  A message that a run died on only once is not set aside: a good message in hand when
-# a run was killed from outside is handled by the next run.
+# a run was killed from outside is handled by the next run.  And a message whose forward
+# crashes Things while it is composed for sending is set aside the same way.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_inbox.sh"
 
@@ -56,3 +57,25 @@ assert_status 0 run_things -v -c "$C" run
 assert_file_contains "$THINGS_OUT" "1 processed" "the next run handles it"
 assert_eq "pending" "$(db "SELECT status FROM participants WHERE address = 'carol@example.test'")" \
 	"carol's subscription is recorded (awaiting confirmation)"
+
+# --- a message that crashes Things while it is composed for sending ---------------------------
+# The organisers' forward of this help request carries its text.  The run that first dies
+# composing it cannot know which delivery it was; the next runs compose the deliveries a dead
+# run left in hand under a crumb, and after two more deaths the forward is set aside (failed,
+# with the reason) and everything else goes out.
+must send_mail --from bob --to things+help@example.test --subject "Odd one" --body "POISON-c0mp"
+assert_ok imap_wait things 1
+export THINGS_FAULT=compose:POISON-c0mp
+for i in 1 2 3; do
+	run_things -c "$C" run
+	assert_eq 134 "$THINGS_STATUS" "run $i dies composing the forward"
+done
+assert_status 0 run_things -v -c "$C" run
+unset THINGS_FAULT
+assert_match "$(db "SELECT state || ' ' || last_error FROM deliveries WHERE kind = 'help-forward' ORDER BY id DESC LIMIT 1")" \
+	"^failed set aside: Things crashed twice in a row while composing it" \
+	"the fourth run sets the forward aside, with the reason"
+must fetch_match bob 'HEADER Subject "We have your message: Odd one"' "$T/odd-ack.eml"
+pass "bob's acknowledgement went out"
+assert_eq 0 "$(db "SELECT count(*) FROM deliveries WHERE state IN ('queued', 'sending')")" \
+	"nothing else is stuck"
