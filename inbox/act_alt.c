@@ -68,7 +68,9 @@ act_alternate(struct act *a)
 		    "forwarded");
 	if (strcmp(alt, p->alt_address) == 0)
 		return act_record(a, p->id, "already their alternate address: nothing to do");
-	if (p->alt_pending[0] != '\0' && p->alt_requested_at > a->r->now - ALT_REQUEST_INTERVAL)
+	/* by when it was last asked, not by whether a request is pending: a
+	 * clearing in between must not let a sender spray confirmations */
+	if (p->alt_requested_at > a->r->now - ALT_REQUEST_INTERVAL)
 		return act_record(a, p->id, "an alternate address was requested within the hour: "
 		    "no confirmation sent");
 	if (store_participant_request_alt(a->r->st, p->id, alt, a->r->now, token, a->e) == -1)

@@ -299,8 +299,8 @@ int
 store_participant_set_alt(struct store *st, int64_t id, const char *alt, struct err *e)
 {
 	static const char sql[] =
-	    "UPDATE participants SET alt_address = ?, alt_pending = '', alt_token = NULL,"
-	    " alt_requested_at = 0 WHERE id = ?";
+	    "UPDATE participants SET alt_address = ?, alt_pending = '', alt_token = NULL"
+	    " WHERE id = ?";
 	char norm[ADDR_MAX + 1];
 	sqlite3_stmt *s;
 

@@ -147,7 +147,8 @@ int store_participant_set_blog(struct store *st, int64_t id, const char *blog_ur
  * own address.
  *
  * set_alt: an organiser's decision, at once: alt becomes the alternate
- * address ("" clears it), and any pending request is dropped.
+ * address ("" clears it), and any pending request is dropped;
+ * alt_requested_at stays (the hourly limit on requests counts from it).
  * request_alt: a participant's request by mail, which the alternate
  * address has to confirm: alt_pending = alt, a fresh alt_token (written
  * into token_out, TOKEN_HEX_LEN + 1 bytes), alt_requested_at = now, the

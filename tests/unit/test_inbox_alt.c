@@ -129,6 +129,20 @@ test_who_may_ask_and_how_often(void **state)
 	detail_is(f, id, "within the hour: no confirmation sent");
 	assert_int_equal(deliveries(f, DK_ALT_CONFIRM, "victim@example.com"), 0);
 	assert_string_equal(participant(f, DEE).alt_pending, HOME);
+	/* clearing in between does not reset the hour: no spraying by
+	 * request, clear, request, clear ... */
+	{
+		struct inbox_intent none = alternate("");
+
+		assert_int_equal(act(f, &from_dee, &none, NOW + 1801, &id), 0);
+		detail_is(f, id, "cleared");
+		assert_int_equal(act(f, &from_dee, &in, NOW + 1802, &id), 0);
+		detail_is(f, id, "within the hour: no confirmation sent");
+		assert_int_equal(deliveries(f, DK_ALT_CONFIRM, "victim@example.com"), 0);
+		in = alternate(HOME);
+		assert_int_equal(act(f, &from_dee, &in, NOW + 1803, &id), 0);
+		in = alternate("victim@example.com");
+	}
 	/* later: the new request replaces the first, whose token is dead */
 	in = alternate("dee@work.example");
 	assert_int_equal(act(f, &from_dee, &in, NOW + 3601, &id), 0);
