@@ -256,12 +256,20 @@ store_entries(struct poll *p, struct poll_feed *pf, struct fetch_job *job)
 	int rc;
 
 	/* A feed that crashes the parser is set aside after two dead runs
-	 * (store_crumb_enter), for this round: counted as a failure, so that
-	 * its owner hears of it like of any broken feed. */
+	 * (store_crumb_enter): counted as a failure, so that its owner hears
+	 * of it like of any broken feed, and with the response's validators
+	 * kept, so that it is read again only once it has changed. */
 	snprintf(crumb, sizeof(crumb), "feed %lld", (long long)pf->feed.id);
-	if ((rc = store_crumb_enter(p->st, crumb, 2, p->e)) != 0)
-		return rc == -1 ? -1 : failed(p, pf, "set aside: Things crashed twice in a row "
-		    "while reading this feed (a bug: please report it)");
+	if ((rc = store_crumb_enter(p->st, crumb, 2, p->e)) != 0) {
+		if (rc == -1)
+			return -1;
+		log_info("feeds: %s (participant %lld): set aside", pf->feed.url,
+		    (long long)pf->feed.participant_id);
+		p->stats->failed++;
+		return store_feed_set_aside(p->st, pf->feed.id, job->new_etag,
+		    job->new_last_modified, "set aside: Things crashed twice in a row while "
+		    "reading this feed (a bug: please report it)", p->now, p->e);
+	}
 	if (store_begin(p->st, p->e) == -1)
 		return -1;
 	fault_point("feed", job->body.data, job->body.len);

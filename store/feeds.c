@@ -239,6 +239,28 @@ store_feed_fetch_failed(struct store *st, int64_t id, const char *reason, int64_
 }
 
 int
+store_feed_set_aside(struct store *st, int64_t id, const char *etag, int64_t last_modified,
+    const char *reason, int64_t now, struct err *e)
+{
+	static const char sql[] = "UPDATE feeds SET etag = ?, last_modified = ?,"
+	    " failures = failures + 1, last_error = ?, last_fetch_at = ? WHERE id = ?";
+	char clipped[STORE_REASON_MAX + 1];
+	sqlite3_stmt *s;
+
+	if (etag == NULL || strlen(etag) > STORE_ETAG_MAX || str_has_ctl(etag, 0))
+		etag = "";
+	store_clip_utf8(reason, clipped, sizeof(clipped));
+	if ((s = store_stmt(st, sql, e)) == NULL)
+		return -1;
+	store_bind_text(s, 1, etag);
+	sqlite3_bind_int64(s, 2, last_modified > 0 ? last_modified : 0);
+	store_bind_text(s, 3, clipped);
+	sqlite3_bind_int64(s, 4, now);
+	sqlite3_bind_int64(s, 5, id);
+	return update_feed(st, s, e, "set feed aside");
+}
+
+int
 store_feed_retire(struct store *st, int64_t id, const char *reason, int64_t now, struct err *e)
 {
 	static const char sql[] = "UPDATE feeds SET status = 'gone', failures = failures + 1,"

@@ -540,6 +540,12 @@ int store_feed_fetch_ok(struct store *st, int64_t id, const char *etag, int64_t 
 /* A fetch failed: failures + 1, last_error = reason (one line, clipped). */
 int store_feed_fetch_failed(struct store *st, int64_t id, const char *reason, int64_t now,
     struct err *e);
+/* A response that crashed Things was set aside: failures + 1, last_error =
+ * reason, and its validators kept (etag, last_modified, as in
+ * store_feed_fetch_ok) so that the next round gets a 304 while the feed
+ * is unchanged instead of the same body that crashed it. */
+int store_feed_set_aside(struct store *st, int64_t id, const char *etag, int64_t last_modified,
+    const char *reason, int64_t now, struct err *e);
 /* The feed is gone for good (410): status FS_GONE, failures + 1, reason kept. */
 int store_feed_retire(struct store *st, int64_t id, const char *reason, int64_t now,
     struct err *e);

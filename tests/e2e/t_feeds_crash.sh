@@ -3,7 +3,8 @@
 # the run abort while it reads one chosen feed (the stand-in for a parser crashing on a
 # hostile feed, served by a real HTTP server): two runs die on it, and with them the sends;
 # the third sets the feed aside for the round (a failure with the reason, like any broken
-# feed) and the mail goes out.  The next round reads the feed again.
+# feed) and the mail goes out.  It keeps the response's validators, so the next round gets a
+# 304 while the feed is unchanged (no crash, nothing read); once the blog changes, it is read.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_inbox.sh"
 export TZ=UTC
@@ -43,6 +44,14 @@ assert_eq 0 "$(db "SELECT count(*) FROM posts")" "nothing of it was stored"
 must fetch_match alice 'HEADER Subject "Thing 1"' "$T/thing1.eml"
 pass "the Thing that was due went out"
 
-unset THINGS_FAULT
+# the next round, the feed unchanged and the fault still there: a 304, no crash
 assert_status 0 run_things -v -c "$C" run --now "$(date -u -d '+7 hours' +%FT%H:%M)"
-assert_eq 1 "$(db "SELECT count(*) FROM posts")" "the next round reads the feed"
+assert_file_contains "$THINGS_OUT" "1 not modified" "the next round asks conditionally: 304"
+assert_eq 0 "$(db "SELECT count(*) FROM posts")" "the set-aside body is not read again"
+
+# the blog changes: read again (here it no longer crashes anything)
+unset THINGS_FAULT
+sed -i 's/POISON-f33d/A harmless title/' "$T/www/alice/feed.xml"
+touch -d '+1 minute' "$T/www/alice/feed.xml"
+assert_status 0 run_things -v -c "$C" run --now "$(date -u -d '+14 hours' +%FT%H:%M)"
+assert_eq 1 "$(db "SELECT count(*) FROM posts")" "once the feed has changed it is read"
