@@ -192,6 +192,13 @@ update_feed(struct store *st, sqlite3_stmt *s, struct err *e, const char *what)
 	return 0;
 }
 
+/* A validator we could not send back verbatim is worth nothing. */
+static const char *
+usable_etag(const char *etag)
+{
+	return etag == NULL || strlen(etag) > STORE_ETAG_MAX || str_has_ctl(etag, 0) ? "" : etag;
+}
+
 int
 store_feed_fetch_ok(struct store *st, int64_t id, const char *etag, int64_t last_modified,
     int64_t now, struct err *e)
@@ -200,12 +207,9 @@ store_feed_fetch_ok(struct store *st, int64_t id, const char *etag, int64_t last
 	    " last_error = '', last_ok_at = ?3, last_fetch_at = ?3, told_at = 0 WHERE id = ?4";
 	sqlite3_stmt *s;
 
-	/* A validator we could not send back verbatim is worth nothing. */
-	if (etag == NULL || strlen(etag) > STORE_ETAG_MAX || str_has_ctl(etag, 0))
-		etag = "";
 	if ((s = store_stmt(st, sql, e)) == NULL)
 		return -1;
-	store_bind_text(s, 1, etag);
+	store_bind_text(s, 1, usable_etag(etag));
 	sqlite3_bind_int64(s, 2, last_modified > 0 ? last_modified : 0);
 	sqlite3_bind_int64(s, 3, now);
 	sqlite3_bind_int64(s, 4, id);
@@ -247,12 +251,10 @@ store_feed_set_aside(struct store *st, int64_t id, const char *etag, int64_t las
 	char clipped[STORE_REASON_MAX + 1];
 	sqlite3_stmt *s;
 
-	if (etag == NULL || strlen(etag) > STORE_ETAG_MAX || str_has_ctl(etag, 0))
-		etag = "";
 	store_clip_utf8(reason, clipped, sizeof(clipped));
 	if ((s = store_stmt(st, sql, e)) == NULL)
 		return -1;
-	store_bind_text(s, 1, etag);
+	store_bind_text(s, 1, usable_etag(etag));
 	sqlite3_bind_int64(s, 2, last_modified > 0 ? last_modified : 0);
 	store_bind_text(s, 3, clipped);
 	sqlite3_bind_int64(s, 4, now);
