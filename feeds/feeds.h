@@ -283,7 +283,12 @@ int feeds_ingest(struct store *st, const struct feed *f, const char *buf, size_t
  * outcome.  things[0..nthings-1] (may be NULL/0) lets posts be matched to
  * Things (feeds_match_thing; also a post whose link the participant sent as
  * a reflection).  Per-feed failures are recorded, counted in *stats and
- * logged, not returned: -1 only when the store or libcurl fails. */
+ * logged, not returned: -1 only when the store or libcurl fails.
+ * With more than one CPU, documents are parsed on a thread of its own while
+ * the round goes on fetching and storing (the store is used from the
+ * caller's thread only, but for its crash crumb: store_crumb_prepare); new
+ * posts are committed a few dozen feeds at a time, never across a wait for
+ * the network. */
 int feeds_poll(struct store *st, const struct feeds_options *o, const struct feeds_thing *things,
     int nthings, int64_t now, struct feeds_stats *stats, struct err *e);
 

@@ -52,4 +52,75 @@ char *feeds_node_base(xmlDocPtr doc, xmlNodePtr n);
 int feeds_element_text(xmlDocPtr doc, xmlNodePtr node, enum text_type type, size_t max_chars,
     char *out, size_t n, char **links, size_t *nlinks);
 
+/* --- ingest.c: a fetched document to stored posts ------------------------ */
+
+struct store;
+struct feed;
+
+struct read_entry {
+	size_t key, title, link, excerpt;   /* offsets of strings in the arena */
+	int64_t published_at;
+	int thing;                          /* feeds_match_thing's answer */
+};
+
+/* A feed document read into memory, ready to store. */
+struct feed_read {
+	int rc;                          /* 0 read, 1 not a usable feed, -1 no memory */
+	char why[ERR_MSG_MAX];           /* when rc != 0 */
+	struct read_entry *entries;
+	size_t n, cap;
+	struct buf arena;
+	char title[FEEDS_TITLE_MAX + 1]; /* the feed's own title and link, or "" */
+	char link[FEEDS_URL_MAX + 1];
+};
+
+/* Parses a feed document into r (which the caller frees with
+ * feeds_read_free whatever the result) and matches its entries to
+ * things[0..nthings-1] by their content.  Touches no store and no global
+ * state: safe on any thread.  Returns r->rc. */
+int feeds_read(const char *buf, size_t len, const char *base_url,
+    const struct feeds_thing *things, int nthings, struct feed_read *r);
+void feeds_read_free(struct feed_read *r);
+
+/* Stores what feeds_read read for f (f as it was before this fetch) by the
+ * rules of feeds.h, like feeds_ingest after its parse.  0 or -1 (store). */
+int feeds_store_read(struct store *st, const struct feed *f, const struct feed_read *r,
+    int64_t now, struct feeds_stats *stats, struct err *e);
+
+/* --- reader.c: feeds read on a thread of their own ------------------------ */
+
+/* One document to read.  The caller fills body (which the reader frees
+ * once read), base_url and crumb (the key of the crash crumb held while
+ * reading: store_crumb_enter) and keeps the job until reader_take hands it
+ * back with read filled in, or set_aside (the crumb says this document
+ * crashed Things twice: not read), or failed (the crumb could not be
+ * written: a reason). */
+struct read_job {
+	struct read_job *next;      /* the reader's */
+	struct buf body;
+	const char *base_url;
+	char crumb[64];             /* "feed ID" */
+	int set_aside;
+	char failed[ERR_MSG_MAX];
+	struct feed_read read;      /* free with feeds_read_free */
+};
+
+struct reader;
+
+/* Starts a reader: with thread, one that reads on a thread of its own
+ * (without, or if there can be none, one that reads each job as it is
+ * put).  From here until reader_stop the crash crumb of st is the
+ * reader's: the caller may use st for anything else. */
+int reader_start(struct reader **out, struct store *st, const struct feeds_thing *things,
+    int nthings, int thread, struct err *e);
+/* Queues a job; never blocks.  The caller bounds how many are pending. */
+void reader_put(struct reader *rd, struct read_job *job);
+/* The next job read, in the order they were put; with wait, waits for one
+ * if any is pending.  NULL when none is ready (none pending, with wait). */
+struct read_job *reader_take(struct reader *rd, int wait);
+/* Jobs put and not yet taken; of those, jobs read. */
+void reader_count(struct reader *rd, size_t *pending, size_t *ready);
+/* Stops the thread.  Every job put must have been taken. */
+void reader_stop(struct reader *rd);
+
 #endif

@@ -5,24 +5,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../store/store.h"
 #include "internal.h"
 
-#define REFLECTIONS_MAX 200   /* reflection URLs compared per participant */
 #define UNCHANGED_BATCH 64    /* 304s recorded per transaction */
-#define ENTRY_STORE_FAILED 2  /* on_entry's "stop": the store failed, not the feed */
+#define STORE_BATCH 32        /* documents read stored per transaction */
+#define PENDING_MAX 64        /* documents fetched and not yet stored */
 
 struct poll_feed {
 	struct feed feed;
 	char blog_url[STORE_URL_MAX + 1];
 	char feed_url[STORE_URL_MAX + 1];   /* what the participant row says */
 	int discovered;                     /* a page named this feed during this run */
-};
-
-struct reflection_url {
-	int thing;
-	char url[FEEDS_URL_MAX + 1];        /* loose form (see loose_url) */
 };
 
 /* A feed that answered 304, waiting to be recorded with others. */
@@ -46,117 +42,17 @@ struct poll {
 	struct err err;
 	struct unchanged unchanged[UNCHANGED_BATCH];
 	size_t nunchanged;
+	struct reader *rd;
 };
 
-/* Per fetch: what the entry callback needs. */
-struct entries {
-	struct poll *p;
+/* A fetched document on its way through the reader to the store. */
+struct pending {
+	struct read_job job;      /* first: what the reader hands back */
 	struct poll_feed *pf;
-	int first;
-	int64_t cutoff;
-	int digest_left;
-	struct reflection_url *refl;     /* grown as needed: most have a few */
-	size_t nrefl, caprefl;
-	char feed_title[FEEDS_TITLE_MAX + 1];
-	char feed_link[FEEDS_URL_MAX + 1];
+	char *base_url;
+	char etag[FEEDS_ETAG_MAX + 1];
+	int64_t last_modified;
 };
-
-/* A URL with what does not tell two pages apart removed: scheme, "www.",
- * a trailing slash.  "" when it is not an http(s) URL. */
-static void
-loose_url(const char *url, char *out, size_t n)
-{
-	char norm[FEEDS_URL_MAX + 1];
-	const char *p = norm;
-	size_t len;
-
-	out[0] = '\0';
-	if (feeds_normalise_url(url, norm, sizeof(norm)) == -1)
-		return;
-	p += strncmp(p, "https://", 8) == 0 ? 8 : 7;
-	if (strncmp(p, "www.", 4) == 0)
-		p += 4;
-	snprintf(out, n, "%s", p);
-	len = strlen(out);
-	if (len > 0 && out[len - 1] == '/')
-		out[len - 1] = '\0';
-}
-
-static int
-add_reflection(void *arg, int thing, const char *url)
-{
-	struct entries *en = arg;
-
-	if (en->nrefl == REFLECTIONS_MAX)
-		return 1;
-	if (en->nrefl == en->caprefl) {
-		size_t cap = en->caprefl ? en->caprefl * 2 : 8;
-		struct reflection_url *more = realloc(en->refl, cap * sizeof(*more));
-
-		if (more == NULL)
-			return err_set(en->p->e, "out of memory");
-		en->refl = more;
-		en->caprefl = cap;
-	}
-	en->refl[en->nrefl].thing = thing;
-	loose_url(url, en->refl[en->nrefl].url, sizeof(en->refl[0].url));
-	if (en->refl[en->nrefl].url[0] != '\0')
-		en->nrefl++;
-	return 0;
-}
-
-static int
-reflected_thing(const struct entries *en, const char *link)
-{
-	char loose[FEEDS_URL_MAX + 1];
-
-	loose_url(link, loose, sizeof(loose));
-	for (size_t i = 0; loose[0] != '\0' && i < en->nrefl; i++)
-		if (strcmp(en->refl[i].url, loose) == 0)
-			return en->refl[i].thing;
-	return 0;
-}
-
-static int
-on_entry(void *arg, const struct feeds_entry *entry)
-{
-	struct entries *en = arg;
-	struct post_record r;
-	int rc;
-
-	if (entry->feed_title != NULL)
-		snprintf(en->feed_title, sizeof(en->feed_title), "%s", entry->feed_title);
-	if (entry->feed_link != NULL)
-		snprintf(en->feed_link, sizeof(en->feed_link), "%s", entry->feed_link);
-	memset(&r, 0, sizeof(r));
-	r.participant_id = en->pf->feed.participant_id;
-	r.feed_id = en->pf->feed.id;
-	r.key = entry->key;
-	r.title = entry->title;
-	r.link = entry->link;
-	r.excerpt = entry->excerpt;
-	r.published_at = entry->published_at;
-	if (entry->published_at > 0)
-		r.for_digest = entry->published_at >= en->cutoff;
-	else
-		r.for_digest = !en->first;
-	if (en->digest_left == 0)
-		r.for_digest = 0;
-	r.thing = reflected_thing(en, entry->link);
-	if (r.thing == 0)
-		r.thing = feeds_match_thing(entry, en->p->things, en->p->nthings);
-	rc = store_post_add(en->p->st, &r, en->p->now, NULL, en->p->e);
-	if (rc == -1)
-		return ENTRY_STORE_FAILED;
-	if (rc == 0) {
-		en->p->stats->new_posts++;
-		if (r.for_digest) {
-			en->p->stats->digest_posts++;
-			en->digest_left--;
-		}
-	}
-	return 0;
-}
 
 /* Keeps the participant's feed_url in step with the feed row, so that the
  * next run finds the same row (and its validators and dedupe keys). */
@@ -208,92 +104,6 @@ failed(struct poll *p, struct poll_feed *pf, const char *reason)
 	    (long long)pf->feed.participant_id, reason);
 	p->stats->failed++;
 	return store_feed_fetch_failed(p->st, pf->feed.id, reason, p->now, p->e);
-}
-
-int
-feeds_ingest(struct store *st, const struct feed *f, const char *buf, size_t len,
-    const char *base_url, const struct feeds_thing *things, int nthings, int64_t now,
-    struct feeds_stats *stats, struct err *e)
-{
-	struct poll p = { .st = st, .things = things, .nthings = nthings, .now = now,
-		.stats = stats, .e = e };
-	struct poll_feed pf;
-	struct entries en = { .p = &p, .pf = &pf, .digest_left = FEEDS_DIGEST_PER_FETCH };
-	struct err perr;
-	int rc;
-
-	memset(&pf, 0, sizeof(pf));
-	pf.feed = *f;
-	en.first = f->last_ok_at == 0;
-	en.cutoff = (en.first ? now : f->last_ok_at) - FEEDS_NEW_WINDOW;
-	rc = store_reflection_each_url(st, f->participant_id, add_reflection, &en, e);
-	if (rc >= 0) {
-		rc = feeds_parse(buf, len, base_url, on_entry, &en, NULL, &perr);
-		if (rc == -1) {
-			/* The feed is broken, not the store. */
-			err_set(e, "%s", perr.msg);
-			rc = 1;
-		} else if (rc != 0) {
-			rc = -1;
-		} else if (en.feed_title[0] != '\0' && strcmp(en.feed_title, f->title) != 0) {
-			rc = store_feed_set_title(st, f->id, en.feed_title, e);
-		}
-		if (rc == 0 && en.feed_link[0] != '\0' && strlen(en.feed_link) <= STORE_URL_MAX &&
-		    strcmp(en.feed_link, f->site_url) != 0)
-			rc = store_feed_set_site(st, f->id, en.feed_link, e);
-	}
-	free(en.refl);
-	return rc;
-}
-
-/* Stores the entries of a fetched feed and its new validators, in one
- * transaction: a crash leaves the feed as if not fetched. */
-static int
-store_entries(struct poll *p, struct poll_feed *pf, struct fetch_job *job)
-{
-	char crumb[STORE_CRUMB_MAX];
-	struct err perr, left;
-	int rc;
-
-	/* A feed that crashes the parser is set aside after two dead runs
-	 * (store_crumb_enter): counted as a failure, so that its owner hears
-	 * of it like of any broken feed, and with the response's validators
-	 * kept, so that it is read again only once it has changed. */
-	snprintf(crumb, sizeof(crumb), "feed %lld", (long long)pf->feed.id);
-	if ((rc = store_crumb_enter(p->st, crumb, 2, p->e)) != 0) {
-		if (rc == -1)
-			return -1;
-		log_info("feeds: %s (participant %lld): set aside", pf->feed.url,
-		    (long long)pf->feed.participant_id);
-		p->stats->failed++;
-		return store_feed_set_aside(p->st, pf->feed.id, job->new_etag,
-		    job->new_last_modified, "set aside: Things crashed twice in a row while "
-		    "reading this feed (a bug: please report it)", p->now, p->e);
-	}
-	if (store_begin(p->st, p->e) == -1)
-		return -1;
-	fault_point("feed", job->body.data, job->body.len);
-	rc = feeds_ingest(p->st, &pf->feed, buf_str(&job->body), job->body.len,
-	    job->effective_url ? job->effective_url : pf->feed.url, p->things, p->nthings,
-	    p->now, p->stats, &perr);
-	if (store_crumb_leave(p->st, &left) == -1 && rc != -1) {
-		*p->e = left;
-		store_rollback(p->st);
-		return -1;
-	}
-	if (rc == 1) {
-		store_rollback(p->st);
-		return failed(p, pf, perr.msg);
-	}
-	if (rc == -1 || store_feed_fetch_ok(p->st, pf->feed.id, job->new_etag,
-	    job->new_last_modified, p->now, p->e) == -1 || sync_participant(p, pf) == -1 ||
-	    store_commit(p->st, p->e) == -1) {
-		if (rc == -1)
-			err_set(p->e, "%s", perr.msg);
-		store_rollback(p->st);
-		return -1;
-	}
-	return 0;
 }
 
 /* The host of an http(s) URL, lowercased, without a leading "www." and
@@ -420,6 +230,116 @@ unchanged(struct poll *p, struct poll_feed *pf, struct fetch_job *job)
 	return p->nunchanged == UNCHANGED_BATCH ? record_unchanged(p) : 0;
 }
 
+static void
+pending_free(struct pending *pd)
+{
+	buf_free(&pd->job.body);
+	feeds_read_free(&pd->job.read);
+	free(pd->base_url);
+	free(pd);
+}
+
+/* Stores one document the reader has read, inside the batch's transaction. */
+static int
+store_read(struct poll *p, struct pending *pd)
+{
+	struct poll_feed *pf = pd->pf;
+
+	if (pd->job.failed[0] != '\0')
+		return err_set(p->e, "%s", pd->job.failed);
+	/* A feed that crashes the parser is set aside after two dead runs
+	 * (store_crumb_enter): counted as a failure, so that its owner hears
+	 * of it like of any broken feed, and with the response's validators
+	 * kept, so that it is read again only once it has changed. */
+	if (pd->job.set_aside) {
+		log_info("feeds: %s (participant %lld): set aside", pf->feed.url,
+		    (long long)pf->feed.participant_id);
+		p->stats->failed++;
+		return store_feed_set_aside(p->st, pf->feed.id, pd->etag, pd->last_modified,
+		    "set aside: Things crashed twice in a row while reading this feed (a bug: "
+		    "please report it)", p->now, p->e);
+	}
+	if (pd->job.read.rc == 1)
+		return failed(p, pf, pd->job.read.why);
+	if (pd->job.read.rc != 0)
+		return err_set(p->e, "%s: %s", pf->feed.url, pd->job.read.why);
+	if (feeds_store_read(p->st, &pf->feed, &pd->job.read, p->now, p->stats, p->e) == -1 ||
+	    store_feed_fetch_ok(p->st, pf->feed.id, pd->etag, pd->last_modified, p->now,
+	    p->e) == -1)
+		return -1;
+	return sync_participant(p, pf);
+}
+
+/* Stores what the reader has read, STORE_BATCH documents to a transaction
+ * (with the feeds' new validators: a crash before the commit only means
+ * they are fetched again).  Waits for the reader only when too many are
+ * pending, or with all, until none is.  A transaction is never open across
+ * a network wait: only across the reader's work on documents in hand. */
+static int
+store_ready(struct poll *p, int all)
+{
+	for (;;) {
+		size_t pending, ready, n = STORE_BATCH;
+
+		reader_count(p->rd, &pending, &ready);
+		if (pending == 0)
+			return 0;
+		if (!all && pending < PENDING_MAX) {
+			if (ready < STORE_BATCH)
+				return 0;
+			n = ready;
+		}
+		if (n > pending)
+			n = pending;
+		if (store_begin(p->st, p->e) == -1)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			struct pending *pd = (struct pending *)(void *)reader_take(p->rd, 1);
+			int rc = store_read(p, pd);
+
+			pending_free(pd);
+			if (rc == -1) {
+				store_rollback(p->st);
+				return -1;
+			}
+		}
+		if (store_commit(p->st, p->e) == -1)
+			return -1;
+	}
+}
+
+/* Hands a fetched document to the reader. */
+static int
+read_feed(struct poll *p, struct poll_feed *pf, struct fetch_job *job)
+{
+	struct pending *pd = calloc(1, sizeof(*pd));
+
+	if (pd == NULL || (pd->base_url = strdup(job->effective_url ? job->effective_url :
+	    pf->feed.url)) == NULL) {
+		free(pd);
+		return err_set(p->e, "out of memory");
+	}
+	pd->pf = pf;
+	pd->job.body = job->body;       /* the reader's now */
+	memset(&job->body, 0, sizeof(job->body));
+	pd->job.base_url = pd->base_url;
+	snprintf(pd->job.crumb, sizeof(pd->job.crumb), "feed %lld", (long long)pf->feed.id);
+	snprintf(pd->etag, sizeof(pd->etag), "%s", job->new_etag);
+	pd->last_modified = job->new_last_modified;
+	reader_put(p->rd, &pd->job);
+	return store_ready(p, 0);
+}
+
+/* Takes back whatever the reader still has after a failure. */
+static void
+drop_pending(struct poll *p)
+{
+	struct read_job *job;
+
+	while ((job = reader_take(p->rd, 1)) != NULL)
+		pending_free((struct pending *)(void *)job);
+}
+
 /* 0 done with the job, 1 fetch job->url again, -1 store error. */
 static int
 handle(struct poll *p, struct poll_feed *pf, struct fetch_job *job)
@@ -446,7 +366,7 @@ handle(struct poll *p, struct poll_feed *pf, struct fetch_job *job)
 		return unchanged(p, pf, job);
 	if (feeds_looks_like_html(job->content_type, buf_str(&job->body), job->body.len))
 		return follow_page(p, pf, job);
-	return store_entries(p, pf, job);
+	return read_feed(p, pf, job);
 }
 
 static int
@@ -567,12 +487,20 @@ feeds_poll(struct store *st, const struct feeds_options *o, const struct feeds_t
 		jobs[i].user = &p.feeds[i];
 	}
 	stats->feeds = (int)p.n;
+	/* Reading on a thread of its own pays only with a CPU to run it. */
+	if (reader_start(&p.rd, st, things, nthings, sysconf(_SC_NPROCESSORS_ONLN) > 1,
+	    p.e) == -1)
+		goto out;
 	rc = fetch_run(o, jobs, p.n, on_done, &p, p.e);
 	if (rc == 0 && p.fatal)
 		rc = -1;
-	if (rc == 0 && record_unchanged(&p) == -1)
+	if (rc == 0 && (store_ready(&p, 1) == -1 || record_unchanged(&p) == -1))
 		rc = -1;
 out:
+	if (p.rd != NULL) {
+		drop_pending(&p);
+		reader_stop(p.rd);
+	}
 	if (store_set_fast(st, 0, rc == -1 ? &(struct err){ { 0 } } : p.e) == -1)
 		rc = -1;
 	if (rc == -1)

@@ -10,8 +10,9 @@
  * handling the input.  No fsync: the crumb must outlive the process, not
  * the machine (a power cut is no evidence against a message).
  *
- * The file holds "DEATHS KEY\n": the input in hand, and how many runs in a
- * row (this one included) have had it in hand.
+ * The file's first line holds "DEATHS KEY": the input in hand, and how many
+ * runs in a row (this one included) have had it in hand; an empty first
+ * line, nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -80,10 +81,12 @@ crumb_write(struct store *st, const char *text, struct err *e)
 		snprintf(st->crumb_mem, sizeof(st->crumb_mem), "%s", text);
 		return 0;
 	}
-	/* the new text first, then the length: a crash in between leaves a
-	 * longer file whose first line is still the new crumb */
-	if ((len > 0 && pwrite(st->crumb_fd, text, len, 0) != (ssize_t)len) ||
-	    ftruncate(st->crumb_fd, (off_t)len) == -1)
+	/* Only the first line counts: "nothing in hand" is an empty first
+	 * line, and what follows the newline (a longer crumb of before) is
+	 * never read.  One small pwrite, no ftruncate: it is done twice per
+	 * message and per feed, and truncating cost more than the write. */
+	if (pwrite(st->crumb_fd, len > 0 ? text : "\n", len > 0 ? len : 1, 0) !=
+	    (ssize_t)(len > 0 ? len : 1))
 		return err_set(e, "cannot write the crash crumb: %s", strerror(errno));
 	return 0;
 }
@@ -111,4 +114,10 @@ store_crumb_leave(struct store *st, struct err *e)
 	if (crumb_load(st, e) == -1)
 		return -1;
 	return crumb_write(st, "", e);
+}
+
+int
+store_crumb_prepare(struct store *st, struct err *e)
+{
+	return crumb_load(st, e);
 }

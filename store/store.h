@@ -70,10 +70,15 @@ void store_run_unlock(int fd);
  * in hand, when `limit` runs in a row have died with this key in hand: the
  * caller sets the input aside instead of handling it.  Else 0 (or -1).
  * Entering the same key again in the same run counts no new death.
- * store_crumb_leave: nothing is in hand.  0 or -1. */
+ * store_crumb_leave: nothing is in hand.  0 or -1.
+ * store_crumb_prepare: reads what the last run left (enter and leave do it
+ * on first use).  After it, enter and leave touch only the crumb file, never
+ * the database: one other thread may use them while this one uses st (one
+ * thread at a time for the crumb).  0 or -1. */
 #define STORE_CRUMB_MAX 512
 int store_crumb_enter(struct store *st, const char *key, int limit, struct err *e);
 int store_crumb_leave(struct store *st, struct err *e);
+int store_crumb_prepare(struct store *st, struct err *e);
 
 /* --- participants ------------------------------------------------------ */
 

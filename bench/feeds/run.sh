@@ -11,9 +11,13 @@
 #     same parallelism: fetch, parse, dedupe and store every post (round 1), then the same
 #     again with nothing changed (round 2: conditional GETs, which must be mostly 304s);
 #   - curl again with each feed's ETag in If-None-Match (the limit for round 2).
-# Prints every time and the medians, and the ratio feeds_poll / curl for both rounds
-# (target <= 1.3).  Needs nginx (Debian nginx-light, in tools/deps.sh) and root or a user
-# nginx may run as; builds ./build/libthings.a with make first.
+#   - the floor of round 1: curl's GET above, plus libxml2 alone reading the same documents
+#     and their HTML descriptions (bench/feeds/floor.c parse), plus SQLite alone inserting
+#     the same 10,000 rows 32 feeds to a transaction (floor.c store): the work round 1 cannot
+#     avoid, done one after the other by the libraries with nothing of ours around them.
+# Prints every time and the medians, the ratio feeds_poll / curl for both rounds
+# (target <= 1.3), and round 1 against its floor.  Needs nginx (Debian nginx-light, in
+# tools/deps.sh) and root or a user nginx may run as; builds ./build/libthings.a with make first.
 set -eu -o pipefail
 
 N=${1:-1000}
@@ -36,6 +40,9 @@ trap cleanup EXIT
 # shellcheck disable=SC2046
 cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$W/bench_feeds" bench/feeds/bench_feeds.c \
 	build/libthings.a $(pkg-config --cflags --libs libetpan libcurl libcmark sqlite3 libxml-2.0 inih gnutls)
+# shellcheck disable=SC2046
+cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$W/floor" bench/feeds/floor.c \
+	$(pkg-config --cflags --libs sqlite3 libxml-2.0)
 
 # --- the feeds ------------------------------------------------------------------------------
 python3 - "$W/www/f" "$N" <<'PY'
@@ -115,6 +122,7 @@ curl_round() { # CONFIG -> seconds; 304 codes counted into $W/codes
 
 echo "bench/feeds: $N feeds on nginx $BASE, parallelism $PAR, $REPEATS repeats ($(nproc) CPUs)"
 : > "$W/curl-get" ; : > "$W/curl-304" ; : > "$W/poll-1" ; : > "$W/poll-2" ; : > "$W/fetch"
+: > "$W/floor-parse" ; : > "$W/floor-store" ; : > "$W/floor-sum"
 for r in $(seq "$REPEATS"); do
 	if [ $((r % 2)) = 1 ]; then curl_round "$W/curl-get.cfg" >> "$W/curl-get"; fi
 	"$W/bench_feeds" --fetch-only "$BASE" "$N" "$PAR" > "$W/fetch.out"
@@ -126,18 +134,34 @@ for r in $(seq "$REPEATS"); do
 	awk '$2 == 2 { print $3 }' "$W/poll.out" >> "$W/poll-2"
 	sed 's/^/  feeds_poll /' "$W/poll.out"
 	if [ $((r % 2)) = 0 ]; then curl_round "$W/curl-get.cfg" >> "$W/curl-get"; fi
+	# the floor of round 1: libxml2 alone reading the same bytes, SQLite alone
+	# writing the same rows (into a copy of the store emptied of posts)
+	"$W/floor" parse "$W"/www/f/*.xml | awk '{ print $2 }' >> "$W/floor-parse"
+	rm -f "$W/floor.db"*
+	sqlite3 "$W/store/things.db" ".backup '$W/floor.db'"
+	sqlite3 "$W/floor.db" "DELETE FROM posts; VACUUM;"
+	"$W/floor" store "$W/store/things.db" "$W/floor.db" | awk '{ print $2 }' >> "$W/floor-store"
+	tail -n 1 "$W/curl-get" | paste -d' ' - <(tail -n 1 "$W/floor-parse") \
+	    <(tail -n 1 "$W/floor-store") | awk '{ printf "%.3f\n", $1 + $2 + $3 }' >> "$W/floor-sum"
+	echo "  floor: curl $(tail -n 1 "$W/curl-get") + libxml2 $(tail -n 1 "$W/floor-parse") + SQLite $(tail -n 1 "$W/floor-store")"
 	curl_round "$W/curl-304.cfg" >> "$W/curl-304"
 	echo "  curl 304 round: $(grep -c '^304' "$W/codes") of $N answered 304"
 done
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 cg=$(median "$W/curl-get"); c3=$(median "$W/curl-304"); p1=$(median "$W/poll-1")
 p2=$(median "$W/poll-2"); fe=$(median "$W/fetch")
+fp=$(median "$W/floor-parse"); fs=$(median "$W/floor-store"); fl=$(median "$W/floor-sum")
 echo "curl --parallel, GET:           $(tr '\n' ' ' < "$W/curl-get") -> median $cg s"
 echo "fetch_run, GET (bodies dropped): $(tr '\n' ' ' < "$W/fetch") -> median $fe s"
 echo "feeds_poll round 1 (all new):    $(tr '\n' ' ' < "$W/poll-1") -> median $p1 s"
 echo "curl --parallel, If-None-Match:  $(tr '\n' ' ' < "$W/curl-304") -> median $c3 s"
 echo "feeds_poll round 2 (unchanged):  $(tr '\n' ' ' < "$W/poll-2") -> median $p2 s"
+echo "libxml2 alone, same documents:   $(tr '\n' ' ' < "$W/floor-parse") -> median $fp s"
+echo "SQLite alone, same rows:         $(tr '\n' ' ' < "$W/floor-store") -> median $fs s"
+echo "floor of round 1 (curl+both):    $(tr '\n' ' ' < "$W/floor-sum") -> median $fl s"
 awk -v fe="$fe" -v cg="$cg" -v p1="$p1" -v p2="$p2" -v c3="$c3" 'BEGIN {
 	printf "ratio fetch_run/curl: %.2f   round 2/curl 304: %.2f   round 1/curl: %.2f   (target <= 1.3)\n",
 	    fe / cg, p2 / c3, p1 / cg }'
+awk -v p1="$p1" -v fl="$fl" 'BEGIN {
+	printf "ratio round 1/floor of round 1 (curl + libxml2 + SQLite, one after the other): %.2f\n", p1 / fl }'
 echo "nginx access log: $(grep -c '" 200 ' "$W/nginx/access.log") x 200, $(grep -c '" 304 ' "$W/nginx/access.log") x 304"

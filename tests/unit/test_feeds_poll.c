@@ -462,33 +462,63 @@ test_poll_page_names_another_feed(void **state)
 }
 
 /* Many participants on one host, two connections at a time. */
+/* More feeds than the reader may hold at once (PENDING_MAX) and than one
+ * transaction stores (STORE_BATCH), broken ones among them: every good
+ * feed's posts and validators are stored, every broken one is recorded
+ * failed with nothing stored, whatever the batch it fell in. */
 static void
 test_poll_many(void **state)
 {
+	enum { N = 150 };
 	struct fixture *f = *state;
 	struct feeds_stats s;
-	int64_t ids[10], n;
+	int64_t ids[N], n;
+	int broken = 0, good = 0;
+	struct feed fd;
 	struct err e;
 
 	f->o.per_host = 2;
 	f->o.parallelism = 4;
-	for (int i = 0; i < 10; i++) {
+	for (int i = 0; i < N; i++) {
 		char addr[64], name[32], path[40];
 
 		snprintf(addr, sizeof(addr), "p%d@example.org", i);
 		ids[i] = test_participant(f->st, addr, PS_ACTIVE);
 		snprintf(name, sizeof(name), "f%d.xml", i);
-		httpd_put_fixture(&f->h, name, i % 2 ? "rss1.rdf" : "blogger.xml");
+		httpd_put_fixture(&f->h, name, i % 7 == 3 ? "broken.xml" :
+		    i % 2 ? "rss1.rdf" : "blogger.xml");
+		if (i % 7 == 3)
+			broken++;
+		else
+			good++;
 		snprintf(path, sizeof(path), "/%s", name);
 		blog(f, ids[i], "/", path);
 	}
 	poll_at(f, NOW, &s);
-	assert_int_equal(s.feeds, 10);
-	assert_int_equal(s.failed, 0);
-	assert_int_equal(s.new_posts, 5 * 2 + 5 * 2);
+	assert_int_equal(s.feeds, N);
+	assert_int_equal(s.failed, broken);
+	assert_int_equal(s.new_posts, good * 2);
 	assert_int_equal(store_post_count(f->st, 0, -1, &n, &e), 0);
-	assert_int_equal(n, 20);
-	assert_int_equal(requests(f, "GET /f", 10), 10);
+	assert_int_equal(n, good * 2);
+	for (int i = 0; i < N; i++) {
+		feed_of(f, ids[i], &fd);
+		if (i % 7 == 3) {
+			assert_int_equal(fd.failures, 1);
+			assert_int_equal(fd.last_ok_at, 0);
+			assert_int_equal(store_post_count(f->st, fd.id, -1, &n, &e), 0);
+			assert_int_equal(n, 0);
+		} else {
+			assert_int_equal(fd.failures, 0);
+			assert_int_equal(fd.last_ok_at, NOW);
+			assert_string_not_equal(fd.etag, "");
+		}
+	}
+	assert_int_equal(requests(f, "GET /f", N), N);
+	/* and the next round is all 304s, stored in the same batches */
+	poll_at(f, NOW + 1, &s);
+	assert_int_equal(s.not_modified, good);
+	assert_int_equal(s.failed, broken);
+	assert_int_equal(s.new_posts, 0);
 }
 
 int

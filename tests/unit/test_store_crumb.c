@@ -170,6 +170,28 @@ test_torn_or_foreign_file_is_no_crumb(void **state)
 	assert_int_equal(enter(f, "inbox x 1:9"), 1);
 }
 
+/* The file is never truncated: a short crumb written over a longer one
+ * must still be read as itself, and prepare reads what the last run left
+ * before any enter. */
+static void
+test_short_crumb_over_long_one(void **state)
+{
+	struct fixture *f = *state;
+	struct err e;
+
+	run(f);
+	assert_int_equal(enter(f, "feed 1234567890 with a long key"), 0);
+	assert_int_equal(store_crumb_leave(f->st, &e), 0);
+	assert_int_equal(enter(f, "feed 7"), 0);         /* dies */
+	run(f);
+	assert_int_equal(store_crumb_prepare(f->st, &e), 0);
+	assert_int_equal(enter(f, "feed 7"), 0);         /* dies: the second death */
+	run(f);
+	assert_int_equal(store_crumb_prepare(f->st, &e), 0);
+	assert_int_equal(enter(f, "feed 1234567890 with a long key"), 0);
+	assert_int_equal(enter(f, "feed 7"), 1);
+}
+
 static void
 test_bad_keys_refused(void **state)
 {
@@ -215,6 +237,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_same_key_twice_in_a_run_is_one_death, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_torn_or_foreign_file_is_no_crumb, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_short_crumb_over_long_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_keys_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_store_keeps_crumb_in_memory, setup,
 		    teardown),
