@@ -451,7 +451,8 @@ act_is_automatic(const struct inbox_message *m, const struct programme *p)
 	size_t local = at ? (size_t)(at - own) : 0;
 	const char *from = m->from_addr;
 
-	if (m->auto_submitted || m->bulk || m->null_sender || from[0] == '\0')
+	if (m->auto_submitted || m->bulk || m->null_sender || m->is_feedback_report ||
+	    from[0] == '\0')
 		return 1;
 	/* our own address, or one of its +tag forms: a loop */
 	if (strcmp(from, own) == 0)

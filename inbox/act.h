@@ -60,7 +60,8 @@ int act_on_message(struct act_request *r, int64_t *id, struct err *e);
 int act_unreadable(struct act_request *r, const char *answer_to, int64_t *id, struct err *e);
 
 /* 1 if m must never be answered: auto-replies, bulk and list mail, null
- * senders, mail without a usable From, mail from the programme itself. */
+ * senders, abuse reports, mail without a usable From, mail from the
+ * programme itself. */
 int act_is_automatic(const struct inbox_message *m, const struct programme *p);
 
 /* The link a blog (or subscription) message registers: in->url, else the

@@ -9,6 +9,12 @@
  *     -- except a vacation notice (X-Autoreply, Precedence: auto_reply, an
  *     out-of-office subject), which vacation(1)-style responders send to the
  *     envelope sender: that is II_AUTOREPLY, not a failed delivery.
+ *     An abuse report (multipart/report; report-type=feedback-report: a
+ *     mailbox provider's feedback loop relaying a recipient's "this is
+ *     spam") is no failed delivery: to the VERP address it is
+ *     II_UNSUBSCRIBE with that token (a complainer must get no more mail,
+ *     as the big providers require of bulk senders), elsewhere
+ *     II_AUTOREPLY (it names nobody we can trust).
  *  2. things+unsubscribe[-TOKEN]@ is II_UNSUBSCRIBE even from an automated
  *     sender: mail clients answer a List-Unsubscribe mailto with generated
  *     mail, and an unsubscribe must never be lost.
@@ -32,9 +38,10 @@
  *  5. Command words at the start of the subject (after "Re:", "AW:",
  *     "[tag]" ...; a forwarded subject, "Fwd:", commands nothing) or of
  *     the first line of fresh text (after a greeting
- *     line such as "Hi Things,"), case-insensitive, an optional "please"
- *     first: subscribe/join/register/sign me up, unsubscribe/stop/leave/
- *     remove me/opt out, confirm, help/question/?, "my blog is"/"blog:",
+ *     line such as "Hi Things,"), case-insensitive, after a polite
+ *     lead-in ("please", "I would like to", "could you"...):
+ *     subscribe/join/register/sign me up, unsubscribe/stop/leave/
+ *     remove me/take me off/opt out, confirm, help/question/?, "my blog is"/"blog:",
  *     "alternate [address] ADDRESS" (or "alternate none"; not a command
  *     without one of them: "Alternate ways to..." is content).
  *     A subscribe carries the first link (a blog to register); a blog
@@ -83,6 +90,7 @@ struct command {
 static const struct command commands[] = {
 	{ "unsubscribe", II_UNSUBSCRIBE, 0, 0 },
 	{ "remove me", II_UNSUBSCRIBE, 0, 0 },
+	{ "take me off", II_UNSUBSCRIBE, 0, 0 },
 	{ "opt out", II_UNSUBSCRIBE, 0, 0 },
 	{ "opt-out", II_UNSUBSCRIBE, 0, 0 },
 	{ "stop", II_UNSUBSCRIBE, 0, 1 },
@@ -110,12 +118,31 @@ static const struct command commands[] = {
 	{ "backup address", II_ALTERNATE, 0, 0 },
 };
 
+/* s after a polite lead-in: "please", "I would like to", "could you
+ * (please)" ... ("I would like to unsubscribe", "Could you remove me"). */
+static const char *
+command_start(const char *s)
+{
+	static const char *const leads[] = {
+		"i would like to ", "i'd like to ", "i\u2019d like to ", "i want to ", "i wish to ",
+		"could you ", "can you ", "would you ",
+	};
+
+	for (size_t i = 0; i < sizeof(leads) / sizeof(leads[0]); i++)
+		if (strncasecmp(s, leads[i], strlen(leads[i])) == 0) {
+			s += strlen(leads[i]);
+			break;
+		}
+	if (strncasecmp(s, "please ", 7) == 0)
+		s += 7;
+	return s;
+}
+
 /* The command a line starts with, or NULL. */
 static const struct command *
 command_at(const char *s)
 {
-	if (strncasecmp(s, "please ", 7) == 0)
-		s += 7;
+	s = command_start(s);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct command *c = &commands[i];
 		size_t n = strlen(c->words);
@@ -138,9 +165,7 @@ command_at(const char *s)
 static const char *
 command_rest(const char *s, const struct command *c)
 {
-	if (strncasecmp(s, "please ", 7) == 0)
-		s += 7;
-	return s + strlen(c->words);
+	return command_start(s) + strlen(c->words);
 }
 
 /* A 24-hex-digit word anywhere in s. */
@@ -391,7 +416,15 @@ address_rules(const struct inbox_message *m, const struct inbox_context *ctx,
 	int vacation = m->x_autoreply || m->vacation_subject;
 	char tag[128];
 
-	if (m->is_dsn) {
+	if (m->is_feedback_report) {
+		if (classify_find_tag(m, ctx, "bounce-", tag, sizeof(tag)))
+			classify_tag_token(tag, "bounce", out->token);
+		if (out->token[0] != '\0')
+			decide(out, II_UNSUBSCRIBE, "abuse report (feedback loop) on mail to this "
+			    "participant: no more mail to them");
+		else
+			decide(out, II_AUTOREPLY, "abuse report (feedback loop) naming no participant");
+	} else if (m->is_dsn) {
 		if (classify_find_tag(m, ctx, "bounce-", tag, sizeof(tag)))
 			classify_tag_token(tag, "bounce", out->token);
 		decide(out, II_BOUNCE, "delivery status notification");

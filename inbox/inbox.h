@@ -72,6 +72,9 @@ struct inbox_message {
 	int has_list_unsubscribe;
 	int null_sender;         /* Return-Path <> */
 	int is_dsn;              /* multipart/report; report-type=delivery-status */
+	int is_feedback_report;  /* multipart/report; report-type=feedback-report
+	                          * (RFC 5965): a mailbox provider relaying a
+	                          * recipient's spam complaint */
 	char *dsn_recipient;     /* Final-Recipient of a DSN, normalized, "" if none */
 	char *dsn_original_recipient; /* Original-Recipient, normalized, "" if none */
 	char *dsn_action;        /* "failed", "delayed", ... lowercase, "" if none */

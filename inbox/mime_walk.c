@@ -446,6 +446,8 @@ walk_multiple(struct walk *w, struct mailmime *mm, int depth)
 			return -1;
 		if (strcmp(report, "delivery-status") == 0)
 			w->m->is_dsn = 1;
+		else if (strcmp(report, "feedback-report") == 0)
+			w->m->is_feedback_report = 1;
 	}
 	for (clistiter *it = clist_begin(mm->mm_data.mm_multipart.mm_mp_list); it; it = clist_next(it)) {
 		if (walk_node(w, clist_content(it), depth + 1) == -1)

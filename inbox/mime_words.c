@@ -10,7 +10,15 @@
  * charsets as ISO-8859-1; (3) converts unencoded 8-bit text from one fixed
  * charset.  Here words of one charset are joined before conversion, and
  * conversion goes through charset_to_utf8 with its fallbacks.
+ *
+ * libetpan also takes "=?utf-8?b?not base64 at all?=" for an encoded word
+ * (white space inside one, which RFC 2047 forbids) and decodes it to
+ * garbage.  A B-encoded word whose text is not base64 is shown as it was
+ * written instead, as other mail readers do; a Q-encoded word with a space
+ * in it is still decoded (broken mailers write those, and the decoding
+ * cannot go far wrong).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +87,24 @@ strip_invisible(char *s)
 	*w = '\0';
 }
 
+/* 1 if the encoded word raw[0..n) (after any leading white space) is
+ * B-encoded with anything but base64 in its text. */
+static int
+bad_base64_word(const char *raw, size_t n)
+{
+	const char *end = raw + n, *q = raw, *text;
+
+	for (int marks = 0; q < end && marks < 3; q++)
+		marks += *q == '?';
+	/* q is past "=?charset?E?": E is q[-2] */
+	if (q - raw < 4 || (q[-2] != 'b' && q[-2] != 'B'))
+		return 0;
+	for (text = q; text < end && !(text[0] == '?' && text + 1 < end && text[1] == '='); text++)
+		if (!isalnum((unsigned char)*text) && *text != '+' && *text != '/' && *text != '=')
+			return 1;
+	return 0;
+}
+
 static int
 decode_into(struct buf *out, const char *raw, size_t len)
 {
@@ -97,6 +123,11 @@ decode_into(struct buf *out, const char *raw, size_t len)
 		r = mailmime_encoded_word_parse(raw, len, &j, &w, &has_fwd, &missing_quote);
 		if (r == MAILIMF_ERROR_MEMORY)
 			goto out;
+		if (r == MAILIMF_NO_ERROR && j > i && bad_base64_word(raw + i, j - i)) {
+			mailmime_encoded_word_free(w);
+			w = NULL;
+			r = MAILIMF_ERROR_PARSE;
+		}
 		if (r == MAILIMF_NO_ERROR && j > i) {
 			const char *cs = w->wd_charset != NULL ? w->wd_charset : "";
 			const char *text = w->wd_text != NULL ? w->wd_text : "";

@@ -2,8 +2,14 @@
  * parse_links.c - the web addresses a person put in their text.
  *
  * A link starts at "http://" or "https://" (any case, not inside a word)
- * and runs to white space, a non-ASCII character (so that “smart quotes”
- * and fullwidth punctuation end it), or one of < > " ` { } | \ ^.  Then
+ * and runs to white space, one of < > " ` { } | \ ^, or a non-ASCII
+ * character that is not a letter of an alphabetic script (so that “smart
+ * quotes”, no-break spaces, fullwidth and CJK punctuation end it, and a
+ * URL written straight into Japanese text stops there).  Letters of the
+ * Latin, Greek and Cyrillic scripts are part of it: people paste
+ * addresses as their browser shows them ("https://jörg.example.de/",
+ * ".../wikis-für-bibliotheken/"), and cutting there would record the
+ * wrong page.  Then
  * trailing sentence punctuation goes, and a closing ) ] that has no
  * opening partner in the URL: "(see https://x.org/a_(b))." keeps "(b)".
  * A URL in angle brackets may go on over the next line, as RFC 3986
@@ -20,10 +26,39 @@
 
 #include "parse_internal.h"
 
-static int
-url_byte(unsigned char c)
+/* The bytes of the URL character at s (text is valid UTF-8), 0 if the
+ * character ends a URL. */
+static size_t
+url_char(const char *s)
 {
-	return c > 0x20 && c < 0x7f && strchr("<>\"`{}|\\^", c) == NULL;
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned cp;
+
+	if (p[0] < 0x80)
+		return p[0] > 0x20 && p[0] < 0x7f && strchr("<>\"`{}|\\^", p[0]) == NULL;
+	if (p[0] < 0xc2 || p[0] >= 0xe0 || (p[1] & 0xc0) != 0x80) {
+		/* three-byte letters: Latin Extended Additional (Vietnamese) */
+		if (p[0] == 0xe1 && p[1] >= 0xb8 && p[1] <= 0xbb && (p[2] & 0xc0) == 0x80)
+			return 3;
+		return 0;
+	}
+	cp = ((p[0] & 0x1fu) << 6) | (p[1] & 0x3fu);
+	/* Latin-1 letters (not × ÷), Latin Extended-A/B, Greek, Cyrillic */
+	if ((cp >= 0xc0 && cp <= 0x24f && cp != 0xd7 && cp != 0xf7) ||
+	    (cp >= 0x386 && cp <= 0x3ff) || (cp >= 0x400 && cp <= 0x4ff))
+		return 2;
+	return 0;
+}
+
+/* Length of the run of URL characters at s. */
+static size_t
+url_run(const char *s)
+{
+	size_t n = 0, k;
+
+	while ((k = url_char(s + n)) > 0)
+		n += k;
+	return n;
 }
 
 /* Length of the URL at s once trailing punctuation is dropped. */
@@ -76,10 +111,11 @@ bracketed_url(const char *s, size_t n, char *out, size_t *used)
 			breaks += s[i++] == '\n';
 		if (breaks != 1)
 			return 0;
-		while (url_byte((unsigned char)s[i])) {
-			if (len == INBOX_MAX_URL)
+		for (size_t k; (k = url_char(s + i)) > 0; i += k) {
+			if (len + k > INBOX_MAX_URL)
 				return 0;
-			out[len++] = s[i++];
+			memcpy(out + len, s + i, k);
+			len += k;
 		}
 		if (s[i] != '>' && s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
 			return 0;
@@ -123,9 +159,7 @@ links_extract(const char *text, struct inbox_message *m)
 			p++;
 			continue;
 		}
-		n = skip;
-		while (url_byte((unsigned char)p[n]))
-			n++;
+		n = skip + url_run(p + skip);
 		if (p > text && p[-1] == '<' && p[n] != '\0' && strchr(" \t\r\n", p[n])) {
 			char joined[INBOX_MAX_URL + 1];
 			size_t used, len = bracketed_url(p, n, joined, &used);

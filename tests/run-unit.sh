@@ -6,7 +6,7 @@ fail=0
 for t in "$@"; do
 	if [ "${VALGRIND:-0}" = 1 ]; then
 		valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
-		    --error-exitcode=99 "$t" || fail=1
+		    --suppressions="$(dirname "$0")/valgrind.supp" --error-exitcode=99 "$t" || fail=1
 	else
 		"$t" || fail=1
 	fi

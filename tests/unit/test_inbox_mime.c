@@ -191,7 +191,10 @@ static const struct word_case word_cases[] = {
 	{ "zero\xe2\x80\x8bwidth", 100, "zerowidth" },
 	{ "ctl\x01\x7fx", 100, "ctl x" },
 	{ "=?utf-8?q?unterminated", 100, "unterminated" },
-	{ "=?utf-8?b?!!!?=", 100, "" },
+	/* not base64: shown as written, as other readers do */
+	{ "=?utf-8?b?!!!?=", 100, "=?utf-8?b?!!!?=" },
+	{ "a =?utf-8?b?not base64?= b", 100, "a =?utf-8?b?not base64?= b" },
+	{ "=?utf-8?q?two words?=", 100, "two words" },            /* Q: lenient */
 	{ "Ren\xe9" "e", 100, "Renée" },                          /* raw Latin-1 */
 	{ "J\xc3\xbcrgen", 100, "Jürgen" },                        /* raw UTF-8 */
 	{ "\xc3\xa9\xc3\xa9\xc3\xa9", 3, "é" },                    /* cut on a character */

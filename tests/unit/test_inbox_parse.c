@@ -14,8 +14,8 @@
  *       exact strings
  *   references links                 space-separated, in order
  *   auto_submitted x_autoreply vacation_subject bulk has_list_id
- *   has_list_unsubscribe null_sender is_dsn text_from_html text_truncated
- *   mime_degraded forwarded          0 or 1
+ *   has_list_unsubscribe null_sender is_dsn is_feedback_report
+ *   text_from_html text_truncated mime_degraded forwarded      0 or 1
  *   text fresh                       exact; or text_contains, text_lacks,
  *   text_prefix, text_bytes, fresh_contains, fresh_lacks, fresh_bytes
  *   subject_prefix subject_bytes     instead of subject
@@ -310,6 +310,7 @@ check_record(struct expect *x, const char *name, const struct inbox_message *m)
 	check_int(x, name, "has_list_unsubscribe", m->has_list_unsubscribe);
 	check_int(x, name, "null_sender", m->null_sender);
 	check_int(x, name, "is_dsn", m->is_dsn);
+	check_int(x, name, "is_feedback_report", m->is_feedback_report);
 	check_int(x, name, "text_from_html", m->text_from_html);
 	check_int(x, name, "text_truncated", m->text_truncated);
 	check_int(x, name, "mime_degraded", m->mime_degraded);
@@ -465,6 +466,17 @@ test_link_extraction(void **state)
 		  "https://a.example/x https://b.example/" },
 		{ "<https://a.example/x\n", "https://a.example/x" },
 		{ "https://a.example/x\nnot-bracketed>", "https://a.example/x" },
+		/* letters of alphabetic scripts are part of it, as browsers show them */
+		{ "Mein Blog: https://j\xc3\xb6rg.example.de/ (ja)", "https://j\xc3\xb6rg.example.de/" },
+		{ "https://b.example/wikis-f\xc3\xbcr-bibliotheken/", "https://b.example/wikis-f\xc3\xbcr-bibliotheken/" },
+		{ "https://ru.example/\xd0\xb1\xd0\xbb\xd0\xbe\xd0\xb3 next", "https://ru.example/\xd0\xb1\xd0\xbb\xd0\xbe\xd0\xb3" },
+		{ "https://vn.example/ti\xe1\xba\xbfng", "https://vn.example/ti\xe1\xba\xbfng" },
+		/* punctuation, no-break space, CJK and signs end it */
+		{ "https://a.example/x\xc2\xa0next", "https://a.example/x" },
+		{ "https://a.example/x\xc2\xbb", "https://a.example/x" },
+		{ "https://a.example/2\xc3\x97" "3", "https://a.example/2" },
+		{ "\xe8\xa8\x98\xe4\xba\x8bhttps://a.example/x\xe3\x81\xa7\xe3\x81\x99", "https://a.example/x" },
+		{ "https://\xc3\xb6", "https://\xc3\xb6" },
 	};
 
 	(void)state;
