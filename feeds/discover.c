@@ -240,11 +240,18 @@ feeds_discover(const struct feeds_options *o, const char *url, char *feed_url, s
     struct err *e)
 {
 	struct fetch_job page, feed;
-	char *candidate = NULL;
+	char *candidate = NULL, *asked = NULL;
 	int rc = -1;
 
+	memset(&page, 0, sizeof(page));
 	memset(&feed, 0, sizeof(feed));
 	feed_url[0] = '\0';
+	/* The form a fetch needs: a host in another script in ASCII. */
+	if ((asked = feeds_resolve_url(NULL, url)) == NULL) {
+		err_set(e, "%s is not an http(s) address", url);
+		goto out;
+	}
+	url = asked;
 	if (fetch_one(o, url, &page, e) == -1)
 		goto out;
 	if (!feeds_looks_like_html(page.content_type, buf_str(&page.body), page.body.len)) {
@@ -264,6 +271,7 @@ feeds_discover(const struct feeds_options *o, const char *url, char *feed_url, s
 	rc = keep_url(&feed, candidate, feed_url, n, e);
 out:
 	free(candidate);
+	free(asked);
 	fetch_job_free(&page);
 	fetch_job_free(&feed);
 	return rc;

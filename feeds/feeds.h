@@ -133,7 +133,9 @@ int feeds_html_text(const char *html, size_t len, const char *base, size_t max_c
 /* Resolves ref against base (NULL: ref must be absolute) and returns a
  * malloc'd absolute URL if it is http or https, has a host, no user info,
  * no control characters and fits FEEDS_URL_MAX; the fragment is kept.
- * NULL otherwise. */
+ * What a URI may not hold is percent-encoded, except in a host written in
+ * another script, which becomes its ASCII (IDNA, punycode) form, as DNS
+ * needs it.  NULL otherwise. */
 char *feeds_resolve_url(const char *base, const char *ref);
 
 /* Writes a comparison form of an http(s) URL into out: scheme and host

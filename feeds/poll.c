@@ -422,17 +422,21 @@ ensure_rows(struct poll *p)
 	for (size_t i = 0; i < p->n; i++) {
 		struct poll_feed *pf = &p->feeds[i];
 		const char *url = pf->feed_url[0] ? pf->feed_url : pf->blog_url;
+		/* The form a fetch needs (a host in another script in ASCII);
+		 * sync_participant then keeps it as the participant's feed. */
 		char *checked = feeds_resolve_url(NULL, url);
+		int rc;
 
-		if (checked == NULL || strcmp(checked, url) != 0) {
+		if (checked == NULL || strlen(checked) > STORE_URL_MAX) {
 			log_info("feeds: participant %lld: %s is not an http(s) URL; not fetched",
 			    (long long)pf->feed.participant_id, url);
 			free(checked);
 			continue;
 		}
+		rc = store_feed_ensure(p->st, pf->feed.participant_id, checked, p->now, &pf->feed,
+		    p->e);
 		free(checked);
-		if (store_feed_ensure(p->st, pf->feed.participant_id, url, p->now, &pf->feed,
-		    p->e) == -1)
+		if (rc == -1)
 			return -1;
 		if (pf->feed.status == FS_ACTIVE)
 			p->feeds[kept++] = *pf;

@@ -1,7 +1,9 @@
 /* url.c - links from feeds: resolved, checked, compared. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <idn2.h>
 #include <libxml/uri.h>
 
 #include "internal.h"
@@ -43,6 +45,51 @@ escape_ref(const char *ref)
 	return buf_steal(&b);
 }
 
+/* ref with the host of an absolute URL written in another script
+ * ("https://jörg.example.de/") in ASCII ("xn--jrg-sna.example.de"), as
+ * DNS needs it.  libcurl converts only under a UTF-8 locale, and cron runs
+ * with none; percent-encoding the host (escape_ref) would name another
+ * host.  0 with *out NULL when ref needs nothing (relative, or ASCII
+ * already), 0 with *out malloc'd, or -1 if the host is no name IDNA can
+ * convert (or out of memory). */
+static int
+ascii_host(const char *ref, char **out)
+{
+	const char *sep = strstr(ref, "://"), *host, *end, *name_end, *p;
+	char name[256], *ace = NULL;
+	size_t len;
+	int other = 0;
+
+	*out = NULL;
+	if (strncmp(ref, "//", 2) == 0)
+		host = ref + 2;  /* scheme-relative: a host of its own */
+	else if (sep != NULL && strcspn(ref, "/?#") > (size_t)(sep - ref))
+		host = sep + 3;
+	else
+		return 0;        /* relative: its host is the base's */
+	end = host + strcspn(host, "/?#");
+	for (p = host; p < end; p++)
+		other |= (unsigned char)*p >= 0x80;
+	if (!other || memchr(host, '@', (size_t)(end - host)) != NULL)
+		return 0;       /* user info is refused later anyway */
+	name_end = memrchr(host, ':', (size_t)(end - host));
+	if (name_end == NULL)
+		name_end = end;
+	if ((len = (size_t)(name_end - host)) >= sizeof(name))
+		return -1;
+	memcpy(name, host, len);
+	name[len] = '\0';
+	/* IDNA 2008 first; the older rules for names only they allow. */
+	if (idn2_to_ascii_8z(name, &ace, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK &&
+	    idn2_to_ascii_8z(name, &ace, IDN2_NFC_INPUT | IDN2_TRANSITIONAL) != IDN2_OK)
+		return -1;
+	len = (size_t)(host - ref) + strlen(ace) + strlen(name_end) + 1;
+	if ((*out = malloc(len)) != NULL)
+		snprintf(*out, len, "%.*s%s%s", (int)(host - ref), ref, ace, name_end);
+	idn2_free(ace);
+	return *out != NULL ? 0 : -1;
+}
+
 static int
 http_scheme(const char *scheme)
 {
@@ -60,7 +107,7 @@ acceptable(xmlURIPtr u)
 char *
 feeds_resolve_url(const char *base, const char *ref)
 {
-	char *trimmed = NULL, *escaped = NULL, *out = NULL;
+	char *trimmed = NULL, *ascii = NULL, *escaped = NULL, *out = NULL;
 	xmlChar *built = NULL;
 	xmlURIPtr u = NULL;
 
@@ -76,7 +123,8 @@ feeds_resolve_url(const char *base, const char *ref)
 		trimmed[z - a] = '\0';
 	}
 	if (trimmed[0] == '\0' || strlen(trimmed) > FEEDS_URL_MAX ||
-	    (escaped = escape_ref(trimmed)) == NULL)
+	    ascii_host(trimmed, &ascii) == -1 ||
+	    (escaped = escape_ref(ascii ? ascii : trimmed)) == NULL)
 		goto out;
 	if (base != NULL)
 		built = xmlBuildURI((const xmlChar *)escaped, (const xmlChar *)base);
@@ -92,6 +140,7 @@ out:
 		xmlFreeURI(u);
 	xmlFree(built);
 	free(escaped);
+	free(ascii);
 	free(trimmed);
 	return out;
 }

@@ -9,7 +9,7 @@ set -eu
 # store with it, and `make demo` tells the reader to.
 PKGS="build-essential pkg-config dpkg-dev
 libetpan-dev libcurl4-gnutls-dev libcmark-dev libsqlite3-dev libxml2-dev libinih-dev
-libgnutls28-dev libcmocka-dev
+libgnutls28-dev libidn2-dev libcmocka-dev
 dovecot-imapd dovecot-lmtpd postfix swaks libnet-ssleay-perl openssl python3 curl iproute2
 valgrind clang nginx-light isync sqlite3"
 

@@ -39,7 +39,7 @@ trap cleanup EXIT
 
 # shellcheck disable=SC2046
 cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$W/bench_feeds" bench/feeds/bench_feeds.c \
-	build/libthings.a $(pkg-config --cflags --libs libetpan libcurl libcmark sqlite3 libxml-2.0 inih gnutls)
+	build/libthings.a $(pkg-config --cflags --libs libetpan libcurl libcmark sqlite3 libxml-2.0 inih gnutls libidn2)
 # shellcheck disable=SC2046
 cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$W/floor" bench/feeds/floor.c \
 	$(pkg-config --cflags --libs sqlite3 libxml-2.0)

@@ -643,6 +643,13 @@ test_discover(void **state)
 	url_of(h, "/wordpress.xml", want, sizeof(want));
 	assert_string_equal(got, want);
 
+	/* A blog at a host in another script: found at its ASCII name (curl
+	 * takes *.localhost as loopback), kept in that form. */
+	snprintf(url, sizeof(url), "http://j\xc3\xb6rg.localhost:%d/wordpress.xml", h->port);
+	assert_int_equal(feeds_discover(&o, url, got, sizeof(got), &e), 0);
+	snprintf(want, sizeof(want), "http://xn--jrg-sna.localhost:%d/wordpress.xml", h->port);
+	assert_string_equal(got, want);
+
 	url_of(h, "/plain.html", url, sizeof(url));
 	assert_int_equal(feeds_discover(&o, url, got, sizeof(got), &e), 1);
 	assert_non_null(strstr(e.msg, "does not announce a feed"));

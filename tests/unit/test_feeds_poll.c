@@ -521,6 +521,32 @@ test_poll_many(void **state)
 	assert_int_equal(s.new_posts, 0);
 }
 
+/* A blog whose host is written in another script is fetched at its ASCII
+ * name (libcurl would not convert it under cron's C locale), and the
+ * participant's feed keeps that form.  curl resolves *.localhost to
+ * loopback itself, so no DNS is needed. */
+static void
+test_poll_host_in_another_script(void **state)
+{
+	struct fixture *f = *state;
+	struct participant p;
+	struct feeds_stats s;
+	char url[160], want[160];
+	struct err e;
+
+	httpd_put_fixture(&f->h, "f.xml", "rss2.xml");
+	snprintf(url, sizeof(url), "http://j\xc3\xb6rg.localhost:%d/f.xml", f->h.port);
+	snprintf(want, sizeof(want), "http://xn--jrg-sna.localhost:%d/f.xml", f->h.port);
+	assert_int_equal(store_participant_set_blog(f->st, f->ada, url, "", &e), 0);
+	poll_at(f, NOW, &s);
+	assert_int_equal(s.feeds, 1);
+	assert_int_equal(s.failed, 0);
+	assert_true(s.new_posts > 0);
+	assert_int_equal(store_participant_by_id(f->st, f->ada, &p, &e), 0);
+	assert_string_equal(p.feed_url, want);
+	assert_string_equal(p.blog_url, url);   /* shown as the participant wrote it */
+}
+
 int
 main(void)
 {
@@ -533,6 +559,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_poll_guard_and_size_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_page_names_another_feed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poll_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poll_host_in_another_script, setup, teardown),
 	};
 	feeds_test_init();
 	return feeds_test_done(cmocka_run_group_tests(tests, NULL, feeds_test_cleanup));

@@ -199,6 +199,16 @@ test_resolve_url(void **state)
 		{ "https://a.example/b/c", "https://a.example/a\nb", NULL },
 		{ "https://a.example/b/c", "", NULL },
 		{ "https://a.example/b/c", "http://", NULL },
+		/* a host in another script becomes ASCII (IDNA), not %-escapes */
+		{ NULL, "https://j\xc3\xb6rg.example.de/p\xc3\xa4" "d x",
+		  "https://xn--jrg-sna.example.de/p%C3%A4d%20x" },
+		{ NULL, "http://B\xc3\xbc" "cher.example:8080/?q=\xc3\xa4#f",
+		  "http://xn--bcher-kva.example:8080/?q=%C3%A4#f" },
+		{ "https://a.example/b/c", "//\xd0\xbf\xd1\x80\xd0\xb8\xd0\xbc\xd0\xb5\xd1\x80.example/",
+		  "https://xn--e1afmkfd.example/" },
+		{ "https://xn--jrg-sna.example.de/a/", "b\xc3\xb6", "https://xn--jrg-sna.example.de/a/b%C3%B6" },
+		{ NULL, "https://bad\xff\xfe.example/", NULL },          /* not UTF-8 */
+		{ NULL, "https://\xcc\x81" "a.example/", NULL },   /* starts with a combining mark */
 	};
 
 	(void)state;
