@@ -1,7 +1,9 @@
 /* release.c - `things release N | --all`: an organiser lets held Things go. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../mailer/mailer.h"
 #include "cli.h"
 
 static int
@@ -11,11 +13,62 @@ usage(void)
 	return EXIT_USAGE;
 }
 
+/* What waits behind the held deliveries released (Thing `thing`, or all
+ * for 0), as the schedule saw it before the release: they follow. */
+static void
+print_followers(const struct programme *p, const struct mailer_pending *pend, int thing,
+    int64_t released)
+{
+	int64_t behind = 0;
+
+	for (size_t i = 0; i < p->nthings; i++)
+		if (thing == 0 || p->things[i].number == thing)
+			behind += pend[i].held_back;
+	printf("; the next run sends %s", released == 1 ? "it" : "them");
+	if (behind > 0) {
+		printf(", then the %lld %s of later Things that waited behind %s, in order, ",
+		    (long long)behind, behind == 1 ? "delivery" : "deliveries",
+		    released == 1 ? "it" : "them");
+		if (p->cfg.catch_up_days > 1)
+			printf("one every %d days", p->cfg.catch_up_days);
+		else
+			printf(p->cfg.catch_up_days == 1 ? "one a day" : "all at once");
+	}
+	printf("\n");
+}
+
+/* Thing `thing` has nothing held: say what it waits behind, if anything. */
+static void
+print_blockers(const struct programme *p, const struct mailer_pending *pend, int thing)
+{
+	const struct mailer_pending *w = NULL;
+	int first = 1;
+
+	for (size_t i = 0; i < p->nthings; i++)
+		if (p->things[i].number == thing)
+			w = &pend[i];
+	if (w == NULL || w->blocked == 0) {
+		printf("\n");
+		return;
+	}
+	printf("; for %lld %s it waits behind an earlier Thing that is held: release",
+	    (long long)w->blocked, w->blocked == 1 ? "participant" : "participants");
+	for (size_t i = 0; i < p->nthings && p->things[i].number < thing; i++) {
+		if (pend[i].held_back == 0)
+			continue;
+		printf("%s Thing %d", first ? "" : " or", p->things[i].number);
+		first = 0;
+	}
+	printf(" (Thing %d follows it)\n", thing);
+}
+
 int
 cmd_release(struct cli *c)
 {
 	struct programme *p = NULL;
 	struct store *st = NULL;
+	struct mailer *m = NULL;
+	struct mailer_pending *pend = NULL;
 	int64_t now = time_now(), thing = 0, n = 0;
 	int all = 0, rc, status = EXIT_FAIL;
 	char key[24];
@@ -42,6 +95,15 @@ cmd_release(struct cli *c)
 		    (long long)thing, p->nthings);
 		goto out;
 	}
+	/* before the release: what waits behind the held ones */
+	if ((pend = calloc(p->nthings + 1, sizeof(*pend))) == NULL) {
+		fprintf(stderr, "things: out of memory\n");
+		goto out;
+	}
+	if (mailer_new(p, st, &m, &e) == -1 || mailer_schedule_pending(m, pend, &e) == -1) {
+		fprintf(stderr, "things: %s\n", e.msg);
+		goto out;
+	}
 	snprintf(key, sizeof(key), "%lld", (long long)thing);
 	if (store_delivery_release_held(st, all ? NULL : DK_THING, all ? NULL : key, now, &n,
 	    &e) == -1) {
@@ -51,9 +113,16 @@ cmd_release(struct cli *c)
 	if (!all)
 		printf("Thing %lld: ", (long long)thing);
 	printf("released %lld held %s", (long long)n, n == 1 ? "delivery" : "deliveries");
-	printf(n > 0 ? "; the next run sends them\n" : "\n");
+	if (n > 0)
+		print_followers(p, pend, all ? 0 : (int)thing, n);
+	else if (!all)
+		print_blockers(p, pend, (int)thing);
+	else
+		printf("\n");
 	status = EXIT_OK;
 out:
+	free(pend);
+	mailer_free(m);
 	store_close(st);
 	programme_free(p);
 	return status;

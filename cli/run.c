@@ -148,7 +148,7 @@ cmd_run(struct cli *c)
 		fprintf(stderr, "things: outbox: %s\n", e.msg);
 		status = EXIT_FAIL;
 	}
-	if (mailer_send_due(m, now, &out, &e) == -1) {
+	if (mailer_send_and_follow(m, now, &out, &e) == -1) {
 		fprintf(stderr, "things: outbox: %s\n", e.msg);
 		status = EXIT_FAIL;
 	}

@@ -101,12 +101,19 @@ print_next(const struct programme *p, const struct mailer_pending *pend, int64_t
 	} else if (!p->cfg.self_paced) {
 		printf("next release: none (every Thing is out)\n");
 	}
+	/* what waits behind a held Thing has no time of its own: print_held */
 	for (size_t i = 1; i < p->nthings; i++)
-		if (pend[i].waiting > 0 && (pend[first].waiting == 0 ||
-		    pend[i].next_at < pend[first].next_at))
+		if (pend[i].waiting > pend[i].blocked && (pend[first].waiting ==
+		    pend[first].blocked || pend[i].next_at < pend[first].next_at))
 			first = i;
-	if (p->nthings == 0 || pend[first].waiting == 0) {
-		printf("next due: nothing (every participant has been queued every Thing)\n");
+	if (p->nthings == 0 || pend[first].waiting == pend[first].blocked) {
+		int64_t blocked = 0;
+
+		for (size_t i = 0; i < p->nthings; i++)
+			blocked += pend[i].blocked;
+		printf("next due: %s\n", blocked > 0 ?
+		    "nothing until an organiser releases what is held" :
+		    "nothing (every participant has been queued every Thing)");
 		return;
 	}
 	time_format_local(pend[first].next_at, when, sizeof(when));
@@ -115,18 +122,24 @@ print_next(const struct programme *p, const struct mailer_pending *pend, int64_t
 }
 
 static void
-print_held(const struct cli *c, const struct programme *p, const struct thing_outbox *box)
+print_held(const struct cli *c, const struct programme *p, const struct thing_outbox *box,
+    const struct mailer_pending *pend)
 {
 	int64_t total = 0;
 
 	for (size_t i = 0; i < p->nthings; i++) {
+		char behind[96] = "";
+
 		if (box[i].held == 0)
 			continue;
 		total += box[i].held;
-		printf("held: Thing %d: %lld %s for an organiser; send with: "
+		if (pend[i].held_back > 0)
+			snprintf(behind, sizeof(behind), " (and %lld of later Things behind %s)",
+			    (long long)pend[i].held_back, box[i].held == 1 ? "it" : "them");
+		printf("held: Thing %d: %lld %s%s%s for an organiser; send with: "
 		    "things -c %s release %d\n", p->things[i].number, (long long)box[i].held,
-		    box[i].held == 1 ? "delivery waits" : "deliveries wait", c->config,
-		    p->things[i].number);
+		    box[i].held == 1 ? "delivery" : "deliveries", behind,
+		    box[i].held == 1 ? " waits" : " wait", c->config, p->things[i].number);
 	}
 	if (total == 0)
 		printf("held: nothing\n");
@@ -167,7 +180,7 @@ cmd_status(struct cli *c)
 	print_header(p, now);
 	print_table(p, box, pend);
 	print_next(p, pend, now);
-	print_held(c, p, box);
+	print_held(c, p, box, pend);
 	status = EXIT_OK;
 out:
 	if (status != EXIT_OK)

@@ -367,10 +367,12 @@ static const char text_late_notice[] =
     "mail server was down).\n"
     "\n"
     "Rather than send it late without a word, Things holds it until you decide.\n"
-    "Participants waiting for it now: {{held}}. If more of them fall due late\n"
-    "before you decide, Things holds those too, without writing again.\n"
+    "Participants waiting for it now: {{held}}. Nobody gets a Thing before the\n"
+    "one before it, so the Things after it wait behind it too, for them.\n"
     "\n"
-    "To send it to them (the next run sends it), run:\n"
+    "To send it to them, run the command below: the next run sends it, and\n"
+    "the Things that waited behind it follow in order, paced as for a late\n"
+    "joiner (one every catch_up_days days):\n"
     "\n"
     "{{release_command}}\n"
     "\n"
@@ -378,8 +380,9 @@ static const char text_late_notice[] =
     "\n"
     "{{status_command}}\n"
     "\n"
-    "If you would rather not send it, leave it held: nothing goes out. To send\n"
-    "late Things without asking, set `send_late = yes` in things.conf.\n";
+    "If you would rather not send it, leave it held: nothing more goes out to\n"
+    "them. To send late Things without asking, set `send_late = yes` in\n"
+    "things.conf.\n";
 
 static const char *const vars_digest[] = { "digest_body", "week", NULL };
 static const char text_digest[] =

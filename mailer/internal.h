@@ -41,6 +41,8 @@ struct mailer {
 	int progress_fd;                 /* the progress bar's terminal: stderr */
 	struct buf digest;               /* the digest body being composed (digest.c) */
 	const struct digest_edition *preview; /* mailer_preview_digest's edition, or NULL */
+	size_t following;                /* the last schedule's due Things waiting for the
+	                                    one before them to be sent (schedule.c) */
 };
 
 /* The domain of the programme's address (Message-IDs, VERP). */

@@ -93,28 +93,44 @@ void mailer_free(struct mailer *m);
  *     due while they were away are a back catalogue, paced as above.
  * Days are calendar days in local time (09:00 stays 09:00 across DST).
  *
+ * Order: a participant never gets Thing N+1 before Thing N.  A Thing is
+ * queued for them only once the Thing before it has gone: sent, or failed
+ * for good (a failure does not stop the programme for them).  While it is
+ * held, retried, or still in the outbox, the later ones wait, unqueued;
+ * the due time of one that would overtake it (its own has passed) is
+ * catch_up_days after it went (its sent_at; else its due_at), so that a
+ * backlog behind a Thing that went late, was released or was retried
+ * follows it in order, paced like a catch-up, and is not late itself.
+ * Those waiting only for a Thing this run sends go in the same run
+ * (mailer_send_and_follow).
+ *
  * A Thing is queued by the first run at or after its due time, never ahead,
  * with due_at = that due time.  If that run is more than
  * cfg.max_lateness_hours after the due time (runs stopped: downtime), the
  * delivery is queued held (DS_HELD: never sent until released with
- * store_delivery_release_held) unless cfg.send_late; lateness is always
- * measured from the participant's own due time, so a back-catalogue Thing
- * queued when they join is not late.  A Thing that gets held deliveries
- * while none of its deliveries was held yet also gets one DK_HELD_NOTICE
- * per organiser (key "N-ID", ID the first delivery held), due now; later
- * runs add to the same hold without telling again, until the organisers
- * release it.  Every run that holds something logs a warning.
- * max_lateness_hours <= 0 (a programme built by hand; the config's minimum
- * is 1) holds nothing.  Deliveries already queued are never held here:
- * one that is late because sending failed is the retry policy's.
+ * store_delivery_release_held) unless cfg.send_late, and the participant's
+ * later Things wait behind it; lateness is always measured from the
+ * participant's own due time, so a back-catalogue Thing queued when they
+ * join is not late.  Each Thing that gets held deliveries in a run also
+ * gets one DK_HELD_NOTICE per organiser (key "N-ID", ID the first delivery
+ * this run held), due now: a hold begins in one run (the first after the
+ * downtime or the config change), so an ongoing hold is told once however
+ * many runs see it (the Things that come due behind it are not held
+ * themselves and tell nobody), and a separate, later hold of the same Thing
+ * is told anew, whether or not the earlier one was released.  That run
+ * also logs a warning per Thing held, with the number of later deliveries
+ * due that wait behind it.  max_lateness_hours <= 0 (a programme built by
+ * hand; the config's minimum is 1) holds nothing.  Deliveries already
+ * queued are never held here: one that is late because sending failed is
+ * the retry policy's.
  *
  * Idempotent: a delivery once made is never moved, remade or duplicated
  * (one per participant and Thing), and due times depend only on the config,
- * the participant and what was queued for them before they joined.  A
- * config change (dates, interval_days, catch_up_days, mode) therefore
- * changes only what is not queued yet, computed anew; if that puts a due
- * time more than max_lateness_hours in the past, it is held and the
- * organisers are told, as after downtime.
+ * the participant and their deliveries so far.  A config change (dates,
+ * interval_days, catch_up_days, mode) therefore changes only what is not
+ * queued yet, computed anew; if that puts a due time more than
+ * max_lateness_hours in the past, it is held and the organisers are told,
+ * as after downtime.
  *
  * One transaction.  stats->enqueued counts the new queued deliveries
  * (notices included), stats->held the new held ones.  Only Things and
@@ -137,8 +153,13 @@ int mailer_check_things(struct mailer *m, int64_t now, int record, struct err *e
 /* What the schedule has yet to queue for one Thing. */
 struct mailer_pending {
 	int64_t waiting;   /* active participants who will get it but have not been
-	                      queued it (due later, or due and the next run queues it) */
-	int64_t next_at;   /* the earliest of their due times; 0 when waiting is 0 */
+	                      queued it (due later, or due and the next run queues it,
+	                      or kept back behind an earlier Thing of theirs) */
+	int64_t next_at;   /* the earliest due time of those not blocked; 0 if none */
+	int64_t blocked;   /* of waiting: behind an earlier Thing of theirs that is held
+	                      (they follow it once an organiser releases it) */
+	int64_t held_back; /* later Things (deliveries to be) kept back behind this
+	                      Thing's held deliveries: the sum of their blocked */
 };
 
 /* Fills out[0 .. nthings-1] for Things 1..nthings by the rules of
@@ -230,6 +251,15 @@ int mailer_schedule_feed_notices(struct mailer *m, int64_t now, struct mailer_st
  * Only an error of the store (or an unusable smtp_url) makes it return -1;
  * deliveries then left "sending" are recovered by the next run. */
 int mailer_send_due(struct mailer *m, int64_t now, struct mailer_stats *stats,
+    struct err *e);
+
+/* mailer_send_due, then, as long as the last mailer_schedule on m left due
+ * Things waiting only for the Thing before them to be sent and this send
+ * sent something, mailer_schedule and mailer_send_due again (at most
+ * nthings more times): a backlog due at once (catch_up_days 0, send_late)
+ * goes in this run, each Thing after the one before it was accepted.  The
+ * run's sender uses this; stats adds up every round. */
+int mailer_send_and_follow(struct mailer *m, int64_t now, struct mailer_stats *stats,
     struct err *e);
 
 /* Composes delivery d (any kind) into out (reset first): a complete RFC

@@ -3,10 +3,17 @@
  * mailer_schedule in mailer.h).  A due time is computed, never stored
  * ahead: a Thing is queued by the first run at or after its due time, so
  * that a run after downtime sees how late it is and can hold it.  The
- * computation depends only on the programme, the participant and what the
- * store held before they joined, so every run finds the same times and a
- * rerun queues nothing twice (the store keeps one delivery per participant
- * and Thing besides).
+ * computation depends only on the programme, the participant and their
+ * deliveries so far, so every run finds the same times and a rerun queues
+ * nothing twice (the store keeps one delivery per participant and Thing
+ * besides).
+ *
+ * Order: a participant's Thing is queued only once the Thing before it has
+ * gone (sent, or failed for good), never beside it.  Held, retried or still
+ * in the outbox, it keeps the later ones back, so that neither a hold, a
+ * retry nor two connections sending at once can put Thing N+1 in their
+ * mailbox before Thing N; mailer_send_and_follow sends those that wait only
+ * for a Thing sent in the same run.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,20 +26,25 @@
 
 /* Per Thing, what this run held. */
 struct hold {
-	size_t n;            /* deliveries of it this run held */
-	int64_t first;       /* the first of them */
-	int episode;         /* none was held before this run: the organisers are told */
+	size_t n;            /* deliveries of it this run held: the organisers are told */
+	int64_t first;       /* the first of them (the notices' key) */
+	size_t behind;       /* due deliveries of later Things waiting behind its held ones */
 };
+
+/* What a participant's later Things wait for: nothing; the Thing before
+ * them to be sent (in the outbox now, maybe in this run); an organiser to
+ * release it; or a time to come (a retry, a due time). */
+enum wait { GOES, SENDING, HELD, LATER };
 
 struct schedule_ctx {
 	struct mailer *m;
 	int64_t now;
 	struct mailer_stats *stats;
 	struct mailer_pending *pending; /* counting what is left (status), or NULL */
-	int64_t *created;    /* per Thing, for the participant at hand: when it was
-	                        queued for them, 0 if not yet */
+	struct thing_delivery *rows; /* per Thing, the participant at hand's delivery */
 	int64_t *due;        /* per Thing: when it is due to them */
 	struct hold *holds;  /* per Thing */
+	size_t following;    /* due Things waiting for one in the outbox to be sent */
 	struct err *e;
 };
 
@@ -53,13 +65,21 @@ add_days(int64_t t, int64_t days)
 	return tt == (time_t)-1 ? t + days * 24 * HOUR : (int64_t)tt;
 }
 
-/* The due time of each Thing for participant pt into due[], from when
- * each was queued for them (created[], 0: not yet); mailer.h has the
- * rules.  "Joined" is when they last became active: their confirmation,
- * or their return. */
+/* When a Thing that has a delivery went, or is to go: what the next is
+ * paced from.  A held one released, or one retried for a day, went when
+ * it was sent, not when it was due. */
+static int64_t
+went_at(const struct thing_delivery *r)
+{
+	return r->state == DS_SENT && r->sent_at > 0 ? r->sent_at : r->due_at;
+}
+
+/* The due time of each Thing for participant pt into due[], from their
+ * deliveries so far (rows[]); mailer.h has the rules.  "Joined" is when
+ * they last became active: their confirmation, or their return. */
 static void
-due_times(const struct programme *p, const struct participant *pt, const int64_t *created,
-    int64_t *due)
+due_times(const struct programme *p, const struct participant *pt,
+    const struct thing_delivery *rows, int64_t *due)
 {
 	const struct programme_config *c = &p->cfg;
 	int64_t joined = pt->status_at > pt->confirmed_at ? pt->status_at : pt->confirmed_at;
@@ -72,21 +92,25 @@ due_times(const struct programme *p, const struct participant *pt, const int64_t
 	for (size_t i = 0; i < p->nthings; i++) {
 		int64_t natural = c->self_paced ? add_days(clock, (int64_t)i * c->interval_days) :
 		    p->things[i].release_at;
-		int theirs_before = created[i] != 0 && created[i] < joined;
+		int theirs_before = rows[i].created_at != 0 && rows[i].created_at < joined;
+		int64_t d = natural;
 
 		/* out before they joined and not theirs by then: the back
 		 * catalogue, one every catch_up_days from joining (so each is
 		 * after its own release, which came before joining) */
 		if (!theirs_before && natural < joined)
-			due[i] = add_days(joined, k++ * c->catch_up_days);
-		/* released while that catch-up still runs: it would overtake
-		 * the end of it; in line after the one before, so that the
-		 * Things arrive in order (later ones are then on time again) */
-		else if (!theirs_before && prev > 0 && natural < prev)
-			due[i] = add_days(prev, c->catch_up_days);
+			d = add_days(joined, k++ * c->catch_up_days);
+		/* one that would overtake the Thing before it (released while
+		 * a slow catch-up runs; piled up behind a Thing that went late,
+		 * held or retried) follows it by catch_up_days: in order, and
+		 * paced like a catch-up (later ones are then on time again) */
+		if (!theirs_before && prev > 0 && d < prev)
+			d = add_days(prev, c->catch_up_days);
+		due[i] = d;
+		if (theirs_before)
+			prev = 0;
 		else
-			due[i] = natural;
-		prev = theirs_before ? 0 : due[i];
+			prev = rows[i].created_at != 0 ? went_at(&rows[i]) : d;
 	}
 }
 
@@ -99,14 +123,16 @@ too_late(const struct programme_config *c, int64_t due, int64_t now)
 	    now - due > (int64_t)c->max_lateness_hours * HOUR;
 }
 
+/* Queues Thing i for pt, held if too late; *why says what the Things
+ * after it now wait for. */
 static int
-queue_thing(struct schedule_ctx *c, const struct participant *pt, size_t i)
+queue_thing(struct schedule_ctx *c, const struct participant *pt, size_t i, enum wait *why)
 {
 	const struct thing *t = &c->m->p->things[i];
 	struct hold *h = &c->holds[i];
 	struct delivery_request r = { 0 };
 	char key[24];
-	int64_t id, before;
+	int64_t id;
 	int rc;
 
 	snprintf(key, sizeof(key), "%d", t->number);
@@ -117,24 +143,56 @@ queue_thing(struct schedule_ctx *c, const struct participant *pt, size_t i)
 	r.due_at = c->due[i];
 	r.msgid_domain = mailer_domain(c->m);
 	r.state = too_late(&c->m->p->cfg, c->due[i], c->now) ? DS_HELD : DS_QUEUED;
-	/* The organisers have been told already if a delivery of this Thing
-	 * held by an earlier run is still held. */
-	if (r.state == DS_HELD && h->n == 0) {
-		if (store_delivery_count_key(c->m->st, DK_THING, key, DS_HELD, &before, c->e) == -1)
-			return -1;
-		h->episode = before == 0;
-	}
-	rc = store_delivery_enqueue(c->m->st, &r, c->now, &id, c->e);
-	if (rc != 0)
+	*why = LATER; /* already there under another participant: not ours to judge */
+	if ((rc = store_delivery_enqueue(c->m->st, &r, c->now, &id, c->e)) != 0)
 		return rc == -1 ? -1 : 0;
 	if (r.state == DS_QUEUED) {
 		c->stats->enqueued++;
+		*why = SENDING;
 		return 0;
 	}
 	if (h->n++ == 0)
 		h->first = id;
 	c->stats->held++;
+	*why = HELD;
 	return 0;
+}
+
+/* What a Thing of theirs that has a delivery makes the later ones wait
+ * for: GOES once it has gone. */
+static enum wait
+wait_for(const struct schedule_ctx *c, const struct thing_delivery *r)
+{
+	switch (r->state) {
+	case DS_SENT:
+	case DS_FAILED:
+		return GOES;
+	case DS_HELD:
+		return HELD;
+	case DS_SENDING:
+		return SENDING;
+	case DS_QUEUED:
+		return r->due_at <= c->now ? SENDING : LATER;
+	case DS_DEFERRED:
+		break;
+	}
+	return LATER;
+}
+
+/* Counts Thing i, not queued for the participant at hand, for status:
+ * behind their Thing `first` if that is held, else waiting for its time. */
+static void
+count_pending(struct schedule_ctx *c, size_t i, enum wait why, size_t first)
+{
+	struct mailer_pending *w = &c->pending[i];
+
+	w->waiting++;
+	if (why == HELD) {
+		w->blocked++;
+		c->pending[first].held_back++;
+	} else if (w->waiting - w->blocked == 1 || c->due[i] < w->next_at) {
+		w->next_at = c->due[i];
+	}
 }
 
 static int
@@ -142,26 +200,41 @@ schedule_participant(void *arg, const struct participant *pt)
 {
 	struct schedule_ctx *c = arg;
 	const struct programme *p = c->m->p;
+	enum wait why = GOES;   /* what their next Thing waits for */
+	size_t first = 0;       /* the Thing it waits for (why != GOES) */
 
-	if (store_thing_deliveries(c->m->st, pt->id, (int)p->nthings, c->created, c->e) == -1)
+	if (store_thing_delivery_rows(c->m->st, pt->id, (int)p->nthings, c->rows, c->e) == -1)
 		return -1;
-	due_times(p, pt, c->created, c->due);
+	due_times(p, pt, c->rows, c->due);
 	for (size_t i = 0; i < p->nthings; i++) {
-		if (c->created[i] != 0)
-			continue;
-		if (c->pending != NULL) {
-			struct mailer_pending *w = &c->pending[i];
+		int due = c->pending == NULL && c->due[i] <= c->now;
+		enum wait this = LATER; /* what Thing i makes the later ones wait for */
 
-			if (w->waiting++ == 0 || c->due[i] < w->next_at)
-				w->next_at = c->due[i];
-		} else if (c->due[i] <= c->now && queue_thing(c, pt, i) == -1) {
+		if (c->rows[i].created_at != 0)
+			this = wait_for(c, &c->rows[i]);
+		else if (c->pending != NULL)
+			count_pending(c, i, why, first);
+		else if (why == GOES && due && queue_thing(c, pt, i, &this) == -1)
 			return -1;
+		else if (why == HELD && due)
+			c->holds[first].behind++;
+		else if (why == SENDING && due)
+			c->following++;
+		if (why == GOES && this != GOES) {
+			why = this;
+			first = i;
 		}
 	}
 	return 0;
 }
 
-/* One notice per organiser for each Thing whose holds began in this run. */
+/* One notice per organiser for each Thing this run held deliveries of.
+ * Every hold begins in one run (the first after downtime, or after a
+ * config change); later runs hold nothing more of it, however long it
+ * lasts, and the Things kept back behind it are not held themselves: an
+ * ongoing hold is told once, a separate one later (another downtime,
+ * another participant's own clock in self-paced mode) anew, even if the
+ * first is still held (left so, or its participant gone). */
 static int
 tell_organisers(struct schedule_ctx *c)
 {
@@ -171,7 +244,7 @@ tell_organisers(struct schedule_ctx *c)
 		const struct hold *h = &c->holds[i];
 		char key[48];
 
-		if (h->n == 0 || !h->episode)
+		if (h->n == 0)
 			continue;
 		snprintf(key, sizeof(key), "%d-%lld", p->things[i].number, (long long)h->first);
 		for (size_t o = 0; o < p->cfg.norganisers; o++) {
@@ -199,12 +272,21 @@ warn_held(const struct schedule_ctx *c)
 {
 	const struct programme *p = c->m->p;
 
-	for (size_t i = 0; i < p->nthings; i++)
-		if (c->holds[i].n > 0)
-			log_msg(LV_WARN, "Thing %d: %zu %s held: due more than %d hours before this "
-			    "run; `things release %d` sends %s", p->things[i].number, c->holds[i].n,
-			    c->holds[i].n == 1 ? "delivery" : "deliveries", p->cfg.max_lateness_hours,
-			    p->things[i].number, c->holds[i].n == 1 ? "it" : "them");
+	for (size_t i = 0; i < p->nthings; i++) {
+		const struct hold *h = &c->holds[i];
+		char behind[128] = "";
+
+		if (h->n == 0)
+			continue;
+		if (h->behind > 0)
+			snprintf(behind, sizeof(behind), " (%zu due now)", h->behind);
+		log_msg(LV_WARN, "Thing %d: %zu %s held: due more than %d hours before this run; "
+		    "the later Things of %s wait behind %s%s; `things release %d` sends %s, then "
+		    "the later ones in order", p->things[i].number, h->n,
+		    h->n == 1 ? "delivery" : "deliveries", p->cfg.max_lateness_hours,
+		    h->n == 1 ? "its participant" : "those participants", h->n == 1 ? "it" : "them",
+		    behind, p->things[i].number, h->n == 1 ? "it" : "them");
+	}
 }
 
 /* Runs the schedule over every active participant: queueing what is due
@@ -216,10 +298,10 @@ walk(struct schedule_ctx *c)
 	size_t n = c->m->p->nthings;
 	int rc = -1;
 
-	c->created = calloc(n, sizeof(*c->created));
+	c->rows = calloc(n, sizeof(*c->rows));
 	c->due = calloc(n, sizeof(*c->due));
 	c->holds = calloc(n, sizeof(*c->holds));
-	if (c->created == NULL || c->due == NULL || c->holds == NULL) {
+	if (c->rows == NULL || c->due == NULL || c->holds == NULL) {
 		err_set(c->e, "out of memory");
 		goto out;
 	}
@@ -229,9 +311,10 @@ walk(struct schedule_ctx *c)
 		goto out;
 	rc = 0;
 out:
-	free(c->created);
+	free(c->rows);
 	free(c->due);
-	c->created = c->due = NULL;
+	c->rows = NULL;
+	c->due = NULL;
 	return rc;
 }
 
@@ -280,6 +363,7 @@ mailer_schedule(struct mailer *m, int64_t now, struct mailer_stats *stats, struc
 	size_t released = 0;
 	int rc;
 
+	m->following = 0;
 	for (size_t i = 0; i < m->p->nthings; i++)
 		released += m->p->things[i].release_at <= now;
 	/* in a cohort, nobody has anything due before Thing 1 is out */
@@ -292,10 +376,12 @@ mailer_schedule(struct mailer *m, int64_t now, struct mailer_stats *stats, struc
 		rc = store_commit(m->st, e);
 	else
 		store_rollback(m->st);
-	if (rc == 0)
+	if (rc == 0) {
 		warn_held(&c);
-	else
+		m->following = c.following;
+	} else {
 		*stats = before;
+	}
 	free(c.holds);
 	return rc;
 }
@@ -308,10 +394,27 @@ mailer_schedule_pending(struct mailer *m, struct mailer_pending *out, struct err
 	int rc;
 
 	for (size_t i = 0; i < m->p->nthings; i++)
-		out[i] = (struct mailer_pending){ 0, 0 };
+		out[i] = (struct mailer_pending){ 0 };
 	if (m->p->nthings == 0)
 		return 0;
 	rc = walk(&c);
 	free(c.holds);
 	return rc;
+}
+
+int
+mailer_send_and_follow(struct mailer *m, int64_t now, struct mailer_stats *stats,
+    struct err *e)
+{
+	for (size_t round = 0;; round++) {
+		size_t sent = stats->sent;
+
+		if (mailer_send_due(m, now, stats, e) == -1)
+			return -1;
+		/* each round takes every waiting participant one Thing further */
+		if (m->following == 0 || stats->sent == sent || round >= m->p->nthings)
+			return 0;
+		if (mailer_schedule(m, now, stats, e) == -1)
+			return -1;
+	}
 }

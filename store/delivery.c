@@ -17,8 +17,8 @@ delivery_state_name(enum delivery_state s)
 	return state_names[s];
 }
 
-static enum delivery_state
-state_from_name(const unsigned char *name)
+enum delivery_state
+store_delivery_state(const unsigned char *name)
 {
 	for (size_t i = 0; name && i < sizeof(state_names) / sizeof(state_names[0]); i++)
 		if (strcmp((const char *)name, state_names[i]) == 0)
@@ -41,7 +41,7 @@ read_delivery(sqlite3_stmt *s, struct delivery *d)
 	store_col_copy(s, 4, d->kind, sizeof(d->kind));
 	store_col_copy(s, 5, d->key, sizeof(d->key));
 	store_col_copy(s, 6, d->message_id, sizeof(d->message_id));
-	d->state = state_from_name(sqlite3_column_text(s, 7));
+	d->state = store_delivery_state(sqlite3_column_text(s, 7));
 	d->attempts = sqlite3_column_int(s, 8);
 	d->due_at = sqlite3_column_int64(s, 9);
 	d->sent_at = sqlite3_column_int64(s, 10);

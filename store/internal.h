@@ -58,4 +58,7 @@ void store_clip_utf8(const char *s, char *out, size_t n);
 
 int store_migrate(struct store *st, struct err *e);
 
+/* A delivery's state from its name in the table (unknown: DS_FAILED). */
+enum delivery_state store_delivery_state(const unsigned char *name);
+
 #endif

@@ -45,30 +45,67 @@ store_delivery_release_held(struct store *st, const char *kind, const char *key,
 	return 0;
 }
 
-int
-store_thing_deliveries(struct store *st, int64_t participant_id, int nthings, int64_t *created,
-    struct err *e)
+/* Steps through a participant's Things: fn(arg, n, row) for each of
+ * Things 1..nthings they have a delivery of. */
+static int
+each_thing_row(struct store *st, int64_t participant_id, int nthings,
+    void (*fn)(void *arg, int n, const struct thing_delivery *row), void *arg, struct err *e)
 {
-	static const char sql[] = "SELECT CAST(key AS INTEGER), created_at FROM deliveries"
+	static const char sql[] = "SELECT CAST(key AS INTEGER), created_at, state, due_at,"
+	    " sent_at FROM deliveries"
 	    " WHERE participant_id = ? AND kind = 'thing' AND " THING_KEY;
 	sqlite3_stmt *s;
 	int rc;
 
-	for (int i = 0; i < nthings; i++)
-		created[i] = 0;
 	if ((s = store_stmt(st, sql, e)) == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, participant_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int n = sqlite3_column_int(s, 0);
 		int64_t at = sqlite3_column_int64(s, 1);
+		struct thing_delivery row = {
+			/* created_at is never 0 in practice; 1 keeps "queued" distinct from "none" */
+			.created_at = at > 0 ? at : 1,
+			.state = store_delivery_state(sqlite3_column_text(s, 2)),
+			.due_at = sqlite3_column_int64(s, 3),
+			.sent_at = sqlite3_column_int64(s, 4),
+		};
 
-		/* created_at is never 0 in practice; 1 keeps "queued" distinct from "none" */
 		if (n >= 1 && n <= nthings)
-			created[n - 1] = at > 0 ? at : 1;
+			fn(arg, n, &row);
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : store_db_err(st, e, "a participant's Things");
+}
+
+static void
+note_created(void *arg, int n, const struct thing_delivery *row)
+{
+	((int64_t *)arg)[n - 1] = row->created_at;
+}
+
+int
+store_thing_deliveries(struct store *st, int64_t participant_id, int nthings, int64_t *created,
+    struct err *e)
+{
+	for (int i = 0; i < nthings; i++)
+		created[i] = 0;
+	return each_thing_row(st, participant_id, nthings, note_created, created, e);
+}
+
+static void
+note_row(void *arg, int n, const struct thing_delivery *row)
+{
+	((struct thing_delivery *)arg)[n - 1] = *row;
+}
+
+int
+store_thing_delivery_rows(struct store *st, int64_t participant_id, int nthings,
+    struct thing_delivery *out, struct err *e)
+{
+	for (int i = 0; i < nthings; i++)
+		memset(&out[i], 0, sizeof(out[i]));
+	return each_thing_row(st, participant_id, nthings, note_row, out, e);
 }
 
 int

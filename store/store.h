@@ -359,6 +359,20 @@ int store_delivery_release_held(struct store *st, const char *kind, const char *
 int store_thing_deliveries(struct store *st, int64_t participant_id, int nthings,
     int64_t *created, struct err *e);
 
+/* A participant's delivery of one Thing, as the schedule sees it. */
+struct thing_delivery {
+	int64_t created_at;        /* when it was queued; 0: there is none */
+	enum delivery_state state;
+	int64_t due_at;            /* (a deferred one's: its next attempt) */
+	int64_t sent_at;           /* 0 unless sent */
+};
+
+/* The same as store_thing_deliveries with each delivery's state and times:
+ * out[n - 1] for Thing n, created_at 0 (and the rest 0) when there is
+ * none.  The schedule keeps a participant's Things in order with it. */
+int store_thing_delivery_rows(struct store *st, int64_t participant_id, int nthings,
+    struct thing_delivery *out, struct err *e);
+
 /* --- inbound messages -------------------------------------------------- */
 
 /* Where a message came from: source is the mailbox ("imap://user@host/INBOX"

@@ -141,6 +141,17 @@ send_due(struct fixture *f, int64_t now)
 	return stats;
 }
 
+static __attribute__((unused)) struct mailer_stats
+send_and_follow(struct fixture *f, int64_t now)
+{
+	struct mailer_stats stats = { 0 };
+	struct err e;
+
+	if (mailer_send_and_follow(f->m, now, &stats, &e) == -1)
+		fail_msg("%s", e.msg);
+	return stats;
+}
+
 /* A delivery by its unique (recipient, kind, key), through the store's
  * idempotent enqueue. */
 static __attribute__((unused)) struct delivery

@@ -1,9 +1,11 @@
 /* Unit tests for mailer_schedule on a real store and a simulated clock:
  * each scenario is a timeline (participants join and leave, runs tick,
- * organisers release, the config changes) played against a five-Thing
+ * organisers release, the config changes) played against a twelve-Thing
  * programme that sends into a Maildir; at every tick the schedule runs
- * twice (the second run must find nothing new) and then sends.  The end
- * state of every (participant, Thing) is checked: state and due time. */
+ * twice (the second run must find nothing new) and then sends (with the
+ * Things that follow one sent in the same run).  The end state of every
+ * (participant, Thing) is checked: state and due time; and each
+ * participant's Things must have reached the Maildir in order. */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,19 +21,21 @@
 #define T0 1799658000 /* Monday 2027-01-11 09:00 UTC: Thing 1 */
 #define HOUR 3600
 #define DAY 86400
-#define NT 5
+#define NT 12
 #define NP 3
+#define NEV 20
 #define R(n) (T0 + ((n) - 1) * 14 * DAY)   /* the cohort's release of Thing n */
 #define NONE (-1)                          /* never queued */
 
-enum ev_kind { END, TICK, JOIN, LEAVE, RELEASE, SET_CATCH_UP };
+enum ev_kind { END, TICK, TICK_RELEASES, JOIN, LEAVE, RELEASE, SET_CATCH_UP };
 
 struct event {
 	enum ev_kind kind;
 	int64_t at;
 	int arg;        /* JOIN/LEAVE: the participant; RELEASE: the Thing (0: all);
-	                   SET_CATCH_UP: days */
-	int queued;     /* TICK: what the first schedule run must report */
+	                   SET_CATCH_UP: days; TICK_RELEASES: ticks at R(1)..R(arg) */
+	int queued;     /* TICK: what the run must report queued (the follow-up
+	                   schedules of the same run included); TICK_RELEASES: each */
 	int held;
 };
 
@@ -45,22 +49,27 @@ struct scenario {
 	const char *name;
 	int self_paced, catch_up_days, send_late;
 	int64_t release[NT];    /* 0: the cohort's R(n) */
-	struct event ev[16];
-	struct expect want[16];
+	struct event ev[NEV];
+	struct expect want[NEV];
 	int notices;            /* late-notices queued in all (two organisers) */
 };
 
 #define TK(t, q, h) { TICK, (t), 0, (q), (h) }
 #define JN(t, who) { JOIN, (t), (who), 0, 0 }
+#define REL(t, n) { RELEASE, (t), (n), 0, 0 }
+#define LV(t, who) { LEAVE, (t), (who), 0, 0 }
+#define X9 (R(12) + 3 * DAY + HOUR)         /* when the organisers release Thing 9 */
+#define SP(n) (T0 + ((n) - 1) * 14 * DAY)   /* self-paced, confirmed at T0: Thing n */
 
 static const struct scenario scenarios[] = {
 	{ "cohort: each Thing at its release, on time", 0, 2, 0, { 0 },
 	  { JN(T0 - DAY, 0), TK(T0 - 1, 0, 0), TK(T0, 1, 0), TK(R(2), 1, 0), TK(R(3) + HOUR, 1, 0),
 	    TK(R(4), 1, 0), TK(R(5) + 2 * DAY, 1, 0) },
 	  { { 0, 1, DS_SENT, R(1) }, { 0, 2, DS_SENT, R(2) }, { 0, 3, DS_SENT, R(3) },
-	    { 0, 4, DS_SENT, R(4) }, { 0, 5, DS_SENT, R(5) }, { -1, 0, 0, 0 } }, 0 },
+	    { 0, 4, DS_SENT, R(4) }, { 0, 5, DS_SENT, R(5) }, { 0, 6, NONE, 0 }, { -1, 0, 0, 0 } },
+	  0 },
 
-	{ "late joiner, catch_up_days 0: the Things out, all at once", 0, 0, 0, { 0 },
+	{ "late joiner, catch_up_days 0: the Things out, all at once, in order", 0, 0, 0, { 0 },
 	  { JN(T0 - DAY, 0), TK(T0, 1, 0), TK(R(2), 1, 0), TK(R(3), 1, 0), JN(T0 + 30 * DAY, 1),
 	    TK(T0 + 30 * DAY, 3, 0), TK(R(4), 2, 0) },
 	  { { 1, 1, DS_SENT, T0 + 30 * DAY }, { 1, 2, DS_SENT, T0 + 30 * DAY },
@@ -99,44 +108,110 @@ static const struct scenario scenarios[] = {
 	    TK(T0 + 35 * DAY, 1, 0) },
 	  { { 0, 2, DS_SENT, R(2) }, { 0, 3, DS_SENT, T0 + 35 * DAY }, { -1, 0, 0, 0 } }, 0 },
 
-	{ "five days without a run: held, one notice per organiser, once", 0, 2, 0, { 0 },
+	{ "cohort: a [schedule] date after the next Thing's: the next waits for it", 0, 2, 0,
+	  { 0, 0, R(4) + DAY, 0, 0 },
+	  { JN(T0 - DAY, 0), TK(T0, 1, 0), TK(R(2), 1, 0), TK(R(4), 0, 0), TK(R(4) + DAY, 1, 0),
+	    TK(R(4) + 3 * DAY, 1, 0) },
+	  { { 0, 3, DS_SENT, R(4) + DAY }, { 0, 4, DS_SENT, R(4) + 3 * DAY }, { -1, 0, 0, 0 } },
+	  0 },
+
+	{ "five days without a run: held, one notice per organiser, once; the next waits", 0, 2,
+	  0, { 0 },
 	  { JN(T0 - DAY, 0), JN(T0 - DAY, 1), TK(T0, 2, 0), TK(R(2) + 5 * DAY, 2, 2),
-	    TK(R(2) + 5 * DAY + HOUR, 0, 0), TK(R(3), 2, 0) },
+	    TK(R(2) + 5 * DAY + HOUR, 0, 0), TK(R(3), 0, 0) },
 	  { { 0, 1, DS_SENT, R(1) }, { 0, 2, DS_HELD, R(2) }, { 1, 2, DS_HELD, R(2) },
-	    { 0, 3, DS_SENT, R(3) }, { 1, 3, DS_SENT, R(3) }, { -1, 0, 0, 0 } }, 2 },
+	    { 0, 3, NONE, 0 }, { 1, 3, NONE, 0 }, { -1, 0, 0, 0 } }, 2 },
 
 	{ "send_late = yes: five days late, sent", 0, 2, 1, { 0 },
 	  { JN(T0 - DAY, 0), JN(T0 - DAY, 1), TK(T0, 2, 0), TK(R(2) + 5 * DAY, 2, 0) },
 	  { { 0, 2, DS_SENT, R(2) }, { 1, 2, DS_SENT, R(2) }, { -1, 0, 0, 0 } }, 0 },
 
+	{ "send_late = yes after weeks down: the backlog in order, paced from the late one", 0, 2,
+	  1, { 0 },
+	  { JN(T0 - DAY, 0), TK(T0, 1, 0), TK(R(4) + DAY, 1, 0), TK(R(4) + 2 * DAY, 0, 0),
+	    TK(R(4) + 3 * DAY, 1, 0), TK(R(4) + 5 * DAY, 1, 0), TK(R(5), 1, 0) },
+	  { { 0, 2, DS_SENT, R(2) }, { 0, 3, DS_SENT, R(4) + 3 * DAY },
+	    { 0, 4, DS_SENT, R(4) + 5 * DAY }, { 0, 5, DS_SENT, R(5) }, { -1, 0, 0, 0 } }, 0 },
+
 	{ "released Things go once; a later hold is told anew", 0, 2, 0, { 0 },
-	  { JN(T0 - DAY, 0), TK(T0, 1, 0), TK(R(2) + 5 * DAY, 2, 1),
-	    { RELEASE, R(2) + 5 * DAY + HOUR, 2, 0, 0 }, TK(R(2) + 5 * DAY + HOUR, 0, 0),
-	    TK(R(2) + 5 * DAY + 2 * HOUR, 0, 0), JN(T0 + 20 * DAY, 1), TK(T0 + 20 * DAY, 1, 0),
-	    TK(T0 + 27 * DAY, 2, 1), { RELEASE, T0 + 27 * DAY + HOUR, 0, 0, 0 },
-	    TK(T0 + 27 * DAY + HOUR, 0, 0) },
+	  { JN(T0 - DAY, 0), TK(T0, 1, 0), TK(R(2) + 5 * DAY, 2, 1), REL(R(2) + 5 * DAY + HOUR, 2),
+	    TK(R(2) + 5 * DAY + HOUR, 0, 0), TK(R(2) + 5 * DAY + 2 * HOUR, 0, 0),
+	    JN(T0 + 20 * DAY, 1), TK(T0 + 20 * DAY, 1, 0), TK(T0 + 27 * DAY, 2, 1),
+	    REL(T0 + 27 * DAY + HOUR, 0), TK(T0 + 27 * DAY + HOUR, 0, 0) },
 	  { { 0, 2, DS_SENT, R(2) + 5 * DAY + HOUR }, { 1, 1, DS_SENT, T0 + 20 * DAY },
 	    { 1, 2, DS_SENT, T0 + 27 * DAY + HOUR }, { -1, 0, 0, 0 } }, 4 },
 
-	{ "more held while a hold is outstanding: not told again", 0, 2, 0, { 0 },
+	{ "a separate hold while the first is still held: told anew", 0, 2, 0, { 0 },
 	  { JN(T0 - DAY, 0), TK(T0, 1, 0), TK(R(2) + 5 * DAY, 2, 1), JN(T0 + 20 * DAY, 1),
-	    TK(T0 + 20 * DAY, 1, 0), TK(T0 + 27 * DAY, 0, 1) },
-	  { { 0, 2, DS_HELD, R(2) }, { 1, 2, DS_HELD, T0 + 22 * DAY }, { -1, 0, 0, 0 } }, 2 },
+	    TK(T0 + 20 * DAY, 1, 0), TK(T0 + 27 * DAY, 2, 1) },
+	  { { 0, 2, DS_HELD, R(2) }, { 1, 2, DS_HELD, T0 + 22 * DAY }, { -1, 0, 0, 0 } }, 4 },
 
-	{ "catch-up after downtime: lateness from each one's own slot", 0, 2, 0, { 0 },
-	  { JN(T0 + 30 * DAY, 1), TK(T0 + 30 * DAY, 1, 0), TK(T0 + 36 * DAY, 3, 1) },
+	{ "an ongoing hold is told once, however many runs and Things due behind it", 0, 2, 0,
+	  { 0 },
+	  { JN(T0 - DAY, 0), JN(T0 - DAY, 1), TK(T0, 2, 0), TK(R(2) + 5 * DAY, 2, 2),
+	    TK(R(2) + 5 * DAY + HOUR, 0, 0), TK(R(3), 0, 0), TK(R(3) + 4 * DAY, 0, 0),
+	    TK(R(4), 0, 0), TK(R(5) + HOUR, 0, 0), TK(R(5) + 5 * DAY, 0, 0) },
+	  { { 0, 2, DS_HELD, R(2) }, { 1, 2, DS_HELD, R(2) }, { 0, 3, NONE, 0 },
+	    { 1, 5, NONE, 0 }, { -1, 0, 0, 0 } }, 2 },
+
+	{ "downtime: 9 held, 10-12 due wait; release 9: 9..12 in order, one every 2 days", 0, 2,
+	  0, { 0 },
+	  { JN(T0 - DAY, 0), JN(T0 - DAY, 1), { TICK_RELEASES, 0, 8, 2, 0 },
+	    TK(R(12) + DAY, 2, 2), TK(R(12) + DAY + HOUR, 0, 0), TK(R(12) + 3 * DAY, 0, 0),
+	    REL(X9, 9), TK(X9, 0, 0), TK(X9 + DAY, 0, 0), TK(X9 + 2 * DAY, 2, 0),
+	    TK(X9 + 4 * DAY, 2, 0), TK(X9 + 5 * DAY, 0, 0), TK(X9 + 6 * DAY, 2, 0) },
+	  { { 0, 8, DS_SENT, R(8) }, { 0, 9, DS_SENT, X9 }, { 0, 10, DS_SENT, X9 + 2 * DAY },
+	    { 0, 11, DS_SENT, X9 + 4 * DAY }, { 0, 12, DS_SENT, X9 + 6 * DAY },
+	    { 1, 9, DS_SENT, X9 }, { 1, 12, DS_SENT, X9 + 6 * DAY }, { -1, 0, 0, 0 } }, 2 },
+
+	{ "downtime, catch_up_days 0: release 9 sends 9..12 in its run, one after the other", 0,
+	  0, 0, { 0 },
+	  { JN(T0 - DAY, 0), JN(T0 - DAY, 1), { TICK_RELEASES, 0, 8, 2, 0 },
+	    TK(R(12) + DAY, 2, 2), TK(R(12) + 3 * DAY, 0, 0), REL(X9, 9), TK(X9, 6, 0),
+	    TK(X9 + DAY, 0, 0) },
+	  { { 0, 9, DS_SENT, X9 }, { 0, 10, DS_SENT, X9 }, { 0, 12, DS_SENT, X9 },
+	    { 1, 9, DS_SENT, X9 }, { 1, 12, DS_SENT, X9 }, { -1, 0, 0, 0 } }, 2 },
+
+	{ "self-paced, down 2 weeks: her 3 held, 4 waits; released, 4 follows; bob unaffected", 1,
+	  2, 0, { 0 },
+	  { JN(T0, 0), TK(SP(1), 1, 0), TK(SP(2), 1, 0), TK(SP(3) - DAY, 0, 0),
+	    TK(SP(4) + DAY, 2, 1), JN(SP(4) + DAY, 1), TK(SP(4) + DAY + HOUR, 1, 0),
+	    REL(SP(4) + 2 * DAY, 3), TK(SP(4) + 2 * DAY, 0, 0), TK(SP(4) + 4 * DAY, 1, 0),
+	    TK(SP(5), 1, 0) },
+	  { { 0, 3, DS_SENT, SP(4) + 2 * DAY }, { 0, 4, DS_SENT, SP(4) + 4 * DAY },
+	    { 0, 5, DS_SENT, SP(5) }, { 1, 1, DS_SENT, SP(4) + DAY }, { 1, 2, NONE, 0 },
+	    { -1, 0, 0, 0 } }, 2 },
+
+	{ "self-paced, months apart: another's hold of the same Thing is told, the first left "
+	  "held by a participant who left", 1, 2, 0, { 0 },
+	  { JN(T0, 0), TK(SP(1), 1, 0), TK(SP(2) + 5 * DAY, 2, 1), LV(SP(2) + 6 * DAY, 0),
+	    JN(T0 + 100 * DAY, 1), TK(T0 + 100 * DAY, 1, 0), TK(T0 + 119 * DAY, 2, 1),
+	    TK(T0 + 119 * DAY + HOUR, 0, 0) },
+	  { { 0, 2, DS_HELD, SP(2) }, { 1, 1, DS_SENT, T0 + 100 * DAY },
+	    { 1, 2, DS_HELD, T0 + 114 * DAY }, { -1, 0, 0, 0 } }, 4 },
+
+	{ "late joiner held on joining (confirmed before the downtime): the rest waits", 0, 2, 0,
+	  { 0 },
+	  { JN(T0 + 20 * DAY, 1), TK(T0 + 24 * DAY, 2, 1), REL(T0 + 25 * DAY, 1),
+	    TK(T0 + 25 * DAY, 0, 0), TK(T0 + 27 * DAY, 1, 0), TK(R(3), 1, 0) },
+	  { { 1, 1, DS_SENT, T0 + 25 * DAY }, { 1, 2, DS_SENT, T0 + 27 * DAY },
+	    { 1, 3, DS_SENT, R(3) }, { -1, 0, 0, 0 } }, 2 },
+
+	{ "catch-up after downtime: lateness from each one's own slot; the next waits", 0, 2, 0,
+	  { 0 },
+	  { JN(T0 + 30 * DAY, 1), TK(T0 + 30 * DAY, 1, 0), TK(T0 + 36 * DAY, 2, 1) },
 	  { { 1, 1, DS_SENT, T0 + 30 * DAY }, { 1, 2, DS_HELD, T0 + 32 * DAY },
-	    { 1, 3, DS_SENT, T0 + 34 * DAY }, { -1, 0, 0, 0 } }, 2 },
+	    { 1, 3, NONE, 0 }, { -1, 0, 0, 0 } }, 2 },
 
 	{ "catch_up_days changed: what is queued stays, the rest follows", 0, 3, 0, { 0 },
 	  { JN(T0 + 30 * DAY, 1), TK(T0 + 30 * DAY, 1, 0), TK(T0 + 33 * DAY, 1, 0),
 	    { SET_CATCH_UP, T0 + 34 * DAY, 1, 0, 0 }, TK(T0 + 34 * DAY, 1, 0),
 	    { SET_CATCH_UP, T0 + 35 * DAY, 10, 0, 0 }, TK(T0 + 35 * DAY, 0, 0) },
 	  { { 1, 1, DS_SENT, T0 + 30 * DAY }, { 1, 2, DS_SENT, T0 + 33 * DAY },
-	    { 1, 3, DS_SENT, T0 + 32 * DAY }, { 1, 4, NONE, 0 }, { -1, 0, 0, 0 } }, 0 },
+	    { 1, 3, DS_SENT, T0 + 34 * DAY }, { 1, 4, NONE, 0 }, { -1, 0, 0, 0 } }, 0 },
 
 	{ "a participant back from leaving: what came out meanwhile, paced", 0, 2, 0, { 0 },
-	  { JN(T0 - DAY, 0), TK(T0, 1, 0), { LEAVE, T0 + DAY, 0, 0, 0 }, TK(R(2), 0, 0),
+	  { JN(T0 - DAY, 0), TK(T0, 1, 0), LV(T0 + DAY, 0), TK(R(2), 0, 0),
 	    TK(R(3), 0, 0), JN(T0 + 30 * DAY, 0), TK(T0 + 30 * DAY, 1, 0),
 	    TK(T0 + 32 * DAY, 1, 0) },
 	  { { 0, 1, DS_SENT, R(1) }, { 0, 2, DS_SENT, T0 + 30 * DAY },
@@ -250,21 +325,23 @@ leave(struct fixture *f, int i, int64_t at)
 		fail_msg("%s", e.msg);
 }
 
-/* A run: the schedule twice (the second finds nothing), then the send. */
+/* A run: the schedule twice (the second finds nothing), then the send,
+ * which schedules again what follows the Things it sent (cli/run.c). */
 static void
-tick(struct fixture *f, const struct event *ev)
+tick(struct fixture *f, int64_t at, int queued, int held)
 {
 	struct mailer_stats first = { 0 }, again = { 0 }, sent = { 0 };
 	struct err e;
 
-	if (mailer_schedule(f->m, ev->at, &first, &e) == -1 ||
-	    mailer_schedule(f->m, ev->at, &again, &e) == -1 ||
-	    mailer_send_due(f->m, ev->at, &sent, &e) == -1)
+	if (mailer_schedule(f->m, at, &first, &e) == -1 ||
+	    mailer_schedule(f->m, at, &again, &e) == -1 ||
+	    mailer_send_and_follow(f->m, at, &sent, &e) == -1)
 		fail_msg("%s", e.msg);
-	if ((int)first.enqueued != ev->queued || (int)first.held != ev->held)
+	if ((int)(first.enqueued + sent.enqueued) != queued ||
+	    (int)(first.held + sent.held) != held)
 		fail_msg("%s: run at T0%+.2f days: %zu queued, %zu held; expected %d, %d",
-		    f->sc->name, (double)(ev->at - T0) / DAY, first.enqueued, first.held, ev->queued,
-		    ev->held);
+		    f->sc->name, (double)(at - T0) / DAY, first.enqueued + sent.enqueued,
+		    first.held + sent.held, queued, held);
 	assert_int_equal(again.enqueued + again.held, 0);
 	assert_int_equal(sent.failed + sent.deferred, 0);
 }
@@ -283,18 +360,18 @@ release(struct fixture *f, const struct event *ev)
 	assert_true(n > 0);
 }
 
-/* How many files of the outbox hold both a and b. */
-static size_t
-outbox_with(struct fixture *f, const char *a, const char *b)
+/* fn(arg, name, text) for each message in the outbox (text: its first 64 KiB). */
+static void
+each_outbox_file(struct fixture *f, void (*fn)(void *arg, const char *name, const char *text),
+    void *arg)
 {
 	char dir[192], path[512];
 	struct dirent *de;
-	size_t n = 0;
 	DIR *d;
 
 	snprintf(dir, sizeof(dir), "%s/new", f->outbox);
 	if ((d = opendir(dir)) == NULL)
-		return 0;
+		return;
 	while ((de = readdir(d)) != NULL) {
 		static char data[65536];
 		size_t len;
@@ -307,10 +384,104 @@ outbox_with(struct fixture *f, const char *a, const char *b)
 		len = fread(data, 1, sizeof(data) - 1, fp);
 		fclose(fp);
 		data[len] = '\0';
-		n += strstr(data, a) != NULL && strstr(data, b) != NULL;
+		fn(arg, de->d_name, data);
 	}
 	closedir(d);
+}
+
+struct with_both {
+	const char *a, *b;
+	size_t n;
+};
+
+static void
+count_with_both(void *arg, const char *name, const char *text)
+{
+	struct with_both *w = arg;
+
+	(void)name;
+	w->n += strstr(text, w->a) != NULL && strstr(text, w->b) != NULL;
+}
+
+/* How many files of the outbox hold both a and b. */
+static size_t
+outbox_with(struct fixture *f, const char *a, const char *b)
+{
+	struct with_both w = { a, b, 0 };
+
+	each_outbox_file(f, count_with_both, &w);
+	return w.n;
+}
+
+/* One Thing message in the outbox: when it was written, which Thing. */
+struct written {
+	long long sec;
+	long usec;
+	int thing;
+};
+
+static int
+by_time(const void *a, const void *b)
+{
+	const struct written *x = a, *y = b;
+
+	if (x->sec != y->sec)
+		return x->sec < y->sec ? -1 : 1;
+	return (x->usec > y->usec) - (x->usec < y->usec);
+}
+
+/* How many Things were sent to participant i, by the store. */
+static size_t
+sent_to(struct fixture *f, int i)
+{
+	struct delivery d;
+	size_t n = 0;
+	char key[8];
+	struct err e;
+
+	for (int t = 1; t <= NT; t++) {
+		snprintf(key, sizeof(key), "%d", t);
+		n += store_delivery_find(f->st, who[i], DK_THING, key, &d, &e) == 0 &&
+		    d.state == DS_SENT;
+	}
 	return n;
+}
+
+struct things_to {
+	char to[64];             /* "\nTo: <address>" (Maildir: LF line ends) */
+	struct written w[NT * 2];
+	size_t n;
+};
+
+static void
+note_thing_to(void *arg, const char *name, const char *text)
+{
+	static const char subject[] = "\nSubject: Thing ";
+	struct things_to *t = arg;
+	const char *subj;
+
+	if (strstr(text, t->to) == NULL || (subj = strstr(text, subject)) == NULL)
+		return;
+	assert_true(t->n < NT * 2);
+	assert_int_equal(sscanf(name, "%lld.M%ld", &t->w[t->n].sec, &t->w[t->n].usec), 2);
+	t->w[t->n++].thing = atoi(subj + strlen(subject));
+}
+
+/* The Things participant i got reached the Maildir in Thing order: the
+ * file names carry the real time each was written ("SEC.MUSEC..."). */
+static void
+assert_in_order(struct fixture *f, int i)
+{
+	struct things_to t = { .n = 0 };
+
+	snprintf(t.to, sizeof(t.to), "\nTo: <%s>", who[i]);
+	each_outbox_file(f, note_thing_to, &t);
+	assert_int_equal(t.n, sent_to(f, i));
+	qsort(t.w, t.n, sizeof(t.w[0]), by_time);
+	for (size_t k = 1; k < t.n; k++)
+		if (t.w[k].thing <= t.w[k - 1].thing)
+			fail_msg("%s: %s got Thing %d after Thing %d", f->sc->name, who[i],
+			    t.w[k].thing, t.w[k - 1].thing);
 }
 
 static void
@@ -346,10 +517,14 @@ test_scenario(void **state)
 	int64_t sent, notices, notices_sent;
 	struct err e;
 
-	for (const struct event *ev = f->sc->ev; ev < f->sc->ev + 16 && ev->kind != END; ev++) {
+	for (const struct event *ev = f->sc->ev; ev < f->sc->ev + NEV && ev->kind != END; ev++) {
 		switch (ev->kind) {
 		case TICK:
-			tick(f, ev);
+			tick(f, ev->at, ev->queued, ev->held);
+			break;
+		case TICK_RELEASES:
+			for (int n = 1; n <= ev->arg; n++)
+				tick(f, R(n), ev->queued, ev->held);
 			break;
 		case JOIN:
 			join(f, ev->arg, ev->at);
@@ -367,7 +542,7 @@ test_scenario(void **state)
 			break;
 		}
 	}
-	for (const struct expect *x = f->sc->want; x < f->sc->want + 16 && x->who >= 0; x++)
+	for (const struct expect *x = f->sc->want; x < f->sc->want + NEV && x->who >= 0; x++)
 		check(f, x);
 	assert_int_equal(store_delivery_count(f->st, DK_HELD_NOTICE, -1, &notices, &e), 0);
 	assert_int_equal(store_delivery_count(f->st, DK_HELD_NOTICE, DS_SENT, &notices_sent, &e),
@@ -377,6 +552,8 @@ test_scenario(void **state)
 	/* nothing was sent twice: one file per delivery sent */
 	assert_int_equal(store_delivery_count(f->st, NULL, DS_SENT, &sent, &e), 0);
 	assert_int_equal(outbox_with(f, "", ""), (size_t)sent);
+	for (int i = 0; i < NP; i++)
+		assert_in_order(f, i);
 }
 
 /* The configuration of the two tests below: catch-up one every 3 days. */
@@ -384,43 +561,87 @@ static const struct scenario paced = { "paced", 0, 3, 0, { 0 }, { { END, 0, 0, 0
 	{ { -1, 0, 0, 0 } }, 0 };
 
 static void
+check_pending(const struct mailer_pending *got, const struct mailer_pending *want)
+{
+	for (int i = 0; i < NT; i++) {
+		const struct mailer_pending *g = &got[i], *w = &want[i];
+
+		if (g->waiting != w->waiting || g->next_at != w->next_at ||
+		    g->blocked != w->blocked || g->held_back != w->held_back)
+			fail_msg("Thing %d: %lld waiting (%lld blocked, %lld held back behind it), "
+			    "next T0%+.2f days; expected %lld (%lld, %lld), T0%+.2f", i + 1,
+			    (long long)g->waiting, (long long)g->blocked, (long long)g->held_back,
+			    (double)(g->next_at - T0) / DAY, (long long)w->waiting,
+			    (long long)w->blocked, (long long)w->held_back,
+			    (double)(w->next_at - T0) / DAY);
+	}
+}
+
+static void
 test_pending_counts_what_is_left(void **state)
 {
-	static const struct mailer_pending want[NT] = {
-		{ 0, 0 }, { 1, T0 + 33 * DAY }, { 1, T0 + 36 * DAY }, { 2, R(4) }, { 2, R(5) },
+	struct mailer_pending want[NT] = {
+		{ 0, 0, 0, 0 }, { 1, T0 + 33 * DAY, 0, 0 }, { 1, T0 + 36 * DAY, 0, 0 },
 	};
 	struct fixture *f = *state;
 	struct mailer_pending got[NT];
-	struct event ev[] = { { TICK, R(1), 0, 1, 0 }, { TICK, R(2), 0, 1, 0 },
-		{ TICK, R(3), 0, 1, 0 }, { TICK, T0 + 30 * DAY, 0, 1, 0 } };
 	int64_t before, after;
 	struct err e;
 
+	for (int i = 3; i < NT; i++)
+		want[i] = (struct mailer_pending){ 2, R(i + 1), 0, 0 };
 	join(f, 0, T0 - DAY);
 	assert_int_equal(mailer_schedule_pending(f->m, got, &e), 0);
 	assert_int_equal(got[0].waiting, 1);   /* Thing 1: due, not queued yet */
 	assert_int_equal(got[0].next_at, R(1));
-	for (int i = 0; i < 3; i++)
-		tick(f, &ev[i]);                   /* ann: 1, 2, 3 */
+	for (int i = 1; i <= 3; i++)
+		tick(f, R(i), 1, 0);               /* ann: 1, 2, 3 */
 	join(f, 1, T0 + 30 * DAY);
-	tick(f, &ev[3]);                       /* bob: 1 of 3 out */
+	tick(f, T0 + 30 * DAY, 1, 0);          /* bob: 1 of 3 out */
 	assert_int_equal(store_delivery_count(f->st, NULL, -1, &before, &e), 0);
 	assert_int_equal(mailer_schedule_pending(f->m, got, &e), 0);
 	assert_int_equal(store_delivery_count(f->st, NULL, -1, &after, &e), 0);
 	assert_int_equal(after, before);
-	for (int i = 0; i < NT; i++) {
-		if (got[i].waiting != want[i].waiting || got[i].next_at != want[i].next_at)
-			fail_msg("Thing %d: %lld waiting, next T0%+.2f days; expected %lld, T0%+.2f",
-			    i + 1, (long long)got[i].waiting, (double)(got[i].next_at - T0) / DAY,
-			    (long long)want[i].waiting, (double)(want[i].next_at - T0) / DAY);
-	}
+	check_pending(got, want);
+}
+
+/* Behind a held Thing: the later ones are counted as blocked (no due time
+ * of their own) and charged to the held Thing, for status and release. */
+static void
+test_pending_behind_a_hold(void **state)
+{
+	struct mailer_pending want[NT] = {
+		{ 0, 0, 0, 0 }, { 0, 0, 0, 2 * (NT - 2) },
+	};
+	struct fixture *f = *state;
+	struct mailer_pending got[NT];
+	int64_t n;
+	struct err e;
+
+	for (int i = 2; i < NT; i++)
+		want[i] = (struct mailer_pending){ 2, 0, 2, 0 };
+	join(f, 0, T0 - DAY);
+	join(f, 1, T0 - DAY);
+	tick(f, T0, 2, 0);
+	tick(f, R(3) + DAY, 2, 2);             /* 2 held (notices queued), 3 waits */
+	assert_int_equal(mailer_schedule_pending(f->m, got, &e), 0);
+	check_pending(got, want);
+	assert_int_equal(store_delivery_release_held(f->st, DK_THING, "2", R(3) + 2 * DAY, &n,
+	    &e), 0);
+	assert_int_equal(n, 2);
+	/* released: nothing blocked; Thing 3 follows 2 by catch_up_days (3) */
+	want[1].held_back = 0;
+	want[2] = (struct mailer_pending){ 2, R(3) + 5 * DAY, 0, 0 };
+	for (int i = 3; i < NT; i++)
+		want[i] = (struct mailer_pending){ 2, R(i + 1), 0, 0 };
+	assert_int_equal(mailer_schedule_pending(f->m, got, &e), 0);
+	check_pending(got, want);
 }
 
 static void
 test_notice_says_what_and_how(void **state)
 {
 	struct fixture *f = *state;
-	struct event ev[] = { { TICK, T0, 0, 2, 0 }, { TICK, R(2) + 4 * DAY, 0, 2, 2 } };
 	struct delivery held, notice;
 	struct buf out;
 	char key[32];
@@ -429,8 +650,8 @@ test_notice_says_what_and_how(void **state)
 	f->p.cfg.path = (char *)"/srv/my things/things.conf";
 	join(f, 0, T0 - DAY);
 	join(f, 1, T0 - DAY);
-	tick(f, &ev[0]);
-	tick(f, &ev[1]);
+	tick(f, T0, 2, 0);
+	tick(f, R(2) + 4 * DAY, 2, 2);
 	assert_int_equal(store_delivery_find(f->st, who[0], DK_THING, "2", &held, &e), 0);
 	snprintf(key, sizeof(key), "2-%lld", (long long)held.id);
 	assert_int_equal(store_delivery_find(f->st, "org2@example.org", DK_HELD_NOTICE, key,
@@ -448,6 +669,7 @@ test_notice_says_what_and_how(void **state)
 	assert_null(strstr(buf_str(&out), "List-Unsubscribe"));
 	/* the text part is quoted-printable: look for short pieces */
 	assert_non_null(strstr(buf_str(&out), "waiting for it now: 2."));
+	assert_non_null(strstr(buf_str(&out), "wait behind it too"));
 	assert_non_null(strstr(buf_str(&out), "things -c '/srv/my things/things.conf' release 2"));
 	assert_non_null(strstr(buf_str(&out), "things -c '/srv/my things/things.conf' status"));
 	buf_free(&out);
@@ -456,12 +678,14 @@ test_notice_says_what_and_how(void **state)
 int
 main(void)
 {
-	struct CMUnitTest tests[NSCENARIOS + 2];
+	struct CMUnitTest tests[NSCENARIOS + 3];
 
 	tests[NSCENARIOS] = (struct CMUnitTest)cmocka_unit_test_prestate_setup_teardown(
 	    test_pending_counts_what_is_left, setup, teardown, (void *)&paced);
 	tests[NSCENARIOS + 1] = (struct CMUnitTest)cmocka_unit_test_prestate_setup_teardown(
 	    test_notice_says_what_and_how, setup, teardown, (void *)&paced);
+	tests[NSCENARIOS + 2] = (struct CMUnitTest)cmocka_unit_test_prestate_setup_teardown(
+	    test_pending_behind_a_hold, setup, teardown, (void *)&paced);
 	for (size_t i = 0; i < NSCENARIOS; i++) {
 		tests[i].name = scenarios[i].name;
 		tests[i].test_func = test_scenario;

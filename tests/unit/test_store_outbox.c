@@ -220,8 +220,13 @@ test_thing_deliveries_of_one_participant(void **state)
 	int64_t created[4] = { -1, -1, -1, -1 };
 	struct err e;
 
-	enqueue(f, 0, "1", 10, 111, DS_QUEUED);
-	enqueue(f, 0, "3", 10, 333, DS_HELD);
+	struct thing_delivery rows[4];
+	struct delivery d[8];
+	size_t n;
+	int64_t one;
+
+	one = enqueue(f, 0, "1", 10, 111, DS_QUEUED);
+	enqueue(f, 0, "3", 30, 333, DS_HELD);
 	enqueue(f, 0, "7", 10, 777, DS_QUEUED);   /* beyond nthings: ignored */
 	enqueue(f, 1, "2", 10, 222, DS_QUEUED);   /* someone else's */
 	{
@@ -236,6 +241,24 @@ test_thing_deliveries_of_one_participant(void **state)
 	assert_int_equal(created[1], 0);
 	assert_int_equal(created[2], 333);
 	assert_int_equal(created[3], 0);
+
+	/* with state and times: Thing 1 sent at 50, Thing 3 held, due 30 */
+	assert_int_equal(store_delivery_claim(f->st, 20, 8, d, &n, &e), 0);
+	assert_int_equal(n, 4);                   /* all but the held one */
+	assert_int_equal(store_delivery_mark_sent(f->st, one, 50, &e), 0);
+	memset(rows, 0xff, sizeof(rows));
+	assert_int_equal(store_thing_delivery_rows(f->st, f->pid[0], 4, rows, &e), 0);
+	assert_int_equal(rows[0].created_at, 111);
+	assert_int_equal(rows[0].state, DS_SENT);
+	assert_int_equal(rows[0].due_at, 10);
+	assert_int_equal(rows[0].sent_at, 50);
+	assert_int_equal(rows[1].created_at, 0);
+	assert_int_equal(rows[1].due_at, 0);
+	assert_int_equal(rows[2].created_at, 333);
+	assert_int_equal(rows[2].state, DS_HELD);
+	assert_int_equal(rows[2].due_at, 30);
+	assert_int_equal(rows[2].sent_at, 0);
+	assert_int_equal(rows[3].created_at, 0);
 }
 
 static void
