@@ -43,13 +43,20 @@ enum text_type { TT_TEXT, TT_HTML, TT_XHTML };
 /* The element's text, raw (entities decoded, markup as text), at most
  * max bytes; NULL when out of memory.  The caller frees it. */
 char *feeds_raw_text(xmlNodePtr n, size_t max);
+/* The same, in scratch (emptied first, its max set to max, its memory
+ * kept for the next call: one buffer serves a whole document); the text
+ * stays valid until scratch's next use.  NULL when out of memory. */
+const char *feeds_raw_text_in(xmlNodePtr n, size_t max, struct buf *scratch);
 /* The base URL in force at n (xml:base, else the document's URL), or
- * NULL; the caller frees it. */
-char *feeds_node_base(xmlDocPtr doc, xmlNodePtr n);
+ * NULL.  It is the document's own when no xml:base applies; else *owned
+ * holds what xmlNodeGetBase made, for the caller to xmlFree (always safe:
+ * NULL otherwise). */
+const char *feeds_node_base(xmlDocPtr doc, xmlNodePtr n, xmlChar **owned);
 /* Converts the text of node, of the given type, to at most max_chars
  * characters in out (n bytes); collects links (FEEDS_ENTRY_LINKS at most)
- * from HTML and XHTML when links is not NULL.  0 or -1. */
+ * from HTML and XHTML when links is not NULL.  scratch as for
+ * feeds_raw_text_in.  0 or -1. */
 int feeds_element_text(xmlDocPtr doc, xmlNodePtr node, enum text_type type, size_t max_chars,
-    char *out, size_t n, char **links, size_t *nlinks);
+    char *out, size_t n, char **links, size_t *nlinks, struct buf *scratch);
 
 #endif
