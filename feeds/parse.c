@@ -36,7 +36,7 @@ struct parse {
 	feeds_entry_fn fn;
 	void *arg;
 	struct err *e;
-	struct buf scratch; /* raw text, one element at a time (feeds_raw_text_in) */
+	struct feeds_reader reader;
 	char feed_title[FEEDS_TITLE_MAX + 1];
 	char feed_link[FEEDS_URL_MAX + 1];
 };
@@ -217,7 +217,7 @@ entry_key(struct parse *p, struct entry_nodes *en, xmlNodePtr item, const char *
 		xmlFree(about);
 	} else if (en->id != NULL) {
 		/* a guid's text, in scratch: no copy to free */
-		id = (char *)feeds_raw_text_in(en->id, RAW_SHORT_MAX, &p->scratch);
+		id = (char *)feeds_raw_text_in(en->id, RAW_SHORT_MAX, &p->reader.raw);
 	}
 	if (id != NULL)
 		str_squash_space(id);
@@ -254,7 +254,7 @@ entry_date(struct parse *p, xmlNodePtr n, int64_t *out)
 
 	if (n == NULL)
 		return 0;
-	if ((raw = feeds_raw_text_in(n, 256, &p->scratch)) == NULL)
+	if ((raw = feeds_raw_text_in(n, 256, &p->reader.raw)) == NULL)
 		return -1;
 	*out = feeds_parse_date(raw);
 	return 0;
@@ -279,12 +279,12 @@ parse_entry(struct parse *p, xmlNodePtr item)
 	else
 		find_rss_nodes(item, p->elns, &en);
 	if (feeds_element_text(p->doc, en.title, en.title_type, FEEDS_TITLE_MAX, title, sizeof(title),
-	    NULL, NULL, &p->scratch) == -1)
+	    NULL, NULL, &p->reader) == -1)
 		goto oom;
 	/* The excerpt comes from the summary, else the content; links from
 	 * the content, else the summary. */
 	if (feeds_element_text(p->doc, en.summary, en.summary_type, FEEDS_EXCERPT_CHARS, excerpt,
-	    sizeof(excerpt), en.content ? NULL : links, &nlinks, &p->scratch) == -1)
+	    sizeof(excerpt), en.content ? NULL : links, &nlinks, &p->reader) == -1)
 		goto oom;
 	if (en.content != NULL) {
 		/* With an excerpt already, only the links are wanted from the
@@ -293,7 +293,7 @@ parse_entry(struct parse *p, xmlNodePtr item)
 
 		if (feeds_element_text(p->doc, en.content, en.content_type,
 		    have ? 1 : FEEDS_EXCERPT_CHARS, have ? scratch : excerpt,
-		    have ? sizeof(scratch) : sizeof(excerpt), links, &nlinks, &p->scratch) == -1)
+		    have ? sizeof(scratch) : sizeof(excerpt), links, &nlinks, &p->reader) == -1)
 			goto oom;
 	}
 	link = entry_link(p, &en, item);
@@ -382,7 +382,7 @@ feed_title(struct parse *p, xmlNodePtr parent, const char *ns)
 		if (!is_el(c, ns, "title"))
 			continue;
 		return feeds_element_text(p->doc, c, p->format == FEEDS_ATOM ? atom_text_type(c) : TT_HTML,
-		    FEEDS_TITLE_MAX, p->feed_title, sizeof(p->feed_title), NULL, NULL, &p->scratch) == -1 ?
+		    FEEDS_TITLE_MAX, p->feed_title, sizeof(p->feed_title), NULL, NULL, &p->reader) == -1 ?
 		    err_set(p->e, "out of memory") : 0;
 	}
 	return 0;
@@ -531,12 +531,12 @@ feeds_parse(const char *buf, size_t len, const char *base_url, feeds_entry_fn fn
 		return err_set(e, "feed too large (%zu bytes, at most %zu)", len, FEEDS_PARSE_MAX);
 	if ((p.doc = read_xml(buf, len, base_url, e)) == NULL)
 		return -1;
-	buf_init(&p.scratch, RAW_LONG_MAX);
+	buf_init(&p.reader.raw, RAW_LONG_MAX);
 	root = xmlDocGetRootElement(p.doc);
 	rc = root ? dispatch(&p, root) : err_set(e, "not a feed: empty document");
 	if (format)
 		*format = p.format;
-	buf_free(&p.scratch);
+	feeds_reader_free(&p.reader);
 	xmlFreeDoc(p.doc);
 	return rc;
 }

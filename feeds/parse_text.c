@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 
 #include "internal.h"
@@ -83,9 +84,18 @@ feeds_node_base(xmlDocPtr doc, xmlNodePtr n, xmlChar **owned)
 	return (const char *)(*owned = xmlNodeGetBase(doc, n));
 }
 
+void
+feeds_reader_free(struct feeds_reader *r)
+{
+	buf_free(&r->raw);
+	if (r->html != NULL)
+		htmlFreeParserCtxt(r->html);
+	r->html = NULL;
+}
+
 int
 feeds_element_text(xmlDocPtr doc, xmlNodePtr node, enum text_type type, size_t max_chars,
-    char *out, size_t n, char **links, size_t *nlinks, struct buf *scratch)
+    char *out, size_t n, char **links, size_t *nlinks, struct feeds_reader *r)
 {
 	const char *raw;
 	char *markup = NULL;
@@ -96,18 +106,22 @@ feeds_element_text(xmlDocPtr doc, xmlNodePtr node, enum text_type type, size_t m
 	if (node == NULL)
 		return 0;
 	raw = type == TT_XHTML ? (markup = xhtml_markup(doc, node, RAW_LONG_MAX)) :
-	    feeds_raw_text_in(node, type == TT_HTML ? RAW_LONG_MAX : RAW_SHORT_MAX, scratch);
+	    feeds_raw_text_in(node, type == TT_HTML ? RAW_LONG_MAX : RAW_SHORT_MAX, &r->raw);
 	if (raw == NULL)
 		return -1;
 	if (type == TT_HTML || type == TT_XHTML) {
 		const char *base = feeds_node_base(doc, node, &owned);
 
-		rc = feeds_html_text(raw, strlen(raw), base, max_chars, out, n, links,
+		/* no context (out of memory): the parser makes its own, as it
+		 * would have */
+		if (r->html == NULL)
+			r->html = htmlNewParserCtxt();
+		rc = feeds_html_text_in(r->html, raw, strlen(raw), base, max_chars, out, n, links,
 		    links ? FEEDS_ENTRY_LINKS : 0, nlinks);
 		xmlFree(owned);
 	} else {
-		str_squash_space(scratch->data);
-		feeds_clip(scratch->data, max_chars, 1, out, n);
+		str_squash_space(r->raw.data);
+		feeds_clip(r->raw.data, max_chars, 1, out, n);
 	}
 	free(markup);
 	return rc;

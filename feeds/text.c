@@ -140,6 +140,24 @@ acc_add(struct text_acc *t, const char *s, size_t n)
 		return -1;
 	d = t->data;
 	for (; p < end; p++) {
+		/* a run of visible ASCII, one character a byte, all at once:
+		 * as far as the byte by byte path below would take it */
+		if (!space && *p > 0x20 && *p < 0x7f) {
+			size_t k = 0, lim = (size_t)(end - p);
+
+			if (lim > limit - chars)
+				lim = limit - chars;
+			if (lim > max - 1 - len)
+				lim = max - 1 - len;
+			while (k < lim && p[k] > 0x20 && p[k] < 0x7f)
+				k++;
+			memcpy(d + len, p, k);
+			len += k;
+			chars += k;
+			p += k;
+			if (p == end)
+				break;
+		}
 		if (is_space_at(p, end)) {
 			if (p[0] == 0xc2)
 				p++;
@@ -388,6 +406,16 @@ int
 feeds_html_text(const char *html, size_t len, const char *base, size_t max_chars, char *out,
     size_t n, char **links, size_t nlinks_max, size_t *nlinks)
 {
+	return feeds_html_text_in(NULL, html, len, base, max_chars, out, n, links, nlinks_max,
+	    nlinks);
+}
+
+int
+feeds_html_text_in(xmlParserCtxtPtr ctxt, const char *html, size_t len, const char *base,
+    size_t max_chars, char *out, size_t n, char **links, size_t nlinks_max, size_t *nlinks)
+{
+	static const int options = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+	    HTML_PARSE_NOWARNING | HTML_PARSE_NODEFDTD | HTML_PARSE_IGNORE_ENC;
 	struct text_acc t;
 	htmlDocPtr doc;
 	int rc = 0;
@@ -405,9 +433,8 @@ feeds_html_text(const char *html, size_t len, const char *base, size_t max_chars
 		 * no link, and the same characters */
 		rc = acc_add(&t, html, len);
 	} else {
-		doc = htmlReadMemory(html, (int)len, base, "UTF-8", HTML_PARSE_RECOVER |
-		    HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-		    HTML_PARSE_NODEFDTD | HTML_PARSE_IGNORE_ENC);
+		doc = ctxt != NULL ? htmlCtxtReadMemory(ctxt, html, (int)len, base, "UTF-8",
+		    options) : htmlReadMemory(html, (int)len, base, "UTF-8", options);
 		if (doc == NULL)
 			goto out; /* nothing the parser could make sense of: no text */
 		rc = html_walk(doc, base, &t, links, nlinks_max, nlinks);
