@@ -43,14 +43,36 @@ enum text_type { TT_TEXT, TT_HTML, TT_XHTML };
 /* The element's text, raw (entities decoded, markup as text), at most
  * max bytes; NULL when out of memory.  The caller frees it. */
 char *feeds_raw_text(xmlNodePtr n, size_t max);
+/* The same, in scratch (emptied first, its max set to max, its memory
+ * kept for the next call: one buffer serves a whole document); the text
+ * stays valid until scratch's next use.  NULL when out of memory. */
+const char *feeds_raw_text_in(xmlNodePtr n, size_t max, struct buf *scratch);
 /* The base URL in force at n (xml:base, else the document's URL), or
- * NULL; the caller frees it. */
-char *feeds_node_base(xmlDocPtr doc, xmlNodePtr n);
+ * NULL.  It is the document's own when no xml:base applies; else *owned
+ * holds what xmlNodeGetBase made, for the caller to xmlFree (always safe:
+ * NULL otherwise). */
+const char *feeds_node_base(xmlDocPtr doc, xmlNodePtr n, xmlChar **owned);
+/* What reading one document's elements reuses from one to the next: the
+ * buffer of their raw text (feeds_raw_text_in) and the HTML parser's
+ * context (created at its first use; NULL until then).  Zero-initialise
+ * with raw buf_init'd; feeds_reader_free releases both. */
+struct feeds_reader {
+	struct buf raw;
+	xmlParserCtxtPtr html;
+};
+void feeds_reader_free(struct feeds_reader *r);
+
 /* Converts the text of node, of the given type, to at most max_chars
  * characters in out (n bytes); collects links (FEEDS_ENTRY_LINKS at most)
  * from HTML and XHTML when links is not NULL.  0 or -1. */
 int feeds_element_text(xmlDocPtr doc, xmlNodePtr node, enum text_type type, size_t max_chars,
-    char *out, size_t n, char **links, size_t *nlinks);
+    char *out, size_t n, char **links, size_t *nlinks, struct feeds_reader *r);
+
+/* feeds_html_text with the HTML parser's context ctxt, reset and reused
+ * (a context costs as much to make as a short description to parse), or
+ * one of its own when ctxt is NULL. */
+int feeds_html_text_in(xmlParserCtxtPtr ctxt, const char *html, size_t len, const char *base,
+    size_t max_chars, char *out, size_t n, char **links, size_t nlinks_max, size_t *nlinks);
 
 /* --- ingest.c: a fetched document to stored posts ------------------------ */
 

@@ -36,6 +36,7 @@ struct parse {
 	feeds_entry_fn fn;
 	void *arg;
 	struct err *e;
+	struct feeds_reader reader;
 	char feed_title[FEEDS_TITLE_MAX + 1];
 	char feed_link[FEEDS_URL_MAX + 1];
 };
@@ -140,7 +141,9 @@ find_rss_nodes(xmlNodePtr item, const char *ns, struct entry_nodes *en)
 static char *
 entry_page(struct parse *p, struct entry_nodes *en, xmlNodePtr item)
 {
-	char *ref = NULL, *base, *url;
+	char *ref = NULL, *url;
+	const char *base;
+	xmlChar *owned;
 
 	if (en->link != NULL)
 		ref = p->format == FEEDS_ATOM ? feeds_attr(en->link, "href") : feeds_raw_text(en->link,
@@ -170,9 +173,9 @@ entry_page(struct parse *p, struct entry_nodes *en, xmlNodePtr item)
 	}
 	if (ref == NULL)
 		return NULL;
-	base = feeds_node_base(p->doc, en->link ? en->link : item);
+	base = feeds_node_base(p->doc, en->link ? en->link : item, &owned);
 	url = feeds_resolve_url(base, ref);
-	free(base);
+	xmlFree(owned);
 	free(ref);
 	return url;
 }
@@ -183,15 +186,17 @@ entry_page(struct parse *p, struct entry_nodes *en, xmlNodePtr item)
 static char *
 entry_link(struct parse *p, struct entry_nodes *en, xmlNodePtr item)
 {
-	char *url = entry_page(p, en, item), *ref, *base;
+	char *url = entry_page(p, en, item), *ref;
+	const char *base;
+	xmlChar *owned;
 
 	if (url != NULL || en->enclosure == NULL)
 		return url;
 	if ((ref = feeds_attr(en->enclosure, "url")) == NULL)
 		return NULL;
-	base = feeds_node_base(p->doc, en->enclosure);
+	base = feeds_node_base(p->doc, en->enclosure, &owned);
 	url = feeds_resolve_url(base, ref);
-	free(base);
+	xmlFree(owned);
 	free(ref);
 	return url;
 }
@@ -201,26 +206,27 @@ static int
 entry_key(struct parse *p, struct entry_nodes *en, xmlNodePtr item, const char *link, char *key)
 {
 	char norm[FEEDS_URL_MAX + 1];
-	char *id = NULL;
+	char *id = NULL, *about_copy = NULL;
 	int rc;
 
 	if (p->format == FEEDS_RSS1) {
 		xmlChar *about = xmlGetNsProp(item, (const xmlChar *)"about",
 		    (const xmlChar *)NS_RDF);
 
-		id = about ? strdup((const char *)about) : NULL;
+		id = about_copy = about ? strdup((const char *)about) : NULL;
 		xmlFree(about);
 	} else if (en->id != NULL) {
-		id = feeds_raw_text(en->id, RAW_SHORT_MAX);
+		/* a guid's text, in scratch: no copy to free */
+		id = (char *)feeds_raw_text_in(en->id, RAW_SHORT_MAX, &p->reader.raw);
 	}
 	if (id != NULL)
 		str_squash_space(id);
 	if (id != NULL && id[0] != '\0') {
 		rc = feeds_key(id, strlen(id), 0, key, p->e);
-		free(id);
+		free(about_copy);
 		return rc;
 	}
-	free(id);
+	free(about_copy);
 	if (link != NULL && feeds_normalise_url(link, norm, sizeof(norm)) == 0)
 		return feeds_key(norm, strlen(norm), 0, key, p->e);
 	{
@@ -242,16 +248,15 @@ entry_key(struct parse *p, struct entry_nodes *en, xmlNodePtr item, const char *
 }
 
 static int
-entry_date(xmlNodePtr n, int64_t *out)
+entry_date(struct parse *p, xmlNodePtr n, int64_t *out)
 {
-	char *raw;
+	const char *raw;
 
 	if (n == NULL)
 		return 0;
-	if ((raw = feeds_raw_text(n, 256)) == NULL)
+	if ((raw = feeds_raw_text_in(n, 256, &p->reader.raw)) == NULL)
 		return -1;
 	*out = feeds_parse_date(raw);
-	free(raw);
 	return 0;
 }
 
@@ -274,12 +279,12 @@ parse_entry(struct parse *p, xmlNodePtr item)
 	else
 		find_rss_nodes(item, p->elns, &en);
 	if (feeds_element_text(p->doc, en.title, en.title_type, FEEDS_TITLE_MAX, title, sizeof(title),
-	    NULL, NULL) == -1)
+	    NULL, NULL, &p->reader) == -1)
 		goto oom;
 	/* The excerpt comes from the summary, else the content; links from
 	 * the content, else the summary. */
 	if (feeds_element_text(p->doc, en.summary, en.summary_type, FEEDS_EXCERPT_CHARS, excerpt,
-	    sizeof(excerpt), en.content ? NULL : links, &nlinks) == -1)
+	    sizeof(excerpt), en.content ? NULL : links, &nlinks, &p->reader) == -1)
 		goto oom;
 	if (en.content != NULL) {
 		/* With an excerpt already, only the links are wanted from the
@@ -288,13 +293,13 @@ parse_entry(struct parse *p, xmlNodePtr item)
 
 		if (feeds_element_text(p->doc, en.content, en.content_type,
 		    have ? 1 : FEEDS_EXCERPT_CHARS, have ? scratch : excerpt,
-		    have ? sizeof(scratch) : sizeof(excerpt), links, &nlinks) == -1)
+		    have ? sizeof(scratch) : sizeof(excerpt), links, &nlinks, &p->reader) == -1)
 			goto oom;
 	}
 	link = entry_link(p, &en, item);
 	if (entry_key(p, &en, item, link, key) == -1)
 		goto out;
-	if (entry_date(en.published ? en.published : en.updated, &out.published_at) == -1)
+	if (entry_date(p, en.published ? en.published : en.updated, &out.published_at) == -1)
 		goto oom;
 	out.key = key;
 	out.title = title;
@@ -336,7 +341,9 @@ static void
 feed_link(struct parse *p, xmlNodePtr parent, const char *ns)
 {
 	for (xmlNodePtr c = parent->children; c; c = c->next) {
-		char *ref, *base, *url;
+		char *ref, *url;
+		const char *base;
+		xmlChar *owned;
 
 		if (!is_el(c, ns, "link"))
 			continue;
@@ -353,9 +360,9 @@ feed_link(struct parse *p, xmlNodePtr parent, const char *ns)
 		}
 		if (ref == NULL)
 			continue;
-		base = feeds_node_base(p->doc, c);
+		base = feeds_node_base(p->doc, c, &owned);
 		url = feeds_resolve_url(base, ref);
-		free(base);
+		xmlFree(owned);
 		free(ref);
 		if (url != NULL) {
 			snprintf(p->feed_link, sizeof(p->feed_link), "%s", url);
@@ -375,7 +382,7 @@ feed_title(struct parse *p, xmlNodePtr parent, const char *ns)
 		if (!is_el(c, ns, "title"))
 			continue;
 		return feeds_element_text(p->doc, c, p->format == FEEDS_ATOM ? atom_text_type(c) : TT_HTML,
-		    FEEDS_TITLE_MAX, p->feed_title, sizeof(p->feed_title), NULL, NULL) == -1 ?
+		    FEEDS_TITLE_MAX, p->feed_title, sizeof(p->feed_title), NULL, NULL, &p->reader) == -1 ?
 		    err_set(p->e, "out of memory") : 0;
 	}
 	return 0;
@@ -524,10 +531,12 @@ feeds_parse(const char *buf, size_t len, const char *base_url, feeds_entry_fn fn
 		return err_set(e, "feed too large (%zu bytes, at most %zu)", len, FEEDS_PARSE_MAX);
 	if ((p.doc = read_xml(buf, len, base_url, e)) == NULL)
 		return -1;
+	buf_init(&p.reader.raw, RAW_LONG_MAX);
 	root = xmlDocGetRootElement(p.doc);
 	rc = root ? dispatch(&p, root) : err_set(e, "not a feed: empty document");
 	if (format)
 		*format = p.format;
+	feeds_reader_free(&p.reader);
 	xmlFreeDoc(p.doc);
 	return rc;
 }
@@ -552,17 +561,87 @@ parse_iso(const char *s)
 	return time_parse_iso(tmp, &t, &e) == 0 ? t : 0;
 }
 
+/* n digits at s as a number, or -1. */
+static int
+digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* The one form nearly every pubDate has, "Fri, 20 Nov 2026 09:30:00
+ * +0000" (or GMT), read without curl_getdate's sscanf: 0 when s is not
+ * exactly that, with every field in range, for curl to read.  The result
+ * is curl's (test_dates_fast_path compares them). */
+static int64_t
+rfc822_common(const char *s)
+{
+	static const char days[] = "MonTueWedThuFriSatSun";
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	static const int before[12] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 };
+	const char *p = s, *m;
+	int day, mon, year, hh, mm, ss, zone = 0;
+	int64_t y, leap;
+
+	if (strlen(s) < 28 || s[3] != ',' || s[4] != ' ')
+		return 0;
+	for (m = days; *m != '\0' && memcmp(m, s, 3) != 0; m += 3)
+		;
+	if (*m == '\0')
+		return 0;
+	p = s + 5;
+	if ((day = digits(p, 2)) >= 0)
+		p += 2;
+	else if ((day = digits(p, 1)) >= 0)
+		p += 1;
+	if (day < 1 || day > 31 || *p++ != ' ')
+		return 0;
+	for (m = months; *m != '\0' && memcmp(m, p, 3) != 0; m += 3)
+		;
+	if (*m == '\0' || p[3] != ' ')
+		return 0;
+	mon = (int)(m - months) / 3;
+	p += 4;
+	if ((year = digits(p, 4)) < 1971 || p[4] != ' ' || (hh = digits(p + 5, 2)) < 0 ||
+	    hh > 23 || p[7] != ':' || (mm = digits(p + 8, 2)) < 0 || mm > 59 || p[10] != ':' ||
+	    (ss = digits(p + 11, 2)) < 0 || ss > 59 || p[13] != ' ')
+		return 0;
+	p += 14;
+	if ((p[0] == '+' || p[0] == '-') && strlen(p) == 5) {
+		int v = digits(p + 1, 4);
+
+		if (v < 0 || v > 1400 || v % 100 > 59)
+			return 0;
+		zone = (v / 100 * 60 + v % 100) * 60 * (p[0] == '+' ? 1 : -1);
+	} else if (strcmp(p, "GMT") != 0) {
+		return 0;
+	}
+	y = year - (mon <= 1);
+	leap = y / 4 - y / 100 + y / 400 - (1969 / 4 - 1969 / 100 + 1969 / 400);
+	return ((((int64_t)(year - 1970) * 365 + leap + before[mon] + day - 1) * 24 + hh) * 60 +
+	    mm) * 60 + ss - zone;
+}
+
 int64_t
 feeds_parse_date(const char *s)
 {
 	char tmp[128];
 	time_t t;
+	int64_t fast;
 
 	if (snprintf(tmp, sizeof(tmp), "%s", s) >= (int)sizeof(tmp))
 		return 0;
 	str_squash_space(tmp);
 	if (tmp[0] >= '0' && tmp[0] <= '9' && strlen(tmp) >= 10 && tmp[4] == '-')
 		return parse_iso(tmp);
+	if ((fast = rfc822_common(tmp)) > 0)
+		return fast;
 	/* RFC 822 dates, as pubDate has them: curl parses HTTP dates, which
 	 * are the same family, with zone names and two-digit years. */
 	t = curl_getdate(tmp, NULL);

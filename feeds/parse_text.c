@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 
 #include "internal.h"
@@ -18,6 +19,18 @@ feeds_raw_text(xmlNodePtr n, size_t max)
 		return NULL;
 	}
 	return buf_steal(&b);
+}
+
+const char *
+feeds_raw_text_in(xmlNodePtr n, size_t max, struct buf *scratch)
+{
+	buf_reset(scratch);
+	scratch->max = max;
+	/* "" when there is no text: as feeds_raw_text, which gives an empty
+	 * string too (buf_steal) */
+	if (buf_append(scratch, "", 0) == -1 || (n != NULL && feeds_xml_text(n, scratch) == -1))
+		return NULL;
+	return scratch->data;
 }
 
 /* XHTML content (Atom type="xhtml"): its markup, serialized back to text
@@ -43,40 +56,73 @@ out:
 	return out;
 }
 
-char *
-feeds_node_base(xmlDocPtr doc, xmlNodePtr n)
+/* 1 if no xml:base can be in force at n: none on n or its ancestors, and
+ * no DTD that could give one by default (xmlNodeGetBase reads attributes
+ * with the DTD's defaults). */
+static int
+base_is_url(xmlDocPtr doc, xmlNodePtr n)
 {
-	xmlChar *b = xmlNodeGetBase(doc, n);
-	char *out = b ? strdup((const char *)b) : NULL;
+	if (doc->type != XML_DOCUMENT_NODE || doc->intSubset != NULL || doc->extSubset != NULL)
+		return 0;
+	for (xmlNodePtr c = n; c != NULL && c != (xmlNodePtr)doc; c = c->parent) {
+		if (c->type != XML_ELEMENT_NODE)
+			return 0;
+		for (xmlAttrPtr a = c->properties; a != NULL; a = a->next)
+			if (a->ns != NULL && xmlStrEqual(a->name, (const xmlChar *)"base") &&
+			    xmlStrEqual(a->ns->href, XML_XML_NAMESPACE))
+				return 0;
+	}
+	return 1;
+}
 
-	xmlFree(b);
-	return out;
+const char *
+feeds_node_base(xmlDocPtr doc, xmlNodePtr n, xmlChar **owned)
+{
+	*owned = NULL;
+	if (base_is_url(doc, n))
+		return (const char *)doc->URL;
+	return (const char *)(*owned = xmlNodeGetBase(doc, n));
+}
+
+void
+feeds_reader_free(struct feeds_reader *r)
+{
+	buf_free(&r->raw);
+	if (r->html != NULL)
+		htmlFreeParserCtxt(r->html);
+	r->html = NULL;
 }
 
 int
 feeds_element_text(xmlDocPtr doc, xmlNodePtr node, enum text_type type, size_t max_chars,
-    char *out, size_t n, char **links, size_t *nlinks)
+    char *out, size_t n, char **links, size_t *nlinks, struct feeds_reader *r)
 {
-	char *raw, *base = NULL;
+	const char *raw;
+	char *markup = NULL;
+	xmlChar *owned;
 	int rc = 0;
 
 	out[0] = '\0';
 	if (node == NULL)
 		return 0;
-	raw = type == TT_XHTML ? xhtml_markup(doc, node, RAW_LONG_MAX) :
-	    feeds_raw_text(node, type == TT_HTML ? RAW_LONG_MAX : RAW_SHORT_MAX);
+	raw = type == TT_XHTML ? (markup = xhtml_markup(doc, node, RAW_LONG_MAX)) :
+	    feeds_raw_text_in(node, type == TT_HTML ? RAW_LONG_MAX : RAW_SHORT_MAX, &r->raw);
 	if (raw == NULL)
 		return -1;
 	if (type == TT_HTML || type == TT_XHTML) {
-		base = feeds_node_base(doc, node);
-		rc = feeds_html_text(raw, strlen(raw), base, max_chars, out, n, links,
+		const char *base = feeds_node_base(doc, node, &owned);
+
+		/* no context (out of memory): the parser makes its own, as it
+		 * would have */
+		if (r->html == NULL)
+			r->html = htmlNewParserCtxt();
+		rc = feeds_html_text_in(r->html, raw, strlen(raw), base, max_chars, out, n, links,
 		    links ? FEEDS_ENTRY_LINKS : 0, nlinks);
+		xmlFree(owned);
 	} else {
-		str_squash_space(raw);
-		feeds_clip(raw, max_chars, 1, out, n);
+		str_squash_space(r->raw.data);
+		feeds_clip(r->raw.data, max_chars, 1, out, n);
 	}
-	free(base);
-	free(raw);
+	free(markup);
 	return rc;
 }
-
