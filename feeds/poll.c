@@ -12,7 +12,8 @@
 
 #define UNCHANGED_BATCH 64    /* 304s recorded per transaction */
 #define STORE_BATCH 32        /* documents read stored per transaction */
-#define PENDING_MAX 64        /* documents fetched and not yet stored */
+#define PENDING_MAX 64        /* documents fetched and not yet stored, */
+#define PENDING_BYTES_MAX ((size_t)32 << 20) /* and their bytes (a feed may have 16 MiB) */
 
 struct poll_feed {
 	struct feed feed;
@@ -43,6 +44,7 @@ struct poll {
 	struct unchanged unchanged[UNCHANGED_BATCH];
 	size_t nunchanged;
 	struct reader *rd;
+	size_t pending_bytes;  /* of the documents the reader has, read or not */
 };
 
 /* A fetched document on its way through the reader to the store. */
@@ -50,6 +52,7 @@ struct pending {
 	struct read_job job;      /* first: what the reader hands back */
 	struct poll_feed *pf;
 	char *base_url;
+	size_t bytes;             /* the document's, counted in pending_bytes */
 	char etag[FEEDS_ETAG_MAX + 1];
 	int64_t last_modified;
 };
@@ -272,8 +275,9 @@ store_read(struct poll *p, struct pending *pd)
 
 /* Stores what the reader has read, STORE_BATCH documents to a transaction
  * (with the feeds' new validators: a crash before the commit only means
- * they are fetched again).  Waits for the reader only when too many are
- * pending, or with all, until none is.  A transaction is never open across
+ * they are fetched again).  Waits for the reader only when too many
+ * documents or bytes are pending (memory stays bounded whatever the
+ * feeds), or with all, until none is.  A transaction is never open across
  * a network wait: only across the reader's work on documents in hand. */
 static int
 store_ready(struct poll *p, int all)
@@ -284,7 +288,7 @@ store_ready(struct poll *p, int all)
 		reader_count(p->rd, &pending, &ready);
 		if (pending == 0)
 			return 0;
-		if (!all && pending < PENDING_MAX) {
+		if (!all && pending < PENDING_MAX && p->pending_bytes < PENDING_BYTES_MAX) {
 			if (ready < STORE_BATCH)
 				return 0;
 			n = ready;
@@ -297,6 +301,7 @@ store_ready(struct poll *p, int all)
 			struct pending *pd = (struct pending *)(void *)reader_take(p->rd, 1);
 			int rc = store_read(p, pd);
 
+			p->pending_bytes -= pd->bytes;
 			pending_free(pd);
 			if (rc == -1) {
 				store_rollback(p->st);
@@ -320,6 +325,8 @@ read_feed(struct poll *p, struct poll_feed *pf, struct fetch_job *job)
 		return err_set(p->e, "out of memory");
 	}
 	pd->pf = pf;
+	pd->bytes = job->body.len;
+	p->pending_bytes += pd->bytes;
 	pd->job.body = job->body;       /* the reader's now */
 	memset(&job->body, 0, sizeof(job->body));
 	pd->job.base_url = pd->base_url;
@@ -336,8 +343,10 @@ drop_pending(struct poll *p)
 {
 	struct read_job *job;
 
-	while ((job = reader_take(p->rd, 1)) != NULL)
+	while ((job = reader_take(p->rd, 1)) != NULL) {
+		p->pending_bytes -= ((struct pending *)(void *)job)->bytes;
 		pending_free((struct pending *)(void *)job);
+	}
 }
 
 /* 0 done with the job, 1 fetch job->url again, -1 store error. */
