@@ -109,7 +109,8 @@ e2e: $(BUILD)/things
 # libetpan's pkg-config libs carry a gcc-only -specs file: plain -letpan here.
 FUZZ_TIME ?= 60
 FUZZ_SRC := tests/fuzz/fuzz_parse.c $(wildcard inbox/parse*.c inbox/mime_*.c) inbox/charset.c \
-	inbox/html_text.c inbox/classify.c util/buf.c util/err.c util/strutil.c util/timeutil.c
+	inbox/html_text.c $(wildcard inbox/classify*.c) inbox/alternate.c util/buf.c util/err.c \
+	util/strutil.c util/timeutil.c util/token.c
 fuzz:
 	@mkdir -p build/fuzz-corpus
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 \

@@ -66,7 +66,8 @@ int act_is_automatic(const struct inbox_message *m, const struct programme *p);
 
 /* The link a blog (or subscription) message registers: in->url, else the
  * first link, if it fits the store and has no user information; NULL if
- * none is usable.  Points into m. */
+ * none is usable.  Points into m, or into *in (in->url_buf: a host name
+ * written without a scheme): valid while both live. */
 const char *act_blog_url(const struct inbox_message *m, const struct inbox_intent *in);
 
 /* Looks up the context of m in the store (context.c) and classifies it,

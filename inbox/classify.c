@@ -30,7 +30,9 @@
  *     II_TICKET_REPLY.
  *  4. Plus-address commands on any recipient (To, Cc, Delivered-To, ...)
  *     at the programme's local part + delimiter: +subscribe, +confirm-TOKEN,
- *     +help, +blog (II_HELP without a link), +done-N (II_REFLECTION on
+ *     +help, +blog (without a link, the one host name written in the
+ *     subject or the first fresh line, made https:// as classify_host.c
+ *     says; II_HELP without either), +done-N (II_REFLECTION on
  *     Thing N, with the first link or none), +alternate (II_ALTERNATE with
  *     the first address in the subject or the first fresh line, or
  *     "none"; II_HELP without either).  An unknown or malformed command is
@@ -44,8 +46,14 @@
  *     remove me/take me off/opt out, confirm, help/question/?, "my blog is"/"blog:",
  *     "alternate [address] ADDRESS" (or "alternate none"; not a command
  *     without one of them: "Alternate ways to..." is content).
- *     A subscribe carries the first link (a blog to register); a blog
- *     command without a link is II_HELP.  Words people also use in
+ *     A subscribe carries the first link (a blog to register).  A blog
+ *     command without a link takes the one host name written after its
+ *     words on their line, or alone on the next line ("My blog is
+ *     annreads.wordpress.com", "blog:\nwww.annreads.net"; after words in
+ *     the subject, on the first fresh line too), made https:// as
+ *     classify_host.c says; with none, two, or a question in the text, it
+ *     is II_HELP.  A host name anywhere else is no blog: "I use
+ *     blogger.com for my blog" commands nothing.  Words people also use in
  *     passing (stop, leave, join, register, blog) at the start of
  *     the text yield to rule 6 when there is a Thing and a link: "Stop
  *     motion video for Thing 7: https://..." is a reflection.
@@ -61,6 +69,7 @@
  * rule 6 would find one.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -291,6 +300,55 @@ decide(struct inbox_intent *out, enum inbox_intent_kind kind, const char *reason
 	out->reason = reason;
 }
 
+/* A blog command in a message without a link may name the blog without
+ * "https://" (classify_host.c).  Only one host name, and no question (a
+ * person should read it): then out->url is out->url_buf and 1. */
+static int
+take_host(const struct inbox_message *m, const struct classify_hosts *h,
+    struct inbox_intent *out)
+{
+	if (h->n != 1 || has_question(m->fresh_text))
+		return 0;
+	snprintf(out->url_buf, sizeof(out->url_buf), "%s", h->url);
+	out->url = out->url_buf;
+	return 1;
+}
+
+/* +blog without a link: a host name in the subject or the first line. */
+static int
+plus_blog_host(const struct inbox_message *m, struct inbox_intent *out)
+{
+	struct classify_hosts h = { 0 };
+	const char *words = classify_subject_words(m->subject, NULL), *line;
+	size_t len;
+
+	line = classify_first_line_at(m->fresh_text, &len);
+	classify_hosts_scan(&h, words, strlen(words));
+	classify_hosts_scan(&h, line, len);
+	return take_host(m, &h, out);
+}
+
+/* Blog words without a link: a host name after them on their line (or
+ * alone on the next); after words in the subject, on the first line too.
+ * words is the subject's words or the copy of the first line that c
+ * starts. */
+static int
+words_blog_host(const struct inbox_message *m, const struct command *c, const char *words,
+    int in_subject, struct inbox_intent *out)
+{
+	struct classify_hosts h = { 0 };
+	size_t len, rest = (size_t)(command_rest(words, c) - words);
+	const char *line = classify_first_line_at(m->fresh_text, &len);
+
+	if (in_subject) {
+		classify_hosts_scan(&h, words + rest, strlen(words + rest));
+		classify_hosts_scan(&h, line, len);
+	} else if (rest <= len) {
+		classify_hosts_operand(&h, line + rest, len - rest);
+	}
+	return take_host(m, &h, out);
+}
+
 /* Rule 4: a command in a recipient's sub-address.  1 if one decided. */
 static int
 plus_command(const struct inbox_message *m, const struct inbox_context *ctx,
@@ -316,10 +374,14 @@ plus_command(const struct inbox_message *m, const struct inbox_context *ctx,
 			decide(out, II_CONFIRM, "confirm address with its token");
 		} else if (strcmp(tag, "help") == 0) {
 			decide(out, II_HELP, "help address");
-		} else if (strcmp(tag, "blog") == 0) {
+		} else if (strcmp(tag, "blog") == 0 && url != NULL) {
 			out->url = url;
-			decide(out, url ? II_BLOG : II_HELP,
-			    url ? "blog address with a link" : "blog address without a link: send help");
+			decide(out, II_BLOG, "blog address with a link");
+		} else if (strcmp(tag, "blog") == 0) {
+			if (plus_blog_host(m, out))
+				decide(out, II_BLOG, "blog address with a host name, no link: https");
+			else
+				decide(out, II_HELP, "blog address without a link: send help");
 		} else if (strcmp(tag, "alternate") == 0) {
 			char line[256];
 
@@ -401,10 +463,14 @@ word_command(const struct inbox_message *m, const struct inbox_context *ctx,
 		out->url = url;
 	if (k == II_CONFIRM && !find_token(m->subject, out->token))
 		find_token(m->fresh_text, out->token);
-	if (k == II_BLOG && url == NULL)
-		decide(out, II_HELP, "blog words without a link: send help");
-	else
+	if (k == II_BLOG && url == NULL) {
+		if (words_blog_host(m, c, words, reasons == in_subject, out))
+			decide(out, II_BLOG, "blog words with a host name, no link: https");
+		else
+			decide(out, II_HELP, "blog words without a link: send help");
+	} else {
 		decide(out, k, reasons[k]);
+	}
 	return 1;
 }
 

@@ -33,5 +33,27 @@ const char *classify_subject_words(const char *s, int *forwarded);
  * "Hi Things,\n\nPlease unsubscribe me" and "Hi, please unsubscribe me"
  * both give "Please unsubscribe me". */
 void classify_first_line(const char *text, char *out, size_t n);
+/* The same line where it is in text, its length in *len (no copy). */
+const char *classify_first_line_at(const char *text, size_t *len);
+
+/* --- classify_host.c: a blog written without a scheme ------------------ */
+
+/* The host names a blog command names without "http(s)://": one is the
+ * blog, more are ambiguous. */
+struct classify_hosts {
+	int n;                          /* distinct host names seen */
+	char url[INBOX_MAX_URL + 1];    /* "https://host/path" of the first */
+};
+
+/* Adds to h the host names written in s[0..n), where s is NUL-terminated
+ * at or after n: the words (between white space) that are a host name,
+ * optionally with a path, within opening and closing punctuation (the
+ * rule is at the top of classify_host.c). */
+void classify_hosts_scan(struct classify_hosts *h, const char *s, size_t n);
+
+/* The same for s[0..n), what follows a command's words to the end of its
+ * line in a text: when that is only punctuation ("My blog is:"), the next
+ * non-blank line of the text counts if it holds one host name alone. */
+void classify_hosts_operand(struct classify_hosts *h, const char *s, size_t n);
 
 #endif

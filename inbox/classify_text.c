@@ -160,37 +160,46 @@ next_line(const char *p, size_t *len)
 	return p;
 }
 
+/* The first line of text after a greeting (classify.h). */
+const char *
+classify_first_line_at(const char *text, size_t *len)
+{
+	static const char *const greetings[] = {
+		"hi", "hello", "hey", "dear", "good morning", "good afternoon", "good evening",
+		"hallo", "bonjour", "hola", "greetings", "morning",
+	};
+	const char *p = next_line(text, len);
+
+	for (size_t g = 0; g < sizeof(greetings) / sizeof(greetings[0]); g++) {
+		size_t gl = strlen(greetings[g]), cut;
+
+		if (*len > 80 || strncasecmp(p, greetings[g], gl) != 0 || !classify_word_end(p[gl]))
+			continue;
+		cut = strcspn(p, ",!\n");
+		if (cut < *len)
+			cut++;
+		else if (*len > 30)
+			break; /* "Hi there I would like..." is not just a greeting */
+		while (cut < *len && p[cut] == ' ')
+			cut++;
+		if (cut == *len)
+			p = next_line(p + *len, len);
+		else
+			p += cut, *len -= cut;
+		break;
+	}
+	return p;
+}
+
 /* Copies the first line of text into out (bounded), after a greeting:
  * "Hi Things,\n\nPlease unsubscribe me" and "Hi, please unsubscribe me"
  * both give "Please unsubscribe me". */
 void
 classify_first_line(const char *text, char *out, size_t n)
 {
-	static const char *const greetings[] = {
-		"hi", "hello", "hey", "dear", "good morning", "good afternoon", "good evening",
-		"hallo", "bonjour", "hola", "greetings", "morning",
-	};
 	size_t len, i;
-	const char *p = next_line(text, &len);
+	const char *p = classify_first_line_at(text, &len);
 
-	for (size_t g = 0; g < sizeof(greetings) / sizeof(greetings[0]); g++) {
-		size_t gl = strlen(greetings[g]), cut;
-
-		if (len > 80 || strncasecmp(p, greetings[g], gl) != 0 || !classify_word_end(p[gl]))
-			continue;
-		cut = strcspn(p, ",!\n");
-		if (cut < len)
-			cut++;
-		else if (len > 30)
-			break; /* "Hi there I would like..." is not just a greeting */
-		while (cut < len && p[cut] == ' ')
-			cut++;
-		if (cut == len)
-			p = next_line(p + len, &len);
-		else
-			p += cut, len -= cut;
-		break;
-	}
 	for (i = 0; i < len && i + 1 < n; i++)
 		out[i] = p[i];
 	out[i] = '\0';

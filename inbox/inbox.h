@@ -101,6 +101,12 @@ int inbox_parse(const char *raw, size_t len, struct inbox_message *out, struct e
 /* Releases every string of m and zeroes it; m may be zeroed already. */
 void inbox_message_free(struct inbox_message *m);
 
+/* The bytes of the character at s (NUL-terminated UTF-8) if a link may
+ * hold it, else 0: printable ASCII but for < > " ` { } | \ ^, and the
+ * letters of the Latin, Greek and Cyrillic scripts (which people type in
+ * host names and paths); never white space or other punctuation. */
+size_t inbox_url_char(const char *s);
+
 /* 1 if the authority of an http(s) URL holds user information
  * ("https://bank.example@evil.example/"), a trick validators must refuse
  * or show; else 0. */
@@ -145,10 +151,18 @@ struct inbox_context {
 	                          * forward of it: its ticket, else 0 */
 };
 
+/* A struct inbox_intent may point into itself (url at url_buf): pass it
+ * by pointer.  A copy made by assignment or memcpy keeps pointing at the
+ * original's url_buf, valid only while the original lives and is not
+ * classified again: after copying, set the copy's url to its own url_buf
+ * when the original's url was the original's url_buf. */
 struct inbox_intent {
 	enum inbox_intent_kind kind;
 	int thing;               /* II_REFLECTION */
-	const char *url;         /* points into the message's links; NULL if none */
+	const char *url;         /* one of the message's links, or url_buf; NULL if none */
+	char url_buf[INBOX_MAX_URL + 1]; /* II_BLOG from a host name written without
+	                          * a scheme ("my blog is ann.example.net"): the
+	                          * "https://HOST/PATH" made of it; else "" */
 	char token[TOKEN_HEX_LEN + 1]; /* II_CONFIRM, II_UNSUBSCRIBE, II_BOUNCE (VERP); "" if none */
 	const char *reason;      /* a short static explanation, for the log and the store */
 	int64_t ticket;          /* II_TICKET_REPLY, II_COMMAND: ctx->ticket */
@@ -157,8 +171,10 @@ struct inbox_intent {
 
 /* Decides what m asks for (the rules, in order, are at the top of
  * classify.c).  Pure: reads m and ctx only, never fails.  out->url points
- * into m->links (valid while m lives) and may be NULL even for
- * II_REFLECTION (a +done-N without a link); out->reason is static.
+ * into m->links (valid while m lives) or, for an II_BLOG whose message has
+ * no link but names one host (classify_host.c), at out->url_buf (valid
+ * while *out lives); it may be NULL even for II_REFLECTION (a +done-N
+ * without a link); out->reason is static.
  * ctx->address may be NULL or "": then no plus-address command matches. */
 void inbox_classify(const struct inbox_message *m, const struct inbox_context *ctx,
     struct inbox_intent *out);

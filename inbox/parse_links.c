@@ -27,9 +27,10 @@
 #include "parse_internal.h"
 
 /* The bytes of the URL character at s (text is valid UTF-8), 0 if the
- * character ends a URL. */
-static size_t
-url_char(const char *s)
+ * character ends a URL (inbox.h: the classifier reads host names written
+ * without a scheme with the same characters). */
+size_t
+inbox_url_char(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	unsigned cp;
@@ -56,7 +57,7 @@ url_run(const char *s)
 {
 	size_t n = 0, k;
 
-	while ((k = url_char(s + n)) > 0)
+	while ((k = inbox_url_char(s + n)) > 0)
 		n += k;
 	return n;
 }
@@ -111,7 +112,7 @@ bracketed_url(const char *s, size_t n, char *out, size_t *used)
 			breaks += s[i++] == '\n';
 		if (breaks != 1)
 			return 0;
-		for (size_t k; (k = url_char(s + i)) > 0; i += k) {
+		for (size_t k; (k = inbox_url_char(s + i)) > 0; i += k) {
 			if (len + k > INBOX_MAX_URL)
 				return 0;
 			memcpy(out + len, s + i, k);

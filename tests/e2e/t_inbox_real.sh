@@ -6,6 +6,8 @@
 # token) is rewritten to the bed's: alice and bob, the Thing 1 each really got, alice's token.
 # The ARF arrives with a real Return-Path (the envelope sender of the test), so only its
 # report type tells Things that it is a machine's: it must unsubscribe alice without a word.
+# And a blog written without https:// ("My blog is annreads.example.net", sent by bob here):
+# registered at https://, and the acknowledgement that reaches bob shows that address.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_inbox.sh"
 
@@ -13,7 +15,7 @@ FIX=$E2E_DIR/../fixtures/mail/real
 
 must bed_start
 D=$MAILBED_DOMAIN
-must inbox_programme
+must inbox_programme feeds.timeout_seconds=2
 must run_things -c "$C" subscribe alice@$D "Ann Archivist"
 must run_things -c "$C" subscribe bob@$D "Bob Jones"
 assert_status 0 run_things -c "$C" run
@@ -36,9 +38,10 @@ world() { # FILE
 	    -e "s/@example\.org/@$D/g" "$FIX/$1.eml" > "$T/$1.eml"
 }
 for f in gmail_reflection_quoted_commands k9_android_toppost_link oof_exchange_autoreply \
-	dsn_postfix_verp arf_abuse_report; do
+	dsn_postfix_verp arf_abuse_report blog_bare_domain; do
 	world "$f"
 done
+sed -i "s/^From: .*/From: Bob Jones <bob@$D>/" "$T/blog_bare_domain.eml"
 # the Exchange OOF answers alice's Thing, from dave
 sed -i "s/In-Reply-To: <.*>/In-Reply-To: <$alice_mid>/; s/References: <.*>/References: <$alice_mid>/" \
 	"$T/oof_exchange_autoreply.eml"
@@ -48,12 +51,13 @@ must send_mail --eml "$T/k9_android_toppost_link.eml" --from bob --to things
 must send_mail --eml "$T/oof_exchange_autoreply.eml" --from dave --to things
 must send_mail --eml "$T/dsn_postfix_verp.eml" --from organiser --to "things+bounce-$alice_tok@$D"
 must send_mail --eml "$T/arf_abuse_report.eml" --from organiser --to "things+bounce-$alice_tok@$D"
-assert_ok imap_wait things 5
+must send_mail --eml "$T/blog_bare_domain.eml" --from bob --to things
+assert_ok imap_wait things 6
 
 assert_status 0 run_things -v -c "$C" run
-assert_file_contains "$THINGS_OUT" "5 processed" "the five messages are handled"
+assert_file_contains "$THINGS_OUT" "6 processed" "the six messages are handled"
 assert_eq 0 "$(imap_count things)" "the INBOX is empty"
-assert_eq 5 "$(imap_count things Processed)" "all five are in Processed"
+assert_eq 6 "$(imap_count things Processed)" "all six are in Processed"
 
 # Gmail: the reply's own link, on the Thing it answers; the quote's words and links ignored
 assert_eq "reflection|1" "$(db "SELECT intent, thing FROM inbound WHERE sender = 'alice@$D' \
@@ -76,3 +80,9 @@ assert_eq 0 "$(db "SELECT count(*) FROM deliveries WHERE kind = 'goodbye'")" "no
 assert_eq 2 "$(db "SELECT count(*) FROM deliveries WHERE kind = 'reflection-ack'")" "two acknowledgements"
 assert_eq 0 "$(db "SELECT count(*) FROM deliveries WHERE recipient LIKE '%yahoo%' OR recipient LIKE 'mailer-daemon%'")" \
 	"machines are never answered"
+# the bare domain: bob's blog at https://, and his acknowledgement says so
+assert_eq "blog|https://annreads.example.net/" "$(db "SELECT i.intent, p.blog_url FROM inbound i \
+	JOIN participants p ON p.address = i.sender WHERE i.subject = 'my blog'")" "a bare domain registers the blog"
+must fetch_match bob 'HEADER Subject "Your blog is registered"' "$T/blog-ack.eml"
+assert_contains "$(mail_part "$T/blog-ack.eml" text/plain)" "https://annreads.example.net/" \
+	"the acknowledgement shows the address taken"

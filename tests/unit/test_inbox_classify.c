@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -20,6 +21,7 @@ struct row {
 	const char *name;
 	/* the record */
 	const char *from, *to, *subject, *fresh;
+	const char *text;          /* NULL: the fresh text (the quoted parts are not fresh) */
 	const char *link0, *link1;
 	int auto_submitted, x_autoreply, vacation_subject, bulk, null_sender, is_dsn;
 	/* the context (address NULL: things@example.org; nthings 0: 12) */
@@ -34,6 +36,7 @@ struct row {
 	const char *token;
 	int64_t answer_ticket;
 	const char *alt;           /* II_ALTERNATE's address (NULL: "") */
+	const char *took;          /* the URL made of a host name (url is then url_buf) */
 };
 
 #define SECRET "correct-horse-battery-staple"
@@ -235,6 +238,89 @@ static const struct row rows[] = {
 	  .fresh = "my other one", .kind = II_HELP },
 	{ .name = "alternate from an automatic sender", .auto_submitted = 1,
 	  .fresh = "alternate x@y.org", .kind = II_AUTOREPLY },
+	/* 4, 5. a blog written without a scheme, after blog words, in a
+	 * message without a link: https://HOST/PATH */
+	{ .name = "bare: my blog is HOST", .fresh = "My blog is annreads.wordpress.com",
+	  .kind = II_BLOG, .took = "https://annreads.wordpress.com/" },
+	{ .name = "bare: blog: www.HOST", .fresh = "blog: www.annreads.net",
+	  .kind = II_BLOG, .took = "https://www.annreads.net/" },
+	{ .name = "bare: here's my blog - HOST/", .fresh = "here's my blog - annreads.blogspot.com/",
+	  .kind = II_BLOG, .took = "https://annreads.blogspot.com/" },
+	{ .name = "bare: a greeting, (Mixed.Case/path/).", .from_participant = 1,
+	  .fresh = "Hi Things,\n\nMy blog is (AnnReads.Example.NET/Blog/).\nAnn",
+	  .kind = II_BLOG, .took = "https://annreads.example.net/Blog/" },
+	{ .name = "bare: in \u201cquotes\u201d, a path with @", .fresh = "My blog is "
+	  "\u201cmedium.com/@ann\u201d", .kind = II_BLOG, .took = "https://medium.com/@ann" },
+	{ .name = "bare: the words end their line, the host alone on the next",
+	  .fresh = "My blog is:\n\n   annreads.net\n\nThanks, Ann", .kind = II_BLOG,
+	  .took = "https://annreads.net/" },
+	{ .name = "bare: a path's own brackets stay", .fresh = "My blog is (ann.example.net/a_(b)).",
+	  .kind = II_BLOG, .took = "https://ann.example.net/a_(b)" },
+	{ .name = "bare: the same host twice is one", .fresh = "My blog: annreads.net (annreads.net)",
+	  .kind = II_BLOG, .took = "https://annreads.net/" },
+	{ .name = "bare: letters of another script", .fresh = "My blog is j\u00f6rg.example.de.",
+	  .kind = II_BLOG, .took = "https://j\u00f6rg.example.de/" },
+	{ .name = "bare: a Cyrillic top-level domain", .fresh = "blog: \u0431\u043b\u043e\u0433."
+	  "\u0440\u0444", .kind = II_BLOG, .took = "https://\u0431\u043b\u043e\u0433.\u0440\u0444/" },
+	{ .name = "bare: an IDNA top-level domain", .fresh = "my blog is annreads.xn--p1ai",
+	  .kind = II_BLOG, .took = "https://annreads.xn--p1ai/" },
+	{ .name = "bare: a country domain that is an extension too", .fresh = "My blog is ann.md",
+	  .kind = II_BLOG, .took = "https://ann.md/" },
+	{ .name = "bare: +blog, the host in the subject", .to = "things+blog@example.org",
+	  .subject = "Re: annreads.net", .kind = II_BLOG, .took = "https://annreads.net/" },
+	{ .name = "bare: +blog, the host in the first line", .to = "things+blog@example.org",
+	  .fresh = "Here it is: annreads.example.net, thanks\nAnn", .kind = II_BLOG,
+	  .took = "https://annreads.example.net/" },
+	{ .name = "bare: blog words and host in the subject", .subject = "Re: My blog is annreads.net",
+	  .fresh = "Thanks!", .kind = II_BLOG, .took = "https://annreads.net/" },
+	{ .name = "bare: blog words in the subject, the host on the first line",
+	  .subject = "Blog address", .fresh = "Hello,\nannreads.net\nAnn", .kind = II_BLOG,
+	  .took = "https://annreads.net/" },
+	{ .name = "bare: in reply to a Thing", .reply_to_thing = 3, .from_participant = 1,
+	  .fresh = "My blog is annreads.net", .kind = II_BLOG, .took = "https://annreads.net/" },
+	/* ... and what is not one: help as before (or content) */
+	{ .name = "bare: an email address", .fresh = "My blog is ann@annreads.net",
+	  .kind = II_HELP },
+	{ .name = "bare: an email address in <>", .fresh = "My blog is <ann@annreads.net>",
+	  .kind = II_HELP },
+	{ .name = "bare: a file name", .fresh = "My blog is notes.txt", .kind = II_HELP },
+	{ .name = "bare: a page's file name", .fresh = "blog: index.html", .kind = II_HELP },
+	{ .name = "bare: a document", .fresh = "My blog is in Draft.DOCX, attached",
+	  .kind = II_HELP },
+	{ .name = "bare: e.g. and i.e.", .fresh = "My blog is e.g. like i.e. yours", .kind = II_HELP },
+	{ .name = "bare: numbers", .fresh = "My blog is 3.14 or v1.2 done", .kind = II_HELP },
+	{ .name = "bare: two hosts", .fresh = "My blog is annreads.net, was annreads.blogspot.com",
+	  .kind = II_HELP },
+	{ .name = "bare: +blog, one host in the subject, another in the text",
+	  .to = "things+blog@example.org", .subject = "annreads.net", .fresh = "old.example.org",
+	  .kind = II_HELP },
+	{ .name = "bare: +blog, a host only in the quoted text", .to = "things+blog@example.org",
+	  .fresh = "", .text = "> My blog is annreads.net", .kind = II_HELP },
+	{ .name = "bare: blog words only in the quoted text", .from_participant = 1,
+	  .fresh = "Thanks!", .text = "Thanks!\n\n> My blog is annreads.net", .kind = II_UNKNOWN },
+	{ .name = "bare: a platform's own name", .fresh = "My blog is on wordpress.com",
+	  .kind = II_HELP },
+	{ .name = "bare: a platform's name with www.", .fresh = "My blog is www.Blogger.com",
+	  .kind = II_HELP },
+	{ .name = "bare: a question is for a person", .from_participant = 1,
+	  .fresh = "My blog is annreads.net - why is there no feed?", .kind = II_HELP },
+	{ .name = "bare: a host in passing is no command", .from_participant = 1,
+	  .fresh = "I use blogger.com for my blog", .kind = II_UNKNOWN },
+	{ .name = "bare: a host in passing, a blog of its own", .from_participant = 1,
+	  .fresh = "I use annreads.example.net for my blog", .kind = II_UNKNOWN },
+	{ .name = "bare: on the next line, not alone", .fresh = "My blog:\nwill be at annreads.net",
+	  .kind = II_HELP },
+	{ .name = "bare: on a later line after words", .fresh = "My blog is new\nannreads.net",
+	  .kind = II_HELP },
+	{ .name = "bare: a possessive", .fresh = "My blog is annreads.net's sister", .kind = II_HELP },
+	{ .name = "bare: a port", .fresh = "My blog is annreads.net:8080", .kind = II_HELP },
+	{ .name = "bare: a label's hyphen", .fresh = "My blog is -ann.example.net", .kind = II_HELP },
+	{ .name = "bare: a sentence's end without its space",
+	  .fresh = "My blog is new.Will send it soon", .kind = II_HELP },
+	{ .name = "bare: a capital top-level domain after capitals is a host",
+	  .fresh = "My blog is AnnReads.Net", .kind = II_BLOG, .took = "https://annreads.net/" },
+	{ .name = "bare: a one-letter top-level domain", .fresh = "My blog is annreads.n",
+	  .kind = II_HELP },
 	/* 9. the rest */
 	{ .name = "nothing at all", .kind = II_UNKNOWN },
 	{ .name = "no programme address", .address = "", .to = "things+subscribe@example.org",
@@ -252,6 +338,7 @@ build(const struct row *r, struct inbox_message *m, struct inbox_context *ctx)
 	m->to_addrs = (char *)(r->to ? r->to : "things@example.org");
 	m->subject = (char *)(r->subject ? r->subject : "");
 	m->fresh_text = (char *)(r->fresh ? r->fresh : "");
+	m->text = (char *)(r->text ? r->text : m->fresh_text);
 	if (r->link0 != NULL)
 		m->links[m->nlinks++] = (char *)r->link0;
 	if (r->link1 != NULL)
@@ -287,6 +374,8 @@ test_rules(void **state)
 
 		build(r, &m, &ctx);
 		inbox_classify(&m, &ctx, &in);
+		if (r->took != NULL && in.url == in.url_buf && strcmp(in.url_buf, r->took) == 0)
+			url = in.url_buf;
 		if (in.kind != r->kind || in.thing != r->thing || in.url != url ||
 		    strcmp(in.token, r->token ? r->token : "") != 0 || in.reason == NULL ||
 		    in.reason[0] == '\0' || in.ticket != r->answer_ticket ||
@@ -316,6 +405,30 @@ test_reasons(void **state)
 	assert_string_equal(in.reason, "delivery status notification");
 }
 
+/* A blog taken from a host name lives in the intent, not in the message:
+ * it outlives the message's strings (ASan would see a use after free). */
+static void
+test_bare_blog_outlives_the_message(void **state)
+{
+	const struct row r = { .name = "heap" };
+	struct inbox_message m;
+	struct inbox_context ctx;
+	struct inbox_intent *in = malloc(sizeof(*in));
+	char *fresh = strdup("Hi,\nMy blog is: AnnReads.example.net/blog/\nAnn");
+
+	(void)state;
+	assert_non_null(in);
+	assert_non_null(fresh);
+	build(&r, &m, &ctx);
+	m.fresh_text = m.text = fresh;
+	inbox_classify(&m, &ctx, in);
+	free(fresh);
+	assert_int_equal(in->kind, II_BLOG);
+	assert_ptr_equal(in->url, in->url_buf);
+	assert_string_equal(in->url, "https://annreads.example.net/blog/");
+	free(in);
+}
+
 static void
 test_intent_names(void **state)
 {
@@ -336,6 +449,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_bare_blog_outlives_the_message),
 		cmocka_unit_test(test_intent_names),
 	};
 

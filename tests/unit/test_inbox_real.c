@@ -120,9 +120,12 @@ static const struct row rows[] = {
 	{ "confirm_reply_outlook_plain_address", "confirm", 0, "welcome:newbie@example.com",
 	  "Processed",
 	  "SELECT status = 'active' FROM participants WHERE address = 'newbie@example.com'" },
-	/* a bare domain is no link: the organisers set it by hand (help) */
-	{ "blog_bare_domain", "help", 0, "help-ack:" ANN " " ORGS("help-forward"), "Processed",
-	  "SELECT blog_url = '' FROM participants WHERE address = '" ANN "'" },
+	/* a bare domain after blog words is the blog, at https:// (the
+	 * acknowledgement shows it: it is the blog_url); nobody else is told */
+	{ "blog_bare_domain", "blog", 0, "blog-ack:" ANN, "Processed",
+	  "SELECT blog_url = 'https://annreads.example.net/' AND (SELECT detail LIKE "
+	  "'https://annreads.example.net/; %' FROM inbound) FROM participants WHERE address = '"
+	  ANN "'" },
 	{ "blog_angle_wrapped_url", "blog", 0, "blog-ack:" BOB, "Processed",
 	  "SELECT blog_url = 'https://bobjones.blogspot.example/p/library-things-for-the-curious-"
 	  "and-the-weary.html' FROM participants WHERE address = '" BOB "'" },
