@@ -209,7 +209,9 @@ struct fetch_job {
  * a new url into job->url (freeing the old) to fetch again (e.g. the page
  * named its feed); results are cleared before the new fetch.  A job is
  * fetched at most 4 times: after that its results are cleared, error says
- * so, and the callback is called one last time (its answer ignored). */
+ * so, and the callback is called one last time (its answer ignored).
+ * Return -1 to stop the run: no transfer starts after it, those under way
+ * are dropped, and fetch_run returns 1. */
 typedef int (*fetch_done_fn)(void *arg, struct fetch_job *job);
 
 /* Fetches every job with libcurl multi, at most o->parallelism at once and
@@ -218,7 +220,8 @@ typedef int (*fetch_done_fn)(void *arg, struct fetch_job *job);
  * o->max_redirects redirects, and - unless o->allow_private - never
  * connecting to an address fetch_addr_public refuses (checked on each
  * connection, after DNS, redirects included).  A failure of one job is
- * reported in that job; -1 only if the run itself cannot proceed. */
+ * reported in that job; -1 only if the run itself cannot proceed (reason
+ * in e), 1 if the callback stopped it (e untouched), else 0. */
 int fetch_run(const struct feeds_options *o, struct fetch_job *jobs, size_t njobs,
     fetch_done_fn done, void *arg, struct err *e);
 void fetch_job_free(struct fetch_job *job);

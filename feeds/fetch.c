@@ -368,6 +368,7 @@ struct run {
 	struct transfer **live; /* the transfers under way: running of them */
 	int running;
 	int changed;        /* a slot was freed or a job queued since the last scan */
+	int stopped;        /* the caller said stop */
 	fetch_done_fn done;
 	void *arg;
 };
@@ -410,8 +411,15 @@ finish(struct run *r, struct transfer *t)
 		release_handle(t, r->multi);
 		r->changed = 1;
 	}
-	if (r->done(r->arg, t->job) != 1)
+	switch (r->done(r->arg, t->job)) {
+	case 1:
+		break;
+	case -1:
+		r->stopped = 1;
 		return;
+	default:
+		return;
+	}
 	clear_results(t->job, r->o->max_size);
 	if (t->requeues++ < FETCH_REQUEUE_MAX) {
 		t->checked = 0;
@@ -436,7 +444,7 @@ start_some(struct run *r, struct err *e)
 	if (!r->changed)
 		return 0;
 	r->changed = 0;
-	while (i < r->nqueue && r->running < r->o->parallelism) {
+	while (!r->stopped && i < r->nqueue && r->running < r->o->parallelism) {
 		struct transfer *t = &r->ts[r->queue[i]];
 
 		if (!t->checked) {
@@ -477,7 +485,7 @@ run_loop(struct run *r, struct err *e)
 	CURLMsg *msg;
 	int still, left;
 
-	while (r->nqueue > 0 || r->running > 0) {
+	while (!r->stopped && (r->nqueue > 0 || r->running > 0)) {
 		if (start_some(r, e) == -1)
 			return -1;
 		if (curl_multi_perform(r->multi, &still) != CURLM_OK)
@@ -531,7 +539,8 @@ fetch_run(const struct feeds_options *o, struct fetch_job *jobs, size_t njobs,
 		clear_results(&jobs[i], o->max_size);
 		r.queue[r.nqueue++] = i;
 	}
-	rc = run_loop(&r, e);
+	if ((rc = run_loop(&r, e)) == 0 && r.stopped)
+		rc = 1;
 out:
 	for (size_t i = 0; r.ts != NULL && i < njobs; i++) {
 		release_handle(&r.ts[i], r.multi);

@@ -132,7 +132,8 @@ struct reader;
 /* Starts a reader: with thread, one that reads on a thread of its own
  * (without, or if there can be none, one that reads each job as it is
  * put).  From here until reader_stop the crash crumb of st is the
- * reader's: the caller may use st for anything else. */
+ * reader's while any job is pending (reader_count): the caller may use st
+ * for anything else, and the crumb too when nothing is pending. */
 int reader_start(struct reader **out, struct store *st, const struct feeds_thing *things,
     int nthings, int thread, struct err *e);
 /* Queues a job; never blocks.  The caller bounds how many are pending. */

@@ -57,6 +57,10 @@ struct pending {
 	int64_t last_modified;
 };
 
+static int store_ready(struct poll *p, int all);
+static int set_aside(struct poll *p, struct poll_feed *pf, const char *etag,
+    int64_t last_modified, const char *what);
+
 /* Keeps the participant's feed_url in step with the feed row, so that the
  * next run finds the same row (and its validators and dedupe keys). */
 static int
@@ -159,6 +163,37 @@ refused_move(const struct poll *p, const struct poll_feed *pf, const char *url)
 	return NULL;
 }
 
+/* feeds_find_alternate on a page, under the crash crumb like a feed's
+ * parse.  The crumb is one per process: the reader is emptied first, so
+ * that a crash here is not blamed on a feed the reader holds (pages are
+ * rare: a blog's first fetch, or a feed that became its blog's page).
+ * As feeds_find_alternate, or 2 when the page is set aside, -1 on a
+ * store or crumb error (in p->e). */
+static int
+find_alternate(struct poll *p, struct poll_feed *pf, struct fetch_job *job, char **url,
+    struct err *e)
+{
+	char crumb[64];
+	struct err left;
+	int rc;
+
+	if (store_ready(p, 1) == -1)
+		return -1;
+	snprintf(crumb, sizeof(crumb), "page %lld", (long long)pf->feed.id);
+	if ((rc = store_crumb_enter(p->st, crumb, 2, p->e)) != 0)
+		return rc == 1 ? 2 : -1;
+	fault_point("page", job->body.data, job->body.len);
+	rc = feeds_find_alternate(buf_str(&job->body), job->body.len,
+	    job->effective_url ? job->effective_url : pf->feed.url, url, e);
+	if (store_crumb_leave(p->st, &left) == -1) {
+		if (rc == 0)
+			free(*url);
+		*p->e = left;
+		return -1;
+	}
+	return rc;
+}
+
 /* A page instead of a feed: the blog's address, or a feed URL that now
  * serves the blog.  Follows what it announces, once per run, unless
  * refused_move says no.  1 to fetch again, 0 done (failure recorded), -1
@@ -173,8 +208,10 @@ follow_page(struct poll *p, struct poll_feed *pf, struct fetch_job *job)
 
 	if (pf->discovered)
 		return failed(p, pf, "the feed a page announced is a web page too");
-	rc = feeds_find_alternate(buf_str(&job->body), job->body.len,
-	    job->effective_url ? job->effective_url : pf->feed.url, &url, &e);
+	if ((rc = find_alternate(p, pf, job, &url, &e)) == -1)
+		return -1;
+	if (rc == 2)
+		return set_aside(p, pf, job->new_etag, job->new_last_modified, "page");
 	if (rc != 0)
 		return failed(p, pf, e.msg);
 	if (strcmp(url, pf->feed.url) == 0) {
@@ -242,6 +279,26 @@ pending_free(struct pending *pd)
 	free(pd);
 }
 
+/* A document whose crumb says it crashed Things twice: counted as a
+ * failure, so that its owner hears of it like of any broken feed, and with
+ * the response's validators kept, so that it is read again only once it
+ * has changed.  Recorded at once, outside any batch: its crumb is already
+ * cleared, so a batch rolled back would cost two more dead runs. */
+static int
+set_aside(struct poll *p, struct poll_feed *pf, const char *etag, int64_t last_modified,
+    const char *what)
+{
+	char reason[160];
+
+	log_info("feeds: %s (participant %lld): set aside", pf->feed.url,
+	    (long long)pf->feed.participant_id);
+	p->stats->failed++;
+	snprintf(reason, sizeof(reason), "set aside: Things crashed twice in a row while "
+	    "reading this %s (a bug: please report it)", what);
+	return store_feed_set_aside(p->st, pf->feed.id, etag, last_modified, reason, p->now,
+	    p->e);
+}
+
 /* Stores one document the reader has read, inside the batch's transaction. */
 static int
 store_read(struct poll *p, struct pending *pd)
@@ -250,18 +307,6 @@ store_read(struct poll *p, struct pending *pd)
 
 	if (pd->job.failed[0] != '\0')
 		return err_set(p->e, "%s", pd->job.failed);
-	/* A feed that crashes the parser is set aside after two dead runs
-	 * (store_crumb_enter): counted as a failure, so that its owner hears
-	 * of it like of any broken feed, and with the response's validators
-	 * kept, so that it is read again only once it has changed. */
-	if (pd->job.set_aside) {
-		log_info("feeds: %s (participant %lld): set aside", pf->feed.url,
-		    (long long)pf->feed.participant_id);
-		p->stats->failed++;
-		return store_feed_set_aside(p->st, pf->feed.id, pd->etag, pd->last_modified,
-		    "set aside: Things crashed twice in a row while reading this feed (a bug: "
-		    "please report it)", p->now, p->e);
-	}
 	if (pd->job.read.rc == 1)
 		return failed(p, pf, pd->job.read.why);
 	if (pd->job.read.rc != 0)
@@ -273,17 +318,49 @@ store_read(struct poll *p, struct pending *pd)
 	return sync_participant(p, pf);
 }
 
+/* Takes n documents from the reader (waiting for it as needed), records
+ * those set aside at once, and puts the others in batch.  -1 if recording
+ * failed (every document taken is freed then). */
+static int
+take_batch(struct poll *p, size_t n, struct pending **batch, size_t *got)
+{
+	int rc = 0;
+
+	*got = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct pending *pd = (struct pending *)(void *)reader_take(p->rd, 1);
+
+		p->pending_bytes -= pd->bytes;
+		if (rc == 0 && !pd->job.set_aside) {
+			batch[(*got)++] = pd;
+			continue;
+		}
+		if (rc == 0)
+			rc = set_aside(p, pd->pf, pd->etag, pd->last_modified, "feed");
+		pending_free(pd);
+	}
+	if (rc == -1) {
+		while (*got > 0)
+			pending_free(batch[--*got]);
+	}
+	return rc;
+}
+
 /* Stores what the reader has read, STORE_BATCH documents to a transaction
  * (with the feeds' new validators: a crash before the commit only means
  * they are fetched again).  Waits for the reader only when too many
  * documents or bytes are pending (memory stays bounded whatever the
- * feeds), or with all, until none is.  A transaction is never open across
- * a network wait: only across the reader's work on documents in hand. */
+ * feeds), or with all, until none is.  The documents are taken before the
+ * transaction begins: waiting for the reader never holds the store's
+ * write lock, and a transaction is never open across a network wait. */
 static int
 store_ready(struct poll *p, int all)
 {
+	struct pending *batch[PENDING_MAX];
+
 	for (;;) {
-		size_t pending, ready, n = STORE_BATCH;
+		size_t pending, ready, n = STORE_BATCH, got;
+		int rc = 0;
 
 		reader_count(p->rd, &pending, &ready);
 		if (pending == 0)
@@ -295,20 +372,21 @@ store_ready(struct poll *p, int all)
 		}
 		if (n > pending)
 			n = pending;
-		if (store_begin(p->st, p->e) == -1)
+		if (n > PENDING_MAX)
+			n = PENDING_MAX;
+		if (take_batch(p, n, batch, &got) == -1)
 			return -1;
-		for (size_t i = 0; i < n; i++) {
-			struct pending *pd = (struct pending *)(void *)reader_take(p->rd, 1);
-			int rc = store_read(p, pd);
-
-			p->pending_bytes -= pd->bytes;
-			pending_free(pd);
-			if (rc == -1) {
+		if (got > 0 && (rc = store_begin(p->st, p->e)) == 0) {
+			for (size_t i = 0; i < got && rc == 0; i++)
+				rc = store_read(p, batch[i]);
+			if (rc == 0)
+				rc = store_commit(p->st, p->e);
+			else
 				store_rollback(p->st);
-				return -1;
-			}
 		}
-		if (store_commit(p->st, p->e) == -1)
+		for (size_t i = 0; i < got; i++)
+			pending_free(batch[i]);
+		if (rc == -1)
 			return -1;
 	}
 }
@@ -384,16 +462,14 @@ on_done(void *arg, struct fetch_job *job)
 	struct poll *p = arg;
 	int rc;
 
-	if (p->fatal)
-		return 0;
-	rc = handle(p, job->user, job);
-	if (rc == -1)
-		p->fatal = 1;
+	rc = p->fatal ? -1 : handle(p, job->user, job);
 	/* Done with the body: memory stays bounded by the transfers in flight,
 	 * not by the number of participants. */
 	if (rc != 1)
 		buf_free(&job->body);
-	return rc == 1 ? 1 : 0;
+	if (rc == -1)
+		p->fatal = 1;   /* and the round stops: nothing more can be stored */
+	return rc;
 }
 
 static int
@@ -505,7 +581,7 @@ feeds_poll(struct store *st, const struct feeds_options *o, const struct feeds_t
 	    p.e) == -1)
 		goto out;
 	rc = fetch_run(o, jobs, p.n, on_done, &p, p.e);
-	if (rc == 0 && p.fatal)
+	if (rc == 1 || p.fatal)
 		rc = -1;
 	if (rc == 0 && (store_ready(&p, 1) == -1 || record_unchanged(&p) == -1))
 		rc = -1;

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+
 #include "../store/store.h"
 #include "internal.h"
 
@@ -119,6 +121,9 @@ reader_start(struct reader **out, struct store *st, const struct feeds_thing *th
 		free(rd);
 		return -1;
 	}
+	/* libxml2 sets up its globals on first use: here, not from two
+	 * threads at once (the CLI has done it already; other callers may not). */
+	xmlInitParser();
 	rd->st = st;
 	rd->things = things;
 	rd->nthings = nthings;

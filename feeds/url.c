@@ -79,10 +79,17 @@ ascii_host(const char *ref, char **out)
 		return -1;
 	memcpy(name, host, len);
 	name[len] = '\0';
-	/* IDNA 2008 first; the older rules for names only they allow. */
-	if (idn2_to_ascii_8z(name, &ace, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK &&
-	    idn2_to_ascii_8z(name, &ace, IDN2_NFC_INPUT | IDN2_TRANSITIONAL) != IDN2_OK)
+	/* IDNA 2008 with UTS 46 mapping, as browsers do; no transitional
+	 * fallback, which maps characters away (a joiner in "pay<ZWJ>pal").
+	 * Mapping can still yield URL punctuation ("℀" -> "a/c", "﹖" -> "?")
+	 * that would move the host's end: only a plain host name is taken. */
+	if (idn2_to_ascii_8z(name, &ace, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK)
 		return -1;
+	if (ace[0] == '\0' || ace[strspn(ace, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")] != '\0') {
+		idn2_free(ace);
+		return -1;
+	}
 	len = (size_t)(host - ref) + strlen(ace) + strlen(name_end) + 1;
 	if ((*out = malloc(len)) != NULL)
 		snprintf(*out, len, "%.*s%s%s", (int)(host - ref), ref, ace, name_end);

@@ -55,3 +55,24 @@ sed -i 's/POISON-f33d/A harmless title/' "$T/www/alice/feed.xml"
 touch -d '+1 minute' "$T/www/alice/feed.xml"
 assert_status 0 run_things -v -c "$C" run --now "$(date -u -d '+14 hours' +%FT%H:%M)"
 assert_eq 1 "$(db "SELECT count(*) FROM posts")" "once the feed has changed it is read"
+
+# A web page where the feed was (the blog moved its feed): finding the feed it announces
+# parses the page, under the crash crumb too, with the reader emptied first so that the
+# crash is blamed on the page and not on a feed the reader holds.
+cat > "$T/www/alice/feed.xml" <<EOF2
+<!DOCTYPE html><html><head><title>POISON-9a9e</title>
+<link rel="alternate" type="application/rss+xml" href="/alice/new.xml"></head>
+<body>Moved.</body></html>
+EOF2
+touch -d '+2 minutes' "$T/www/alice/feed.xml"
+export THINGS_FAULT=page:POISON-9a9e
+LATER=$(date -u -d '+21 hours' +%FT%H:%M)
+for i in 1 2; do
+	run_things -c "$C" run --now "$LATER"
+	assert_eq 134 "$THINGS_STATUS" "page run $i dies reading the page (SIGABRT)"
+done
+assert_file_contains "$THINGS_ERR" "crashing at page on purpose" "it is the page's fault"
+assert_status 0 run_things -v -c "$C" run --now "$LATER"
+assert_match "$(db "SELECT last_error FROM feeds")" \
+	"^set aside: Things crashed twice in a row while reading this page" \
+	"the third run sets the page aside, named as a page"

@@ -602,6 +602,47 @@ test_requeue(void **state)
 	fetch_job_free(&job);
 }
 
+static int
+done_stop(void *arg, struct fetch_job *job)
+{
+	int *calls = arg;
+
+	(void)job;
+	(*calls)++;
+	return -1;
+}
+
+/* A callback that says stop: no transfer starts after it, and fetch_run
+ * says it was stopped (1) without touching the caller's error. */
+static void
+test_stop(void **state)
+{
+	enum { N = 20 };
+	struct httpd *h = *state;
+	struct feeds_options o;
+	struct fetch_job jobs[N];
+	struct err e;
+	int calls = 0;
+
+	httpd_put_fixture(h, "feed.xml", "rss2.xml");
+	options(&o, 1);
+	o.parallelism = 1;
+	memset(jobs, 0, sizeof(jobs));
+	for (int i = 0; i < N; i++) {
+		char url[128];
+
+		url_of(h, "/feed.xml", url, sizeof(url));
+		jobs[i].url = strdup(url);
+	}
+	snprintf(e.msg, sizeof(e.msg), "the caller's reason");
+	assert_int_equal(fetch_run(&o, jobs, N, done_stop, &calls, &e), 1);
+	assert_int_equal(calls, 1);
+	assert_string_equal(e.msg, "the caller's reason");
+	assert_int_equal(httpd_expect(h, (const char *[]){ "GET /feed.xml", NULL }, 1), 1);
+	for (int i = 0; i < N; i++)
+		fetch_job_free(&jobs[i]);
+}
+
 static void
 test_discover(void **state)
 {
@@ -694,6 +735,7 @@ main(void)
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_per_host_limit),
 		cmocka_unit_test_setup_teardown(test_requeue, setup_httpd, teardown_httpd),
+		cmocka_unit_test_setup_teardown(test_stop, setup_httpd, teardown_httpd),
 		cmocka_unit_test_setup_teardown(test_discover, setup_httpd, teardown_httpd),
 	};
 	feeds_test_init();

@@ -209,6 +209,12 @@ test_resolve_url(void **state)
 		{ "https://xn--jrg-sna.example.de/a/", "b\xc3\xb6", "https://xn--jrg-sna.example.de/a/b%C3%B6" },
 		{ NULL, "https://bad\xff\xfe.example/", NULL },          /* not UTF-8 */
 		{ NULL, "https://\xcc\x81" "a.example/", NULL },   /* starts with a combining mark */
+		/* mapping must not make URL punctuation and move the host's end */
+		{ NULL, "https://foo\xe2\x84\x80" "x.com/feed", NULL },          /* U+2100 -> "a/c" */
+		{ NULL, "https://blog.example\xef\xb9\x96.attacker.net/", NULL }, /* U+FE56 -> "?" */
+		{ NULL, "https://q\xef\xb9\x9f.com/x", NULL },                    /* U+FE5F -> "#" */
+		/* no transitional fallback: a joiner is not mapped away */
+		{ NULL, "https://pay\xe2\x80\x8dpal.com/", NULL },
 	};
 
 	(void)state;
