@@ -209,6 +209,15 @@ test_resolve_url(void **state)
 		{ "https://xn--jrg-sna.example.de/a/", "b\xc3\xb6", "https://xn--jrg-sna.example.de/a/b%C3%B6" },
 		{ NULL, "https://bad\xff\xfe.example/", NULL },          /* not UTF-8 */
 		{ NULL, "https://\xcc\x81" "a.example/", NULL },   /* starts with a combining mark */
+		/* tracking parameters go; the query's other parameters stay, in order */
+		{ NULL, "https://a.example/p/?utm_source=rss&utm_medium=rss&utm_campaign=p",
+		  "https://a.example/p/" },
+		{ NULL, "https://medium.com/@jo/x-3f2a?source=rss-5d6a------2",
+		  "https://medium.com/@jo/x-3f2a" },
+		{ NULL, "https://a.example/?p=12&utm_source=feed&fbclid=Iw#c",
+		  "https://a.example/?p=12#c" },
+		{ NULL, "https://a.example/s?source=library&q=utm_x",
+		  "https://a.example/s?source=library&q=utm_x" },
 	};
 
 	(void)state;
