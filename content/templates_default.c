@@ -56,7 +56,8 @@
  *                   failures (fetches in a row), last_ok (date of the last
  *                   good fetch, may be empty), and one of problem_gone,
  *                   problem_private, problem_missing, problem_web_page,
- *                   problem_not_a_feed, problem_unreachable, problem_other
+ *                   problem_not_a_feed, problem_unreachable, problem_other,
+ *                   problem_blocked
  *                   is "yes" (the others empty): sections, so they must be
  *                   given to content_prepare
  *   alternate-confirm  participant_address (whose alternate it would be),
@@ -403,7 +404,7 @@ static const char text_digest[] =
 
 static const char *const vars_feed_broken[] = { "blog_url", "blog_address", "feed_url", "error", "failures",
 	"last_ok", "problem_gone", "problem_private", "problem_missing", "problem_web_page",
-	"problem_not_a_feed", "problem_unreachable", "problem_other", NULL };
+	"problem_not_a_feed", "problem_unreachable", "problem_other", "problem_blocked", NULL };
 static const char text_feed_broken[] =
     "Subject: Your blog's feed has stopped working\n"
     "\n"
@@ -455,6 +456,15 @@ static const char text_feed_broken[] =
     "not on your work network; if the blog has moved, send its new address to\n"
     "{{blog_address}}.\n"
     "{{/problem_unreachable}}\n"
+    "{{#problem_blocked}}\n"
+    "**Your blog's host turns feed readers away.** A firewall in front of the\n"
+    "blog (a \"bot check\" such as Cloudflare's \"Just a moment...\" page)\n"
+    "answers instead of the feed, because we are a program and not a browser.\n"
+    "Your readers' feed apps are turned away too. If you run the site, allow\n"
+    "feed readers through (in Cloudflare: a rule that skips the challenge for\n"
+    "your feed's address, or Bot Fight Mode off); if your platform or IT\n"
+    "department runs it, forward them this message.\n"
+    "{{/problem_blocked}}\n"
     "{{#problem_other}}\n"
     "**Something is wrong with the feed's address.** Check that your blog\n"
     "opens at the address above; if it has moved, send its new address to\n"

@@ -131,6 +131,23 @@ alternate_href(htmlDocPtr doc, xmlNodePtr n, const char *page_url, int *comments
 	return url;
 }
 
+/* 1 if n is a password field: a page that asks for one where a blog or
+ * its feed was is a login (a private WordPress.com site redirects its
+ * feed there, as do membership plugins), whatever platform draws it. */
+static int
+password_field(xmlNodePtr n)
+{
+	char *type;
+	int yes;
+
+	if (xmlStrcasecmp(n->name, (const xmlChar *)"input") != 0)
+		return 0;
+	type = feeds_attr(n, "type");
+	yes = feeds_ieq(type, "password");
+	free(type);
+	return yes;
+}
+
 int
 feeds_find_alternate(const char *html, size_t len, const char *page_url, char **feed_url,
     struct err *e)
@@ -138,6 +155,7 @@ feeds_find_alternate(const char *html, size_t len, const char *page_url, char **
 	htmlDocPtr doc;
 	xmlNodePtr top, node;
 	char *comment_feed = NULL;
+	int login = 0;
 
 	*feed_url = NULL;
 	if (len > FEEDS_PARSE_MAX)
@@ -161,6 +179,8 @@ feeds_find_alternate(const char *html, size_t len, const char *page_url, char **
 			else
 				free(url);
 		}
+		if (node->type == XML_ELEMENT_NODE && !login)
+			login = password_field(node);
 		if (node->type == XML_ELEMENT_NODE && node->children != NULL) {
 			node = node->children;
 			continue;
@@ -173,6 +193,10 @@ feeds_find_alternate(const char *html, size_t len, const char *page_url, char **
 	/* A page that only announces comments (a single post's page) does not
 	 * name the blog's feed: following it would digest comments. */
 	free(comment_feed);
+	if (*feed_url == NULL && login) {
+		err_set(e, "the page is a login form: the blog needs a login to be read");
+		return 1;
+	}
 	if (*feed_url == NULL) {
 		err_set(e, "the page does not announce a feed (no <link rel=\"alternate\""
 		    " type=\"application/rss+xml\"> or atom+xml)");

@@ -135,11 +135,14 @@ int feeds_html_text(const char *html, size_t len, const char *base, size_t max_c
  * no control characters and fits FEEDS_URL_MAX; the fragment is kept.
  * What a URI may not hold is percent-encoded, except in a host written in
  * another script, which becomes its ASCII (IDNA, punycode) form, as DNS
- * needs it.  NULL otherwise. */
+ * needs it.  Tracking parameters (utm_*, ad networks' click ids, Medium's
+ * source=rss...) are dropped from the query: links are stored and shown
+ * without them.  NULL otherwise. */
 char *feeds_resolve_url(const char *base, const char *ref);
 
 /* Writes a comparison form of an http(s) URL into out: scheme and host
- * lowercased, default port and fragment dropped.  0, or -1 if url is not
+ * lowercased, default port, fragment and tracking parameters (as
+ * feeds_resolve_url) dropped.  0, or -1 if url is not
  * an absolute http(s) URL or does not fit n. */
 int feeds_normalise_url(const char *url, char *out, size_t n);
 
@@ -147,7 +150,8 @@ int feeds_normalise_url(const char *url, char *out, size_t n);
  * of type application/rss+xml, application/atom+xml or
  * application/rdf+xml, preferring one that is not a comments feed; href is
  * resolved against <base href> or page_url.  0 found (*feed_url is
- * malloc'd), 1 none, -1 error. */
+ * malloc'd), 1 none (the reason in e says so when the page is a login
+ * form: a password field and no feed), -1 error. */
 int feeds_find_alternate(const char *html, size_t len, const char *page_url, char **feed_url,
     struct err *e);
 
@@ -200,7 +204,10 @@ struct fetch_job {
 	int64_t new_last_modified;
 	char *effective_url;    /* after redirects (malloc'd) */
 	char *moved_url;        /* set when every redirect was 301/308 (malloc'd) */
-	char error[FETCH_ERROR_MAX]; /* why it failed when !ok; "HTTP status N" for 4xx/5xx */
+	char error[FETCH_ERROR_MAX]; /* why it failed when !ok; "HTTP status N" for 4xx/5xx,
+				      * "a bot check stands in front of the feed (HTTP
+				      * status N: whose)" when a firewall's challenge
+				      * answered */
 
 	void *priv;             /* fetch_run's */
 };
@@ -238,13 +245,16 @@ enum feeds_problem {
 	FP_UNREACHABLE,  /* DNS, connection, TLS, time-out, server errors, or an
 			  * address on a private network */
 	FP_OTHER,        /* anything else (bad address, too large, redirect loops) */
+	FP_BLOCKED,      /* a firewall's bot check (Cloudflare's challenge) answers
+			  * instead of the feed: the blog's host must let feed
+			  * readers through */
 };
 
 /* Classifies a feed's recorded failure (struct feed: status == FS_GONE,
  * last_error) so the owner can be told what to do about it.  Pure. */
 enum feeds_problem feeds_problem_of(int gone, const char *last_error);
 /* "gone", "private", "missing", "web-page", "not-a-feed", "unreachable",
- * "other", "none". */
+ * "other", "blocked", "none". */
 const char *feeds_problem_name(enum feeds_problem p);
 
 /* --- policy ------------------------------------------------------------ */

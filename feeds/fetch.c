@@ -306,6 +306,28 @@ clear_results(struct fetch_job *j, size_t max_size)
 }
 
 /* Fills the job's results from a finished transfer. */
+
+/* Whose bot check answered instead of the feed, or NULL: a firewall in
+ * front of the blog that wants a browser (JavaScript, cookies) refuses
+ * every feed reader, so its 403 or 503 says nothing about the blog being
+ * private or down.  Cloudflare marks its challenges with a cf-mitigated
+ * header (older ones only by their page's challenge-platform script);
+ * Sucuri's firewall with X-Sucuri-Block. */
+static const char *
+bot_wall(CURL *h, const struct buf *body)
+{
+	struct curl_header *hdr;
+
+	if (curl_easy_header(h, "cf-mitigated", 0, CURLH_HEADER, -1, &hdr) == CURLHE_OK)
+		return "Cloudflare's challenge page";
+	if (body->data != NULL && memmem(body->data, body->len < 65536 ? body->len : 65536,
+	    "/cdn-cgi/challenge-platform/", 28) != NULL)
+		return "Cloudflare's challenge page";
+	if (curl_easy_header(h, "X-Sucuri-Block", 0, CURLH_HEADER, -1, &hdr) == CURLHE_OK)
+		return "Sucuri's firewall";
+	return NULL;
+}
+
 static void
 collect(struct transfer *t, CURLcode res)
 {
@@ -352,7 +374,13 @@ collect(struct transfer *t, CURLcode res)
 		if (j->new_last_modified == 0)
 			j->new_last_modified = j->last_modified;
 	} else if (j->status >= 400) {
-		snprintf(j->error, sizeof(j->error), "HTTP status %ld", j->status);
+		const char *wall = bot_wall(t->h, &j->body);
+
+		if (wall != NULL)
+			snprintf(j->error, sizeof(j->error), "a bot check stands in front of the "
+			    "feed (HTTP status %ld: %s)", j->status, wall);
+		else
+			snprintf(j->error, sizeof(j->error), "HTTP status %ld", j->status);
 	}
 	if (t->redirects > 0 && t->permanent && j->effective_url != NULL)
 		j->moved_url = strdup(j->effective_url);

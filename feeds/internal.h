@@ -31,6 +31,16 @@ int feeds_ieq(const char *a, const char *b);
  * with surrounding white space trimmed, or NULL. */
 char *feeds_attr(xmlNodePtr node, const char *name);
 
+/* --- parse_xml.c: a feed's bytes to a document ------------------------- */
+
+/* Parses len bytes of buf (at most FEEDS_PARSE_MAX, checked by the caller)
+ * as XML with the safe options (no network, DTD, entity substitution or
+ * HUGE), forgiving white space before the XML declaration, HTML's named
+ * entities, and a document in windows-1252 or Latin-1 that names no
+ * encoding.  The caller frees the document with xmlFreeDoc.  NULL with a
+ * reason in e (one that names a JSON Feed as such). */
+xmlDocPtr feeds_read_xml(const char *buf, size_t len, const char *base_url, struct err *e);
+
 /* --- parse_text.c: the text of a feed's elements ---------------------- */
 
 /* Raw text of one element: a title or a guid is short, content is not.

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 
 #include "internal.h"
@@ -14,16 +13,15 @@
 #define NS_RDF "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 #define NS_CONTENT "http://purl.org/rss/1.0/modules/content/"
 #define NS_DC "http://purl.org/dc/elements/1.1/"
-
-/* The libxml2 options of libraries.md: no network, no entity substitution,
- * no DTD loading, no HUGE (whose absence keeps the depth, text-size and
- * entity-amplification limits). */
-#define XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA)
+#define NS_MEDIA "http://search.yahoo.com/mrss/"
+#define NS_FEEDBURNER "http://rssnamespace.org/feedburner/ext/1.0"
 
 /* The elements of one entry that matter, found in one pass. */
 struct entry_nodes {
 	xmlNodePtr title, link, id, summary, content, published, updated;
 	xmlNodePtr enclosure; /* RSS: a podcast episode's media file */
+	xmlNodePtr orig_link; /* feedburner:origLink: the post's own page */
+	xmlNodePtr media_description; /* media:description (YouTube's only text) */
 	enum text_type title_type, summary_type, content_type;
 	const char *rdf_about_owner; /* RSS 1.0: the item carries its id */
 };
@@ -38,6 +36,8 @@ struct parse {
 	struct feeds_reader reader;
 	char feed_title[FEEDS_TITLE_MAX + 1];
 	char feed_link[FEEDS_URL_MAX + 1];
+	char *keys[FEEDS_MAX_ENTRIES]; /* the keys given so far (see entry_key) */
+	size_t nkeys;
 };
 
 static int
@@ -85,10 +85,39 @@ better_atom_link(xmlNodePtr cand, xmlNodePtr best)
 	return better;
 }
 
+/* Elements of other namespaces that both formats carry: FeedBurner's
+ * origLink (the entry's link is FeedBurner's redirect, feedproxy, which
+ * outlived its service), and a Media RSS description, directly or in a
+ * media:group (YouTube's channel feeds have no other text).  Not
+ * media:content's own description: that is a picture's alt text. */
+static int
+find_extra_node(xmlNodePtr c, struct entry_nodes *en)
+{
+	if (is_el(c, NS_FEEDBURNER, "origLink")) {
+		if (!en->orig_link)
+			en->orig_link = c;
+		return 1;
+	}
+	if (is_el(c, NS_MEDIA, "description")) {
+		if (!en->media_description)
+			en->media_description = c;
+		return 1;
+	}
+	if (is_el(c, NS_MEDIA, "group")) {
+		for (xmlNodePtr g = c->children; g; g = g->next)
+			if (is_el(g, NS_MEDIA, "description") && !en->media_description)
+				en->media_description = g;
+		return 1;
+	}
+	return 0;
+}
+
 static void
 find_atom_nodes(xmlNodePtr item, struct entry_nodes *en)
 {
 	for (xmlNodePtr c = item->children; c; c = c->next) {
+		if (find_extra_node(c, en))
+			continue;
 		if (is_el(c, NS_ATOM, "title") && !en->title) {
 			en->title = c;
 			en->title_type = atom_text_type(c);
@@ -118,6 +147,8 @@ find_rss_nodes(xmlNodePtr item, const char *ns, struct entry_nodes *en)
 {
 	en->title_type = en->summary_type = en->content_type = TT_HTML;
 	for (xmlNodePtr c = item->children; c; c = c->next) {
+		if (find_extra_node(c, en))
+			continue;
 		if (is_el(c, ns, "title") && !en->title)
 			en->title = c;
 		else if (is_el(c, ns, "link") && !en->link)
@@ -185,10 +216,19 @@ entry_page(struct parse *p, struct entry_nodes *en, xmlNodePtr item)
 static char *
 entry_link(struct parse *p, struct entry_nodes *en, xmlNodePtr item)
 {
-	char *url = entry_page(p, en, item), *ref;
+	char *url = NULL, *ref;
 	const char *base;
 	xmlChar *owned;
 
+	if (en->orig_link != NULL) {
+		ref = feeds_raw_text(en->orig_link, FEEDS_URL_MAX + 64);
+		base = feeds_node_base(p->doc, en->orig_link, &owned);
+		url = ref ? feeds_resolve_url(base, ref) : NULL;
+		xmlFree(owned);
+		free(ref);
+	}
+	if (url == NULL)
+		url = entry_page(p, en, item);
 	if (url != NULL || en->enclosure == NULL)
 		return url;
 	if ((ref = feeds_attr(en->enclosure, "url")) == NULL)
@@ -247,6 +287,49 @@ entry_key(struct parse *p, struct entry_nodes *en, xmlNodePtr item, const char *
 }
 
 static int
+key_seen(const struct parse *p, const char *key)
+{
+	for (size_t i = 0; i < p->nkeys; i++)
+		if (strcmp(p->keys[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+/* entry_key, made unique within the document where that is possible: a
+ * feed that gives two posts one guid (a template's constant, a platform's
+ * bug) would otherwise lose the second, stored as the first.  A repeated
+ * key with another link becomes a hash of the key and the link, which the
+ * next fetch of the same document gives again; a repeat with the same
+ * link is the same post listed twice, and keeps its key. */
+static int
+unique_key(struct parse *p, struct entry_nodes *en, xmlNodePtr item, const char *link,
+    char *key)
+{
+	char norm[FEEDS_URL_MAX + 1];
+
+	if (entry_key(p, en, item, link, key) == -1)
+		return -1;
+	if (key_seen(p, key) && link != NULL &&
+	    feeds_normalise_url(link, norm, sizeof(norm)) == 0) {
+		struct buf b;
+		int rc;
+
+		buf_init(&b, FEEDS_KEY_MAX + FEEDS_URL_MAX + 2);
+		rc = buf_printf(&b, "%s\n%s", key, norm) == 0 ?
+		    feeds_key(buf_str(&b), b.len, 1, key, p->e) : err_set(p->e, "out of memory");
+		buf_free(&b);
+		if (rc == -1)
+			return -1;
+	}
+	if (p->nkeys < FEEDS_MAX_ENTRIES && !key_seen(p, key)) {
+		if ((p->keys[p->nkeys] = strdup(key)) == NULL)
+			return err_set(p->e, "out of memory");
+		p->nkeys++;
+	}
+	return 0;
+}
+
+static int
 entry_date(struct parse *p, xmlNodePtr n, int64_t *out)
 {
 	const char *raw;
@@ -295,8 +378,18 @@ parse_entry(struct parse *p, xmlNodePtr item)
 		    have ? sizeof(scratch) : sizeof(excerpt), links, &nlinks, &p->reader) == -1)
 			goto oom;
 	}
+	/* Nothing else to read: a video's or a picture's description. */
+	if (excerpt[0] == '\0' && en.media_description != NULL) {
+		char *type = feeds_attr(en.media_description, "type");
+		enum text_type tt = feeds_ieq(type, "html") ? TT_HTML : TT_TEXT;
+
+		free(type);
+		if (feeds_element_text(p->doc, en.media_description, tt, FEEDS_EXCERPT_CHARS,
+		    excerpt, sizeof(excerpt), NULL, NULL, &p->reader) == -1)
+			goto oom;
+	}
 	link = entry_link(p, &en, item);
-	if (entry_key(p, &en, item, link, key) == -1)
+	if (unique_key(p, &en, item, link, key) == -1)
 		goto out;
 	if (entry_date(p, en.published ? en.published : en.updated, &out.published_at) == -1)
 		goto oom;
@@ -415,109 +508,6 @@ dispatch(struct parse *p, xmlNodePtr root)
 	    (const char *)root->name);
 }
 
-/* Copies buf into out with HTML's named entity references (&nbsp;
- * &rsquo; &eacute;), which XML does not define, made character references
- * (&#160;): feeds written by hand or by careless templates use them, and
- * browsers and feed readers take them.  libxml2's HTML table says which
- * names exist; an unknown name, XML's own five and CDATA sections (where
- * a reference is text) are left as they are.  A reference grows by 3
- * bytes at most ("&ne;" -> "&#8800;"). */
-static int
-numeric_entities(const char *buf, size_t len, struct buf *out)
-{
-	static const char *const xml_own[] = { "amp", "lt", "gt", "quot", "apos" };
-	const char *p = buf, *end = buf + len;
-	const char *cdata = memmem(buf, len, "<![CDATA[", 9); /* the next one */
-
-	while (p < end) {
-		const char *amp = memchr(p, '&', (size_t)(end - p));
-		const htmlEntityDesc *ent;
-		char name[33];
-		size_t n = 0;
-		int own = 0;
-
-		if (cdata != NULL && (amp == NULL || cdata < amp)) {
-			const char *close = memmem(cdata, (size_t)(end - cdata), "]]>", 3);
-			const char *after = close ? close + 3 : end;
-
-			if (buf_append(out, p, (size_t)(after - p)) == -1)
-				return -1;
-			p = after;
-			cdata = memmem(p, (size_t)(end - p), "<![CDATA[", 9);
-			continue;
-		}
-		if (amp == NULL)
-			return buf_append(out, p, (size_t)(end - p));
-		if (buf_append(out, p, (size_t)(amp - p)) == -1)
-			return -1;
-		p = amp + 1;
-		while (p + n < end && n < sizeof(name) - 1 &&
-		    ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') ||
-		    (n > 0 && p[n] >= '0' && p[n] <= '9')))
-			n++;
-		memcpy(name, p, n);
-		name[n] = '\0';
-		for (size_t i = 0; i < sizeof(xml_own) / sizeof(xml_own[0]); i++)
-			own |= strcmp(name, xml_own[i]) == 0;
-		if (n > 0 && p + n < end && p[n] == ';' && !own &&
-		    (ent = htmlEntityLookup((const xmlChar *)name)) != NULL) {
-			if (buf_printf(out, "&#%u;", ent->value) == -1)
-				return -1;
-			p += n + 1;
-		} else if (buf_append(out, "&", 1) == -1) {
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Parses len bytes of buf (at most FEEDS_PARSE_MAX); a document that fails
- * for want of an entity is read again with HTML's entities made character
- * references.  NULL with a reason in e. */
-static xmlDocPtr
-read_xml(const char *buf, size_t len, const char *base_url, struct err *e)
-{
-	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
-	xmlDocPtr doc = NULL;
-	xmlErrorPtr x;
-	struct buf fixed;
-	char msg[160];
-
-	if (ctxt == NULL)
-		goto oom;
-	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, base_url, NULL, XML_OPTIONS);
-	x = xmlCtxtGetLastError(ctxt);
-	if (doc == NULL && x != NULL && (x->code == XML_ERR_UNDECLARED_ENTITY ||
-	    x->code == XML_WAR_UNDECLARED_ENTITY)) {
-		buf_init(&fixed, len / 4 * 7 + 8);
-		if (numeric_entities(buf, len, &fixed) == -1) {
-			buf_free(&fixed);
-			goto oom;
-		}
-		xmlFreeParserCtxt(ctxt);
-		if ((ctxt = xmlNewParserCtxt()) == NULL) {
-			buf_free(&fixed);
-			goto oom;
-		}
-		doc = xmlCtxtReadMemory(ctxt, buf_str(&fixed), (int)fixed.len, base_url, NULL,
-		    XML_OPTIONS);
-		x = xmlCtxtGetLastError(ctxt);
-		buf_free(&fixed);
-	}
-	if (doc == NULL) {
-		snprintf(msg, sizeof(msg), "%s", x && x->message ? x->message : "empty document");
-		str_squash_space(msg);
-		err_set(e, "not well-formed XML (line %d: %s)", x ? x->line : 0, msg);
-	}
-	xmlFreeParserCtxt(ctxt);
-	return doc;
-oom:
-	if (ctxt)
-		xmlFreeParserCtxt(ctxt);
-	err_set(e, "out of memory");
-	return NULL;
-}
-
 int
 feeds_parse(const char *buf, size_t len, const char *base_url, feeds_entry_fn fn, void *arg,
     enum feeds_format *format, struct err *e)
@@ -528,7 +518,7 @@ feeds_parse(const char *buf, size_t len, const char *base_url, feeds_entry_fn fn
 
 	if (len > FEEDS_PARSE_MAX || len > INT_MAX)
 		return err_set(e, "feed too large (%zu bytes, at most %zu)", len, FEEDS_PARSE_MAX);
-	if ((p.doc = read_xml(buf, len, base_url, e)) == NULL)
+	if ((p.doc = feeds_read_xml(buf, len, base_url, e)) == NULL)
 		return -1;
 	buf_init(&p.reader.raw, RAW_LONG_MAX);
 	root = xmlDocGetRootElement(p.doc);
@@ -536,6 +526,8 @@ feeds_parse(const char *buf, size_t len, const char *base_url, feeds_entry_fn fn
 	if (format)
 		*format = p.format;
 	feeds_reader_free(&p.reader);
+	for (size_t i = 0; i < p.nkeys; i++)
+		free(p.keys[i]);
 	xmlFreeDoc(p.doc);
 	return rc;
 }

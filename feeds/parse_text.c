@@ -93,6 +93,73 @@ feeds_reader_free(struct feeds_reader *r)
 	r->html = NULL;
 }
 
+/* 1 if s holds a character reference or one of HTML's named entity
+ * references ("&#8217;", "&amp;", "&mdash;"), which text that was read
+ * as HTML should no longer hold. */
+static int
+has_reference(const char *s)
+{
+	for (const char *p = strchr(s, '&'); p != NULL; p = strchr(p + 1, '&')) {
+		char name[33];
+		size_t k = 0;
+
+		if (p[1] == '#') {
+			size_t d = p[2] == 'x' || p[2] == 'X' ? strspn(p + 3, "0123456789abcdefABCDEF") +
+			    1 : strspn(p + 2, "0123456789");
+
+			if (d > 0 && d < 9 && p[2 + d] == ';' && (p[2] != 'x' || d > 1))
+				return 1;
+			continue;
+		}
+		while (k < sizeof(name) - 1 && ((p[1 + k] >= 'a' && p[1 + k] <= 'z') ||
+		    (p[1 + k] >= 'A' && p[1 + k] <= 'Z') || (k > 0 && p[1 + k] >= '0' &&
+		    p[1 + k] <= '9')))
+			k++;
+		memcpy(name, p + 1, k);
+		name[k] = '\0';
+		if (k > 0 && p[1 + k] == ';' && htmlEntityLookup((const xmlChar *)name) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/* s with '<' written "&lt;": text whose references are to be decoded as
+ * HTML's, and whose '<' is text.  NULL when out of memory. */
+static char *
+lt_escaped(const char *s)
+{
+	struct buf b;
+
+	buf_init(&b, strlen(s) * 4 + 1);
+	for (const char *p = s; *p != '\0'; p++)
+		if ((*p == '<' ? buf_puts(&b, "&lt;") : buf_putc(&b, *p)) == -1) {
+			buf_free(&b);
+			return NULL;
+		}
+	return buf_steal(&b);
+}
+
+/* Text escaped twice over, as plugins and templates do ("&amp;amp;",
+ * "&amp;lt;p&amp;gt;", a text title of "&amp;#8217;"): what one reading
+ * as HTML left still holds references.  Read once more, as every feed
+ * reader does; a literal "<br>" that the first reading produced from
+ * "&lt;br&gt;" stays, since it holds no reference. */
+static int
+decode_again(struct feeds_reader *r, const char *base, size_t max_chars, char *out, size_t n)
+{
+	char *copy;
+	int rc;
+
+	if (!has_reference(out))
+		return 0;
+	if ((copy = strdup(out)) == NULL)
+		return -1;
+	rc = feeds_html_text_in(r->html, copy, strlen(copy), base, max_chars, out, n, NULL, 0,
+	    NULL);
+	free(copy);
+	return rc;
+}
+
 int
 feeds_element_text(xmlDocPtr doc, xmlNodePtr node, enum text_type type, size_t max_chars,
     char *out, size_t n, char **links, size_t *nlinks, struct feeds_reader *r)
@@ -109,6 +176,12 @@ feeds_element_text(xmlDocPtr doc, xmlNodePtr node, enum text_type type, size_t m
 	    feeds_raw_text_in(node, type == TT_HTML ? RAW_LONG_MAX : RAW_SHORT_MAX, &r->raw);
 	if (raw == NULL)
 		return -1;
+	/* Plain text with references in it was escaped once too often. */
+	if (type == TT_TEXT && has_reference(raw)) {
+		if ((raw = markup = lt_escaped(raw)) == NULL)
+			return -1;
+		type = TT_HTML;
+	}
 	if (type == TT_HTML || type == TT_XHTML) {
 		const char *base = feeds_node_base(doc, node, &owned);
 
@@ -118,6 +191,8 @@ feeds_element_text(xmlDocPtr doc, xmlNodePtr node, enum text_type type, size_t m
 			r->html = htmlNewParserCtxt();
 		rc = feeds_html_text_in(r->html, raw, strlen(raw), base, max_chars, out, n, links,
 		    links ? FEEDS_ENTRY_LINKS : 0, nlinks);
+		if (rc == 0)
+			rc = decode_again(r, base, max_chars, out, n);
 		xmlFree(owned);
 	} else {
 		str_squash_space(r->raw.data);

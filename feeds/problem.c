@@ -12,6 +12,7 @@ static const struct {
 	const char *prefix;
 	enum feeds_problem problem;
 } prefixes[] = {
+	{ "a bot check stands in front", FP_BLOCKED },
 	{ "HTTP status 401", FP_PRIVATE },
 	{ "HTTP status 403", FP_PRIVATE },
 	{ "HTTP status 404", FP_MISSING },
@@ -19,6 +20,7 @@ static const struct {
 	{ "HTTP status 429", FP_UNREACHABLE },
 	{ "HTTP status 5", FP_UNREACHABLE },
 	{ "HTTP status", FP_OTHER },
+	{ "the page is a login form", FP_PRIVATE },
 	{ "the feed a page announced is a web page", FP_WEB_PAGE },
 	{ "the page announces itself", FP_WEB_PAGE },
 	{ "the feed's address now shows a web page", FP_WEB_PAGE },
@@ -41,7 +43,7 @@ static const struct {
 };
 
 static const char *const names[] = { "none", "gone", "private", "missing", "web-page",
-	"not-a-feed", "unreachable", "other" };
+	"not-a-feed", "unreachable", "other", "blocked" };
 
 enum feeds_problem
 feeds_problem_of(int gone, const char *last_error)

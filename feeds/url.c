@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <idn2.h>
 #include <libxml/uri.h>
@@ -111,6 +112,70 @@ acceptable(xmlURIPtr u)
 	    u->user == NULL;
 }
 
+/* 1 if the query parameter p (n bytes, "name" or "name=value") only
+ * tells the publisher where a click came from: Google Analytics' utm_*,
+ * the ad networks' click ids, Mailchimp's and HubSpot's, and Medium's
+ * "source=rss-...".  Feed readers drop them (Miniflux does): they make one
+ * post look like two, and the digest's readers need not be tracked. */
+static int
+tracking_param(const char *p, size_t n)
+{
+	static const char *const names[] = { "fbclid", "gclid", "dclid", "gbraid", "wbraid",
+		"msclkid", "yclid", "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "igshid" };
+	size_t name = 0;
+
+	while (name < n && p[name] != '=')
+		name++;
+	if (name > 4 && strncasecmp(p, "utm_", 4) == 0)
+		return 1;
+	if (name == 6 && strncmp(p, "source", 6) == 0 && n >= 10 && strncmp(p + 7, "rss", 3) == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == name && strncmp(p, names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Drops tracking parameters from u's query (raw form when libxml2 kept
+ * one).  1 if it dropped any, 0 if not, -1 out of memory. */
+static int
+strip_tracking(xmlURIPtr u)
+{
+	char *q = u->query_raw != NULL ? u->query_raw : u->query, *out, *o;
+	int dropped = 0;
+
+	if (q == NULL || strstr(q, "=") == NULL)
+		return 0;
+	if ((o = out = malloc(strlen(q) + 1)) == NULL)
+		return -1;
+	for (const char *p = q; *p != '\0'; ) {
+		size_t n = strcspn(p, "&;");
+
+		if (tracking_param(p, n)) {
+			dropped = 1;
+		} else if (n > 0) {
+			if (o != out)
+				*o++ = '&';
+			memcpy(o, p, n);
+			o += n;
+		}
+		p += n;
+		if (*p != '\0')
+			p++;
+	}
+	*o = '\0';
+	if (!dropped) {
+		free(out);
+		return 0;
+	}
+	xmlFree(u->query_raw);
+	xmlFree(u->query);
+	u->query = NULL;
+	u->query_raw = out[0] != '\0' ? (char *)xmlStrdup((const xmlChar *)out) : NULL;
+	free(out);
+	return 1;
+}
+
 char *
 feeds_resolve_url(const char *base, const char *ref)
 {
@@ -140,8 +205,16 @@ feeds_resolve_url(const char *base, const char *ref)
 	if (built == NULL || strlen((const char *)built) > FEEDS_URL_MAX)
 		goto out;
 	u = xmlParseURI((const char *)built);
-	if (acceptable(u))
-		out = strdup((const char *)built);
+	if (acceptable(u)) {
+		int stripped = strip_tracking(u);
+		xmlChar *clean = stripped == 1 ? xmlSaveUri(u) : NULL;
+
+		if (stripped == 0)
+			out = strdup((const char *)built);
+		else if (clean != NULL)
+			out = strdup((const char *)clean);
+		xmlFree(clean);
+	}
 out:
 	if (u)
 		xmlFreeURI(u);
@@ -159,7 +232,7 @@ feeds_normalise_url(const char *url, char *out, size_t n)
 	xmlChar *s = NULL;
 	int rc = -1;
 
-	if (!acceptable(u))
+	if (!acceptable(u) || strip_tracking(u) == -1)
 		goto out;
 	str_lower(u->scheme);
 	str_lower(u->server);

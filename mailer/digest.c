@@ -281,12 +281,34 @@ byline_of(struct gather *g, const struct post *p, const struct byline **out)
 	return 0;
 }
 
+/* 1 if the digest lists this post already: the same author's post at the
+ * same address, or with the same title and text.  A feed that gives one
+ * post a new guid (a template that makes them up at each build, a post
+ * listed twice under two guids) stores it again; its readers should see
+ * it once. */
+static int
+listed(const struct gather *g, const struct post *p)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		const struct post *q = &g->items[i].post;
+
+		if (q->participant_id != p->participant_id)
+			continue;
+		if (p->link[0] != '\0' ? strcmp(q->link, p->link) == 0 :
+		    strcmp(q->title, p->title) == 0 && strcmp(q->excerpt, p->excerpt) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static int
 gather_post(void *arg, const struct post *p)
 {
 	struct gather *g = arg;
 	struct item *it;
 
+	if (listed(g, p))
+		return 0;
 	if (g->n == DIGEST_POSTS_MAX) {
 		g->more++;
 		return 0;
@@ -325,15 +347,58 @@ is_web_url(const char *url)
 	return strncasecmp(url, "https://", 8) == 0 || strncasecmp(url, "http://", 7) == 0;
 }
 
+#define UNTITLED_CHARS 80   /* of an untitled post's text, standing for its title */
+
+/* The first max_chars characters of UTF-8 text s, cut at a space when
+ * one is in the second half, with "…" when cut, into out (n bytes).
+ * 1 if it was cut. */
+static int
+first_words(const char *s, size_t max_chars, char *out, size_t n)
+{
+	size_t i = 0, chars = 0, cut;
+
+	while (s[i] != '\0' && chars < max_chars && i + 4 < n) {
+		i++;
+		while ((s[i] & 0xc0) == 0x80)
+			i++;
+		chars++;
+	}
+	if (s[i] == '\0') {
+		snprintf(out, n, "%s", s);
+		return 0;
+	}
+	for (cut = i; cut > i / 2 && s[cut] != ' '; cut--)
+		;
+	if (cut == i / 2)
+		cut = i;
+	while (cut > 0 && (s[cut - 1] == ' ' || s[cut - 1] == ',' || s[cut - 1] == ':' ||
+	    s[cut - 1] == '.'))
+		cut--;
+	snprintf(out, n, "%.*s\xe2\x80\xa6", (int)cut, s);
+	return 1;
+}
+
 /* One post as a list item: linked title, byline, excerpt.  Everything
- * that came from a feed goes through content's escaping. */
+ * that came from a feed goes through content's escaping.  A post without
+ * a title (a Mastodon or micro.blog post, a Tumblr photo) is named by its
+ * first words, as feed readers do, and its text follows only if there is
+ * more of it. */
 static int
 write_item(struct buf *out, const struct item *it)
 {
 	const struct byline *b = it->by;
 	const struct post *p = &it->post;
-	const char *title = p->title[0] ? p->title : "(untitled)";
+	const char *title = p->title, *excerpt = p->excerpt;
+	char words[UNTITLED_CHARS * 4 + 8];
 	int rc;
+
+	if (title[0] == '\0' && excerpt[0] != '\0') {
+		if (!first_words(excerpt, UNTITLED_CHARS, words, sizeof(words)))
+			excerpt = "";
+		title = words;
+	} else if (title[0] == '\0') {
+		title = "(untitled)";
+	}
 
 	rc = buf_puts(out, "- **");
 	if (is_web_url(p->link))
@@ -349,9 +414,9 @@ write_item(struct buf *out, const struct item *it)
 		else
 			rc |= content_markdown_escape(out, b->blog);
 	}
-	if (p->excerpt[0] != '\0') {
+	if (excerpt[0] != '\0') {
 		rc |= buf_puts(out, "\\\n  ");
-		rc |= content_markdown_escape(out, p->excerpt);
+		rc |= content_markdown_escape(out, excerpt);
 	}
 	rc |= buf_puts(out, "\n");
 	return rc ? -1 : 0;

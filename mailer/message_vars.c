@@ -193,7 +193,7 @@ feed_broken_vars(struct mailer *m, const struct delivery *d, const struct partic
 		{ "problem_gone", FP_GONE }, { "problem_private", FP_PRIVATE },
 		{ "problem_missing", FP_MISSING }, { "problem_web_page", FP_WEB_PAGE },
 		{ "problem_not_a_feed", FP_NOT_A_FEED }, { "problem_unreachable", FP_UNREACHABLE },
-		{ "problem_other", FP_OTHER },
+		{ "problem_other", FP_OTHER }, { "problem_blocked", FP_BLOCKED },
 	};
 	int problem;
 

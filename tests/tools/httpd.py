@@ -7,7 +7,8 @@ usage: httpd.py [--root DIR] [--host 127.0.0.1] [--port N] [--port-file FILE] [-
   --port 0 (the default) takes a free port; --port-file FILE receives the port number once the
   server listens (written atomically).
 
-Serves the files under --root (GET and HEAD; paths outside the root are 404), with
+Serves the files under --root (GET and HEAD; paths outside the root are 404; a folder's
+index.html or index.xml for the folder), with
   - ETag (a hash of the content) and If-None-Match -> 304
   - Last-Modified (the file's mtime) and If-Modified-Since -> 304 (only when the request has
     no If-None-Match, as RFC 9110 says)
@@ -22,6 +23,10 @@ Options (the files are read again on every request, so a test can change them as
   --slow PATH=SEC    wait SEC seconds before answering PATH (repeatable); --delay SEC: every path
   --trickle PATH=BPS send PATH's body at about BPS bytes per second (repeatable)
   --no-etag, --no-last-modified, --no-gzip   leave these out
+A file may have a sidecar FILE.http (never served itself) of "Status: CODE" and "Name: value"
+lines: the file is then served with that status and those headers (replacing the Content-Type
+its extension gives), as a misbehaving platform would (a 403 challenge page, a feed served as
+text/html, a charset in the header).
 The request log (--log, default stderr) gets one line per request:
   METHOD PATH STATUS BYTES [inm] [ims] [gzip] ua="User-Agent"
 e.g. "GET /feed.xml 304 0 inm", so a test can count 304s with grep.
@@ -153,17 +158,37 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def send_file(self, path, head, notes):
         c = self.cfg
         full = os.path.realpath(os.path.join(c.root, urllib.parse.unquote(path).lstrip("/")))
+        for index in ("index.html", "index.xml"):   # "/" and "/feed/": a folder's index
+            if os.path.isdir(full) and os.path.isfile(os.path.join(full, index)):
+                full = os.path.join(full, index)
         if not (full == c.root or full.startswith(c.root + os.sep)) or not os.path.isfile(full):
+            self.simple(404, b"not found\n", head=head, notes=notes)
+            return
+        if full.endswith(".http"):
             self.simple(404, b"not found\n", head=head, notes=notes)
             return
         with open(full, "rb") as f:
             body = f.read()
+        status, extra = sidecar(full + ".http")
         mtime = int(os.stat(full).st_mtime)
         etag = '"%s"' % hashlib.sha1(body).hexdigest()[:20]
         use_gzip = c.gzip and accepts_gzip(self.headers.get("Accept-Encoding", ""))
         if use_gzip:
             etag = etag[:-1] + '-gz"'
         headers = [("Content-Type", TYPES.get(os.path.splitext(full)[1], "application/octet-stream"))]
+        if any(k.lower() == "content-type" for k, _ in extra):
+            headers = []
+        headers += extra
+        if status != 200:
+            self.send_response(status)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if not head:
+                self.write_body(body, None)
+            self.log_request_line(status, 0 if head else len(body), notes)
+            return
         if c.etag:
             headers.append(("ETag", etag))
         if c.last_modified:
@@ -221,6 +246,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 time.sleep(0.1)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+
+def sidecar(path):
+    """The status and headers a FILE.http sidecar gives its file: (200, []) without one."""
+    status, headers = 200, []
+    for line in read_lines(path):
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "status":
+            status = int(value)
+        elif value:
+            headers.append((name.strip(), value.strip()))
+    return status, headers
 
 
 def accepts_gzip(value):

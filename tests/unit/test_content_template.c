@@ -89,6 +89,7 @@ test_every_default_renders(void **state)
 		{ "problem_not_a_feed", "", 0 },
 		{ "problem_unreachable", "", 0 },
 		{ "problem_other", "", 0 },
+		{ "problem_blocked", "", 0 },
 		/* suspended, alternate-ack: their sections */
 		{ "alt_address", "bob@home.example", 0 },
 		{ "alt_requested", "yes", 0 },

@@ -215,6 +215,15 @@ test_resolve_url(void **state)
 		{ NULL, "https://q\xef\xb9\x9f.com/x", NULL },                    /* U+FE5F -> "#" */
 		/* no transitional fallback: a joiner is not mapped away */
 		{ NULL, "https://pay\xe2\x80\x8dpal.com/", NULL },
+		/* tracking parameters go; the query's other parameters stay, in order */
+		{ NULL, "https://a.example/p/?utm_source=rss&utm_medium=rss&utm_campaign=p",
+		  "https://a.example/p/" },
+		{ NULL, "https://medium.com/@jo/x-3f2a?source=rss-5d6a------2",
+		  "https://medium.com/@jo/x-3f2a" },
+		{ NULL, "https://a.example/?p=12&utm_source=feed&fbclid=Iw#c",
+		  "https://a.example/?p=12#c" },
+		{ NULL, "https://a.example/s?source=library&q=utm_x",
+		  "https://a.example/s?source=library&q=utm_x" },
 	};
 
 	(void)state;

@@ -188,4 +188,20 @@ check_alternative(const char *msg, size_t len, char **text, char **html, int *te
 	mailmime_free(mime);
 }
 
+/* Whether needle is in text, line wrapping aside (the text part is
+ * wrapped at 72 columns wherever the words fall). */
+static __attribute__((unused)) int
+has(const char *text, const char *needle)
+{
+	char *t = strdup(text), *n = strdup(needle);
+	int found;
+
+	str_squash_space(t);
+	str_squash_space(n);
+	found = strstr(t, n) != NULL;
+	free(t);
+	free(n);
+	return found;
+}
+
 #endif

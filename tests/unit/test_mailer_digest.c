@@ -120,22 +120,6 @@ digest_text(struct fixture *f, int64_t pid, const char *rcpt, const char *week)
 	return text;
 }
 
-/* Whether needle is in text, line wrapping aside (the text part is
- * wrapped at 72 columns wherever the words fall). */
-static int
-has(const char *text, const char *needle)
-{
-	char *t = strdup(text), *n = strdup(needle);
-	int found;
-
-	str_squash_space(t);
-	str_squash_space(n);
-	found = strstr(t, n) != NULL;
-	free(t);
-	free(n);
-	return found;
-}
-
 static void
 assert_has(const char *text, const char *needle)
 {
@@ -587,6 +571,8 @@ test_advice_follows_the_problem(void **state)
 		  "gone private" },
 		{ "more than 5 redirects", "Something is wrong with the feed",
 		  "could not reach" },
+		{ "a bot check stands in front of the feed (HTTP status 403: Cloudflare's "
+		  "challenge page)", "turns feed readers away", "gone private" },
 	};
 	struct fixture *f = *state;
 	struct err e;
