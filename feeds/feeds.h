@@ -18,7 +18,10 @@
  * Rules decided here (policy, documented once):
  *   - An entry is identified within its feed by its guid/id, else its
  *     normalised link, else a hash of its title and text.  Once stored it is
- *     never new again, even if the feed rewrites it.
+ *     never new again, even if the feed rewrites it; an entry with a new
+ *     guid but the link and title of a stored post is that post (feeds that
+ *     make up guids at every build).  A date more than a day ahead counts
+ *     as no date.
  *   - First successful fetch of a feed: every entry is recorded as seen, but
  *     only those published in the 7 days before the fetch are for the digest
  *     (a newcomer's recent reflection is shown; years of archive are not).

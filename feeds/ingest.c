@@ -12,6 +12,7 @@
 
 #define REFLECTIONS_MAX 200   /* reflection URLs compared per participant */
 #define READ_NO_MEMORY 2      /* on_read_entry's "stop": not the document's fault */
+#define FUTURE_SLACK 86400    /* a date this far ahead is a wrong date */
 /* What one feed's entries may take in memory: every field at its largest,
  * for the most entries read.  A bound, not an allocation. */
 #define READ_ARENA_MAX ((size_t)FEEDS_MAX_ENTRIES * \
@@ -189,7 +190,9 @@ store_entry(struct storing *s, const struct feed_read *r, const struct read_entr
 	rec.link = a + re->link;
 	rec.excerpt = a + re->excerpt;
 	rec.published_at = re->published_at;
-	if (re->published_at > 0)
+	/* A date more than a day ahead is no date (an archive post dated
+	 * 2099 is not news on a first fetch). */
+	if (re->published_at > 0 && re->published_at <= s->now + FUTURE_SLACK)
 		rec.for_digest = re->published_at >= s->cutoff;
 	else
 		rec.for_digest = !s->first;
@@ -200,6 +203,13 @@ store_entry(struct storing *s, const struct feed_read *r, const struct read_entr
 	rec.thing = reflected_thing(s, rec.link);
 	if (rec.thing == 0)
 		rec.thing = re->thing;
+	/* A feed that gives its posts new guids at every fetch would add
+	 * them again each time: a post of the same link and title is known.
+	 * (Not by link alone: some feeds link every item to their home page.)
+	 * A first fetch has nothing to compare with. */
+	if (!s->first && rec.link[0] != '\0' &&
+	    (rc = store_post_seen(s->st, rec.feed_id, rec.link, rec.title, s->e)) != 0)
+		return rc == 1 ? 0 : -1;
 	if ((rc = store_post_add(s->st, &rec, s->now, NULL, s->e)) == -1)
 		return -1;
 	if (rc == 0) {

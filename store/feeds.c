@@ -445,6 +445,31 @@ store_post_add(struct store *st, const struct post_record *r, int64_t now, int64
 }
 
 int
+store_post_seen(struct store *st, int64_t feed_id, const char *link, const char *title,
+    struct err *e)
+{
+	/* The feed's posts through the (feed_id, entry_key) index: a few
+	 * hundred at most, read only for an entry not seen by its key. */
+	static const char sql[] =
+	    "SELECT 1 FROM posts WHERE feed_id = ? AND link = ? AND title = ? LIMIT 1";
+	char clipped[STORE_TITLE_MAX + 1];
+	sqlite3_stmt *s = store_stmt(st, sql, e);
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	store_clip_utf8(title, clipped, sizeof(clipped));
+	sqlite3_bind_int64(s, 1, feed_id);
+	store_bind_text(s, 2, link);
+	store_bind_text(s, 3, clipped);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : store_db_err(st, e, "post lookup");
+}
+
+int
 store_post_by_key(struct store *st, int64_t feed_id, const char *key, struct post *out,
     struct err *e)
 {

@@ -625,6 +625,10 @@ struct post {
 int store_post_add(struct store *st, const struct post_record *r, int64_t now, int64_t *id,
     struct err *e);
 /* 0 found, 1 not found. */
+/* 1 if the feed has a post with this link and this title (a post whose
+ * feed gave it a new guid), 0 if not, -1 on error. */
+int store_post_seen(struct store *st, int64_t feed_id, const char *link, const char *title,
+    struct err *e);
 int store_post_by_key(struct store *st, int64_t feed_id, const char *key, struct post *out,
     struct err *e);
 /* Posts for a digest: for_digest set, first seen in [from, to), by an

@@ -627,6 +627,57 @@ test_feed_rounds(void **state)
 	assert_int_equal(got.new_posts, 4);
 }
 
+/* A date more than a day ahead counts as no date: not news on a first
+ * fetch; on a later fetch a new entry is news whatever its date says. */
+static void
+test_future_dates(void **state)
+{
+	struct fixture *f = *state;
+	const struct item first[] = {
+		{ "f1", "Dated 2099", NULL, NOW + 3000 * DAY },
+		{ "f2", "Dated in an hour", NULL, NOW + 3600 },
+	};
+	const struct item later[] = {
+		{ "f3", "Dated next week", NULL, NOW + 8 * DAY },
+	};
+	struct feeds_stats stats;
+	struct feed a;
+
+	primed_feed(f->st, f->ada, first, 2, &a);
+	assert_int_equal(digest_flag(f->st, a.id, "f1"), 0);
+	assert_int_equal(digest_flag(f->st, a.id, "f2"), 1);   /* a clock a little fast */
+	assert_int_equal(ingest(f->st, &a, later, 1, NOW + DAY, &stats), 0);
+	assert_int_equal(digest_flag(f->st, a.id, "f3"), 1);
+}
+
+/* A post that comes back under a new guid (same link, same title) is not
+ * stored again; items that share a link but not a title (a feed linking
+ * every item to its home page) are all kept. */
+static void
+test_new_guid_same_post(void **state)
+{
+	struct fixture *f = *state;
+	const struct item first[] = {
+		{ "build-1-a", "Looking back", "https://ada.example.org/back", NOW - DAY },
+		{ "build-1-b", "News one", "https://ada.example.org/", NOW - DAY },
+	};
+	const struct item later[] = {
+		{ "build-2-a", "Looking back", "https://ada.example.org/back", NOW - DAY },
+		{ "build-2-b", "News one", "https://ada.example.org/", NOW - DAY },
+		{ "build-2-c", "News two", "https://ada.example.org/", NOW },
+	};
+	struct feeds_stats stats;
+	struct feed a;
+	struct err e;
+	int64_t n;
+
+	primed_feed(f->st, f->ada, first, 2, &a);
+	assert_int_equal(ingest(f->st, &a, later, 3, NOW + DAY, &stats), 0);
+	assert_int_equal(stats.new_posts, 1);
+	assert_int_equal(store_post_count(f->st, a.id, -1, &n, &e), 0);
+	assert_int_equal(n, 3);
+}
+
 int
 main(void)
 {
@@ -644,6 +695,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_digest_cap_per_fetch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broken_feed_stores_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ingest_matches_things, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_future_dates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_guid_same_post, setup, teardown),
 	};
 	feeds_test_init();
 	return feeds_test_done(cmocka_run_group_tests(tests, NULL, feeds_test_cleanup));

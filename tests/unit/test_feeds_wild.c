@@ -156,9 +156,10 @@ static const struct wild_case cases[] = {
 	    "https://dana.example.co.il/thing-1", "Emoji in the title" },
 	{ "entries without dates", { { "undated.xml", "/feed.xml" } }, "/feed.xml", "/feed.xml",
 	    NULL, FP_NONE, 0, NULL, NULL, NULL },
+	/* a date more than a day ahead is no date: on a first fetch, like the
+	 * undated ones, no post of it is news (one is an archive post dated 2099) */
 	{ "dates in the future", { { "future.xml", "/feed.xml" } }, "/feed.xml", "/feed.xml", NULL,
-	    FP_NONE, 2, "Scheduled post, dated next week", "https://ray.example.org/next-week",
-	    "The clock on Ray's server is right" },
+	    FP_NONE, 0, NULL, NULL, NULL },
 	{ "duplicate guids", { { "dupguid.xml", "/feed.xml" } }, "/feed.xml", "/feed.xml", NULL,
 	    FP_NONE, 2, "Games night, part 2", "https://sol.example.org/games-2", "Second part." },
 };
@@ -400,8 +401,8 @@ test_wild_corpus(void **state)
 }
 
 /* A feed that makes up new guids (and tracking parameters) at every
- * build: each fetch stores its posts again, but the digest lists each
- * once, at its clean address. */
+ * build: each post is stored once, and the digest lists each once, at its
+ * clean address. */
 static void
 test_wild_rotating_guids(void **state)
 {
@@ -435,9 +436,10 @@ test_wild_rotating_guids(void **state)
 		    &e) != 0)
 			fail_msg("feeds_poll: %s", e.msg);
 	}
-	/* the store keeps what the feed claimed: six posts */
-	assert_int_equal(store_post_count(r->f->st, 0, 1, &stored, &e), 0);
-	assert_int_equal(stored, 6);
+	/* a post of the same link and title is known, whatever its guid:
+	 * the store keeps two posts, not two a fetch */
+	assert_int_equal(store_post_count(r->f->st, 0, -1, &stored, &e), 0);
+	assert_int_equal(stored, 2);
 	check_outcome(&c, r, feed, NOW + 13 * 3600);
 	httpd_stop(&r->h);
 	assert_int_equal(teardown(state), 0);
