@@ -293,12 +293,15 @@ cmd_report(struct cli *c)
 	}
 	if (store_thing_stats(st, (int)p->nthings, stats, &e) == -1)
 		goto out;
-	printf("Thing  Release           Sent Queued Failed Held Reflections  Title\n");
+	printf("Thing  Release           Sent Queued Failed Skipped Held Reflections  Title\n");
 	for (size_t i = 0; i < p->nthings; i++) {
+		const struct thing_stats *t = &stats[i];
+
 		cli_release_text(p, i, when, sizeof(when));
-		printf("%5d  %-16s %5lld %6lld %6lld %4lld %11lld  %s\n", p->things[i].number, when,
-		    (long long)stats[i].sent, (long long)stats[i].queued, (long long)stats[i].failed,
-		    (long long)stats[i].held, (long long)stats[i].reflections, p->things[i].title);
+		printf("%5d  %-16s %5lld %6lld %6lld %7lld %4lld %11lld  %s\n", p->things[i].number,
+		    when, (long long)t->sent, (long long)t->queued, (long long)(t->failed - t->skipped),
+		    (long long)t->skipped, (long long)t->held, (long long)t->reflections,
+		    p->things[i].title);
 	}
 	printf("\n%-40s %-12s %7s %6s\n", "Participant", "Status", "Things", "Reflections");
 	if (store_progress_each(st, print_progress, p, &e) == -1)

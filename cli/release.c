@@ -1,4 +1,5 @@
-/* release.c - `things release N | --all`: an organiser lets held Things go. */
+/* release.c - `things release N | --all [--skip]`: an organiser lets held
+ * Things go, or skips them (never sent; the later Things follow). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +10,21 @@
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: things -c FILE release N|--all [--now TIMESTAMP]\n");
+	fprintf(stderr, "usage: things -c FILE release N|--all [--skip] [--now TIMESTAMP]\n");
 	return EXIT_USAGE;
 }
 
 /* What waits behind the held deliveries released (Thing `thing`, or all
  * for 0), as the schedule saw it before the release: they follow. */
+static void
+print_pace(const struct programme *p)
+{
+	if (p->cfg.catch_up_days > 1)
+		printf("one every %d days", p->cfg.catch_up_days);
+	else
+		printf(p->cfg.catch_up_days == 1 ? "one a day" : "all at once");
+}
+
 static void
 print_followers(const struct programme *p, const struct mailer_pending *pend, int thing,
     int64_t released)
@@ -29,11 +39,33 @@ print_followers(const struct programme *p, const struct mailer_pending *pend, in
 		printf(", then the %lld %s of later Things that waited behind %s, in order, ",
 		    (long long)behind, behind == 1 ? "delivery" : "deliveries",
 		    released == 1 ? "it" : "them");
-		if (p->cfg.catch_up_days > 1)
-			printf("one every %d days", p->cfg.catch_up_days);
-		else
-			printf(p->cfg.catch_up_days == 1 ? "one a day" : "all at once");
+		print_pace(p);
 	}
+	printf("\n");
+}
+
+/* After a skip: what now follows, from the next run. */
+static void
+print_after_skip(const struct programme *p, const struct mailer_pending *pend, int thing,
+    int64_t skipped)
+{
+	int64_t behind = 0, holding = 0;
+
+	for (size_t i = 0; i < p->nthings; i++) {
+		if (thing == 0 || p->things[i].number == thing) {
+			behind += pend[i].held_back;
+			holding += pend[i].holding;
+		}
+	}
+	printf(": never sent (failed: " STORE_SKIPPED ")");
+	if (behind == 0) {
+		printf("; nothing waited behind %s\n", skipped == 1 ? "it" : "them");
+		return;
+	}
+	printf("; the %lld %s later Things (%lld %s) follow from the next run, in order, ",
+	    (long long)holding, holding == 1 ? "participant's" : "participants'", (long long)behind,
+	    behind == 1 ? "delivery" : "deliveries");
+	print_pace(p);
 	printf("\n");
 }
 
@@ -70,7 +102,7 @@ cmd_release(struct cli *c)
 	struct mailer *m = NULL;
 	struct mailer_pending *pend = NULL;
 	int64_t now = time_now(), thing = 0, n = 0;
-	int all = 0, rc, status = EXIT_FAIL;
+	int all = 0, skip = 0, rc, status = EXIT_FAIL;
 	char key[24];
 	struct err e;
 
@@ -81,6 +113,8 @@ cmd_release(struct cli *c)
 			return EXIT_USAGE;
 		if (strcmp(c->argv[i], "--all") == 0 && !all && thing == 0)
 			all = 1;
+		else if (strcmp(c->argv[i], "--skip") == 0 && !skip)
+			skip = 1;
 		else if (!all && thing == 0 && str_to_int64(c->argv[i], 1, 9999, &thing) == 0)
 			continue;
 		else
@@ -105,15 +139,18 @@ cmd_release(struct cli *c)
 		goto out;
 	}
 	snprintf(key, sizeof(key), "%lld", (long long)thing);
-	if (store_delivery_release_held(st, all ? NULL : DK_THING, all ? NULL : key, now, &n,
-	    &e) == -1) {
+	if ((skip ? store_delivery_skip_held : store_delivery_release_held)(st,
+	    all ? NULL : DK_THING, all ? NULL : key, now, &n, &e) == -1) {
 		fprintf(stderr, "things: %s\n", e.msg);
 		goto out;
 	}
 	if (!all)
 		printf("Thing %lld: ", (long long)thing);
-	printf("released %lld held %s", (long long)n, n == 1 ? "delivery" : "deliveries");
-	if (n > 0)
+	printf("%s %lld held %s", skip ? "skipped" : "released", (long long)n,
+	    n == 1 ? "delivery" : "deliveries");
+	if (n > 0 && skip)
+		print_after_skip(p, pend, all ? 0 : (int)thing, n);
+	else if (n > 0)
 		print_followers(p, pend, all ? 0 : (int)thing, n);
 	else if (!all)
 		print_blockers(p, pend, (int)thing);

@@ -67,17 +67,18 @@ print_table(const struct programme *p, const struct thing_outbox *box,
     const struct mailer_pending *pend)
 {
 	printf("\nThing  Release           Waiting    Due  Later Sending   Sent Deferred Failed"
-	    "   Held  Title\n");
+	    " Skipped   Held  Title\n");
 	for (size_t i = 0; i < p->nthings; i++) {
 		const struct thing_outbox *b = &box[i];
 		char when[32];
 
 		cli_release_text(p, i, when, sizeof(when));
-		printf("%5d  %-16s %8lld %6lld %6lld %7lld %6lld %8lld %6lld %6lld  %s\n",
+		/* skipped ones are failed ones an organiser chose: shown apart */
+		printf("%5d  %-16s %8lld %6lld %6lld %7lld %6lld %8lld %6lld %7lld %6lld  %s\n",
 		    p->things[i].number, when, (long long)pend[i].waiting, (long long)b->due,
 		    (long long)b->later, (long long)b->sending, (long long)b->sent,
-		    (long long)b->deferred, (long long)b->failed, (long long)b->held,
-		    p->things[i].title);
+		    (long long)b->deferred, (long long)(b->failed - b->skipped),
+		    (long long)b->skipped, (long long)b->held, p->things[i].title);
 	}
 }
 
@@ -137,8 +138,8 @@ print_held(const struct cli *c, const struct programme *p, const struct thing_ou
 			snprintf(behind, sizeof(behind), " (and %lld of later Things behind %s)",
 			    (long long)pend[i].held_back, box[i].held == 1 ? "it" : "them");
 		printf("held: Thing %d: %lld %s%s%s for an organiser; send with: "
-		    "things -c %s release %d\n", p->things[i].number, (long long)box[i].held,
-		    box[i].held == 1 ? "delivery" : "deliveries", behind,
+		    "things -c %s release %d (or never send: --skip)\n", p->things[i].number,
+		    (long long)box[i].held, box[i].held == 1 ? "delivery" : "deliveries", behind,
 		    box[i].held == 1 ? " waits" : " wait", c->config, p->things[i].number);
 	}
 	if (total == 0)

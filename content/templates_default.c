@@ -49,7 +49,12 @@
  *                                                      [to an organiser]
  *   late-notice     thing_number, thing_title, held (how many are held
  *                   now), late_hours (max_lateness_hours),
- *                   release_command, status_command   [to organisers]
+ *                   release_command, skip_command, status_command,
+ *                   reminder ("yes" in a weekly reminder of a hold left
+ *                   as it is, else empty: a section, so it must be given
+ *                   to content_prepare), held_days ("14 days": how long
+ *                   the oldest has been held, in a reminder)
+ *                                                      [to organisers]
  *   digest          digest_body (markdown=1: the posts, grouped by Thing,
  *                   built with the escaping functions), week ("2027-W03")
  *   feed-broken     blog_url, blog_address, feed_url, error (what went wrong, technical),
@@ -358,10 +363,18 @@ static const char text_command_answer[] =
     "{{result}}\n";
 
 static const char *const vars_late_notice[] = { "thing_number", "thing_title", "held",
-	"late_hours", "release_command", "status_command", NULL };
+	"late_hours", "release_command", "status_command", "skip_command", "reminder",
+	"held_days", NULL };
 static const char text_late_notice[] =
-    "Subject: Thing {{thing_number}} is held: it was due over {{late_hours}} hours ago\n"
+    "Subject: Thing {{thing_number}} is {{#reminder}}still {{/reminder}}held: it was due "
+    "over {{late_hours}} hours ago\n"
     "\n"
+    "{{#reminder}}\n"
+    "A reminder: Thing {{thing_number}}, \"{{thing_title}}\", has been held for\n"
+    "{{held_days}} now, and those participants' programme is stopped there until\n"
+    "you release or skip it. Things reminds you once a week while it lasts.\n"
+    "\n"
+    "{{/reminder}}\n"
     "Things has not sent Thing {{thing_number}}, \"{{thing_title}}\": it came due\n"
     "more than {{late_hours}} hours before Things could send it. Usually this\n"
     "means that `things run` did not run for a while (the machine, cron or the\n"
@@ -369,7 +382,8 @@ static const char text_late_notice[] =
     "\n"
     "Rather than send it late without a word, Things holds it until you decide.\n"
     "Participants waiting for it now: {{held}}. Nobody gets a Thing before the\n"
-    "one before it, so the Things after it wait behind it too, for them.\n"
+    "one before it, so the Things after it wait behind it too, for them: left\n"
+    "held, it stops their programme there.\n"
     "\n"
     "To send it to them, run the command below: the next run sends it, and\n"
     "the Things that waited behind it follow in order, paced as for a late\n"
@@ -377,13 +391,17 @@ static const char text_late_notice[] =
     "\n"
     "{{release_command}}\n"
     "\n"
+    "If you would rather not send it, skip it: it is never sent (it counts as\n"
+    "failed, \"skipped by an organiser\"), and the Things after it follow from\n"
+    "the next run, one every catch_up_days days:\n"
+    "\n"
+    "{{skip_command}}\n"
+    "\n"
     "To see what is held, queued and sent:\n"
     "\n"
     "{{status_command}}\n"
     "\n"
-    "If you would rather not send it, leave it held: nothing more goes out to\n"
-    "them. To send late Things without asking, set `send_late = yes` in\n"
-    "things.conf.\n";
+    "To send late Things without asking, set `send_late = yes` in things.conf.\n";
 
 static const char *const vars_digest[] = { "digest_body", "week", NULL };
 static const char text_digest[] =

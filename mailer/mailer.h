@@ -101,7 +101,10 @@ void mailer_free(struct mailer *m);
  * catch_up_days after it went (its sent_at; else its due_at), so that a
  * backlog behind a Thing that went late, was released or was retried
  * follows it in order, paced like a catch-up, and is not late itself.
- * Those waiting only for a Thing this run sends go in the same run
+ * A Thing an organiser skipped (store_delivery_skip_held: failed, due_at
+ * the skip) reached nobody: the later ones are due no earlier than the
+ * skip, the first of them then (the next run) with no gap for it, the rest
+ * paced from there.  Those waiting only for a Thing this run sends go in the same run
  * (mailer_send_and_follow).
  *
  * A Thing is queued by the first run at or after its due time, never ahead,
@@ -119,7 +122,12 @@ void mailer_free(struct mailer *m);
  * themselves and tell nobody), and a separate, later hold of the same Thing
  * is told anew, whether or not the earlier one was released.  That run
  * also logs a warning per Thing held, with the number of later deliveries
- * due that wait behind it.  max_lateness_hours <= 0 (a programme built by
+ * due that wait behind it.  A hold left as it is stops those participants
+ * there, so it is told again: a Thing that active participants have held
+ * from before the run, with no late-notice about it (the first, or a
+ * reminder) for 7 days, gets one reminder per organiser (DK_HELD_NOTICE,
+ * key "N-rDAYS-NOW", DAYS since the oldest was held) and a warning in the
+ * log: once a week per Thing while it lasts.  max_lateness_hours <= 0 (a programme built by
  * hand; the config's minimum is 1) holds nothing.  Deliveries already
  * queued are never held here: one that is late because sending failed is
  * the retry policy's.
@@ -160,6 +168,9 @@ struct mailer_pending {
 	                      (they follow it once an organiser releases it) */
 	int64_t held_back; /* later Things (deliveries to be) kept back behind this
 	                      Thing's held deliveries: the sum of their blocked */
+	int64_t holding;   /* active participants whose delivery of it is held (they
+	                      and the held_back behind them move once it is released
+	                      or skipped) */
 };
 
 /* Fills out[0 .. nthings-1] for Things 1..nthings by the rules of

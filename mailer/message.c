@@ -36,7 +36,8 @@ static const struct kind_policy {
 	{ DK_BLOG_ACK, 0, 0, 1, 1, 0 },      /* {{#feed_url}}: rare, once each */
 	{ DK_SUSPENDED, 0, 1, 0, 1, 0 },     /* to organisers, about a participant;
 	                                        {{#alt_address}}: rare, once each */
-	{ DK_HELD_NOTICE, 0, 1, 0, 0, 0 },   /* about a held Thing */
+	{ DK_HELD_NOTICE, 0, 1, 0, 1, 0 },   /* about a held Thing; {{#reminder}}:
+	                                        rare, once each */
 	{ DK_DIGEST, 1, 0, 1, 1, 1 },     /* a body of its own for each */
 	{ DK_FEED_BROKEN, 0, 0, 1, 1, 1 }, /* {{#problem_...}} */
 	{ DK_OVERSIZE, 0, 0, 0, 0, 0 },      /* often to a non-participant */

@@ -242,14 +242,17 @@ shell_word(const char *path, char *out, size_t n)
 	return 0;
 }
 
-/* A late-notice: Thing N (key "N-ID") is held; how many are now, and the
- * commands that show and release them. */
+/* A late-notice: Thing N (key "N-ID") is held, or (key "N-rDAYS-NOW") is
+ * still held after DAYS days, a reminder; how many are now, and the
+ * commands that show, release and skip them. */
 static int
 held_notice_vars(struct mailer *m, const struct delivery *d, struct vars *v, struct err *e)
 {
 	const struct thing *t = NULL;
-	char n[NUM_MAX], conf[PATH_MAX + 16];
-	int64_t number, held;
+	char n[NUM_MAX], conf[PATH_MAX + 16], days[NUM_MAX];
+	const char *rest;
+	int64_t number, held, ndays;
+	int reminder;
 
 	snprintf(n, sizeof(n), "%.*s", (int)strcspn(d->key, "-"), d->key);
 	if (str_to_int64(n, 1, 10000, &number) == 0)
@@ -267,12 +270,25 @@ held_notice_vars(struct mailer *m, const struct delivery *d, struct vars *v, str
 		snprintf(conf, sizeof(conf), "things.conf");
 	snprintf(v->command[0], sizeof(v->command[0]), "things -c %s release %d", conf, t->number);
 	snprintf(v->command[1], sizeof(v->command[1]), "things -c %s status", conf);
+	snprintf(v->command[2], sizeof(v->command[2]), "things -c %s release %d --skip", conf,
+	    t->number);
+	rest = d->key + strlen(n);
+	reminder = strncmp(rest, "-r", 2) == 0;
+	days[0] = '\0';
+	if (reminder)
+		snprintf(days, sizeof(days), "%.*s", (int)strcspn(rest + 2, "-"), rest + 2);
+	if (str_to_int64(days, 0, 1000000, &ndays) == -1)
+		ndays = 0;
+	snprintf(v->waiting, sizeof(v->waiting), "%lld days", (long long)ndays);
+	STAT("reminder", reminder ? "yes" : "");
+	STAT("held_days", v->waiting);
 	STAT("late_hours", v->total);
 	PERS("thing_number", v->number);
 	PERS("thing_title", t->title);
 	PERS("held", v->done);
 	PERS("release_command", v->command[0]);
 	PERS("status_command", v->command[1]);
+	PERS("skip_command", v->command[2]);
 	return 0;
 }
 

@@ -27,7 +27,8 @@ struct vars {
 	char from[STORE_NAME_MAX + ADDR_MAX + 8];
 	char help_mailto[ADDR_MAX + 8];
 	struct participant about;         /* DK_SUSPENDED: whom it is about */
-	char command[2][PATH_MAX + 64];  /* things -c CONFIG release N, ... status */
+	char command[3][PATH_MAX + 64];  /* things -c CONFIG release N, ... status,
+	                                    ... release N --skip */
 	char since[64];
 	char week[STORE_WEEK_MAX + 1];
 	struct feed feed;                 /* feed-broken: the feed */

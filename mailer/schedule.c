@@ -23,12 +23,17 @@
 #include "internal.h"
 
 #define HOUR 3600
+/* A hold left as it is is told again after this long without a notice. */
+#define REMIND_AFTER (7 * 24 * HOUR)
 
-/* Per Thing, what this run held. */
+/* Per Thing, what this run held, and what is still held from before. */
 struct hold {
 	size_t n;            /* deliveries of it this run held: the organisers are told */
 	int64_t first;       /* the first of them (the notices' key) */
 	size_t behind;       /* due deliveries of later Things waiting behind its held ones */
+	size_t still;        /* active participants' deliveries of it held before this run */
+	int64_t since;       /* the oldest of those: when it was held */
+	int reminded;        /* this run reminded the organisers of it */
 };
 
 /* What a participant's later Things wait for: nothing; the Thing before
@@ -76,14 +81,16 @@ went_at(const struct thing_delivery *r)
 
 /* The due time of each Thing for participant pt into due[], from their
  * deliveries so far (rows[]); mailer.h has the rules.  "Joined" is when
- * they last became active: their confirmation, or their return. */
+ * they last became active: their confirmation, or their return.  A Thing an
+ * organiser skipped reached nobody: the ones after it are due from the
+ * skip on (the next run), paced from there, with no gap for it. */
 static void
 due_times(const struct programme *p, const struct participant *pt,
     const struct thing_delivery *rows, int64_t *due)
 {
 	const struct programme_config *c = &p->cfg;
 	int64_t joined = pt->status_at > pt->confirmed_at ? pt->status_at : pt->confirmed_at;
-	int64_t clock, prev = 0;
+	int64_t clock, prev = 0, skipped_at = 0;
 	int64_t k = 0;
 
 	if (joined == 0)
@@ -106,8 +113,12 @@ due_times(const struct programme *p, const struct participant *pt,
 		 * paced like a catch-up (later ones are then on time again) */
 		if (!theirs_before && prev > 0 && d < prev)
 			d = add_days(prev, c->catch_up_days);
+		if (d < skipped_at)
+			d = skipped_at;
 		due[i] = d;
-		if (theirs_before)
+		if (rows[i].skipped && rows[i].due_at > skipped_at)
+			skipped_at = rows[i].due_at;
+		if (theirs_before || rows[i].skipped)
 			prev = 0;
 		else
 			prev = rows[i].created_at != 0 ? went_at(&rows[i]) : d;
@@ -179,6 +190,24 @@ wait_for(const struct schedule_ctx *c, const struct thing_delivery *r)
 	return LATER;
 }
 
+/* Notes that the participant at hand's Thing i, which has a delivery, is
+ * held (why == HELD): for the reminder, or for status. */
+static enum wait
+still_held(struct schedule_ctx *c, size_t i, enum wait why)
+{
+	struct hold *h = &c->holds[i];
+
+	if (why != HELD)
+		return why;
+	if (c->pending != NULL) {
+		c->pending[i].holding++;
+		return why;
+	}
+	if (h->still++ == 0 || c->rows[i].created_at < h->since)
+		h->since = c->rows[i].created_at;
+	return why;
+}
+
 /* Counts Thing i, not queued for the participant at hand, for status:
  * behind their Thing `first` if that is held, else waiting for its time. */
 static void
@@ -211,7 +240,7 @@ schedule_participant(void *arg, const struct participant *pt)
 		enum wait this = LATER; /* what Thing i makes the later ones wait for */
 
 		if (c->rows[i].created_at != 0)
-			this = wait_for(c, &c->rows[i]);
+			this = still_held(c, i, wait_for(c, &c->rows[i]));
 		else if (c->pending != NULL)
 			count_pending(c, i, why, first);
 		else if (why == GOES && due && queue_thing(c, pt, i, &this) == -1)
@@ -228,13 +257,38 @@ schedule_participant(void *arg, const struct participant *pt)
 	return 0;
 }
 
+/* Queues a late-notice (key) to each organiser, due now. */
+static int
+notify(struct schedule_ctx *c, const char *key)
+{
+	const struct programme *p = c->m->p;
+
+	for (size_t o = 0; o < p->cfg.norganisers; o++) {
+		struct delivery_request r = { 0 };
+		int64_t id;
+		int rc;
+
+		r.recipient = p->cfg.organisers[o];
+		r.kind = DK_HELD_NOTICE;
+		r.key = key;
+		r.due_at = c->now;
+		r.msgid_domain = mailer_domain(c->m);
+		if ((rc = store_delivery_enqueue(c->m->st, &r, c->now, &id, c->e)) == -1)
+			return -1;
+		if (rc == 0)
+			c->stats->enqueued++;
+	}
+	return 0;
+}
+
 /* One notice per organiser for each Thing this run held deliveries of.
  * Every hold begins in one run (the first after downtime, or after a
  * config change); later runs hold nothing more of it, however long it
  * lasts, and the Things kept back behind it are not held themselves: an
- * ongoing hold is told once, a separate one later (another downtime,
- * another participant's own clock in self-paced mode) anew, even if the
- * first is still held (left so, or its participant gone). */
+ * ongoing hold is told once (then reminded of weekly while it lasts:
+ * remind_organisers), a separate one later (another downtime, another
+ * participant's own clock in self-paced mode) anew, even if the first is
+ * still held (left so, or its participant gone). */
 static int
 tell_organisers(struct schedule_ctx *c)
 {
@@ -247,26 +301,51 @@ tell_organisers(struct schedule_ctx *c)
 		if (h->n == 0)
 			continue;
 		snprintf(key, sizeof(key), "%d-%lld", p->things[i].number, (long long)h->first);
-		for (size_t o = 0; o < p->cfg.norganisers; o++) {
-			struct delivery_request r = { 0 };
-			int64_t id;
-			int rc;
-
-			r.recipient = p->cfg.organisers[o];
-			r.kind = DK_HELD_NOTICE;
-			r.key = key;
-			r.due_at = c->now;
-			r.msgid_domain = mailer_domain(c->m);
-			if ((rc = store_delivery_enqueue(c->m->st, &r, c->now, &id, c->e)) == -1)
-				return -1;
-			if (rc == 0)
-				c->stats->enqueued++;
-		}
+		if (notify(c, key) == -1)
+			return -1;
 	}
 	return 0;
 }
 
-/* Said on every run that holds something: cron mails it to whoever runs it. */
+/* A hold left as it is stops its participants there, so the organisers
+ * are reminded of it: once REMIND_AFTER has passed with no late-notice
+ * about that Thing (the first one, or the last reminder), and only while
+ * participants who are still active have it held.  Key "N-rDAYS-NOW":
+ * DAYS held (the oldest), NOW keeps each reminder a delivery of its own. */
+static int
+remind_organisers(struct schedule_ctx *c)
+{
+	const struct programme *p = c->m->p;
+
+	for (size_t i = 0; i < p->nthings && p->cfg.norganisers > 0; i++) {
+		struct hold *h = &c->holds[i];
+		char prefix[24], key[64];
+		int64_t last;
+
+		if (h->n > 0 || h->still == 0)
+			continue; /* told in this run already, or nothing held */
+		snprintf(prefix, sizeof(prefix), "%d-", p->things[i].number);
+		if (store_delivery_last_queued(c->m->st, DK_HELD_NOTICE, prefix, &last, c->e) == -1)
+			return -1;
+		if (c->now - (last > h->since ? last : h->since) < REMIND_AFTER)
+			continue;
+		snprintf(key, sizeof(key), "%d-r%lld-%lld", p->things[i].number,
+		    (long long)((c->now - h->since) / (24 * HOUR)), (long long)c->now);
+		if (notify(c, key) == -1)
+			return -1;
+		h->reminded = 1;
+	}
+	return 0;
+}
+
+static const char *
+it_them(size_t n)
+{
+	return n == 1 ? "it" : "them";
+}
+
+/* Said on every run that holds something, and with each reminder: cron
+ * mails it to whoever runs it. */
 static void
 warn_held(const struct schedule_ctx *c)
 {
@@ -274,18 +353,28 @@ warn_held(const struct schedule_ctx *c)
 
 	for (size_t i = 0; i < p->nthings; i++) {
 		const struct hold *h = &c->holds[i];
+		int number = p->things[i].number;
 		char behind[128] = "";
 
-		if (h->n == 0)
-			continue;
 		if (h->behind > 0)
 			snprintf(behind, sizeof(behind), " (%zu due now)", h->behind);
-		log_msg(LV_WARN, "Thing %d: %zu %s held: due more than %d hours before this run; "
-		    "the later Things of %s wait behind %s%s; `things release %d` sends %s, then "
-		    "the later ones in order", p->things[i].number, h->n,
-		    h->n == 1 ? "delivery" : "deliveries", p->cfg.max_lateness_hours,
-		    h->n == 1 ? "its participant" : "those participants", h->n == 1 ? "it" : "them",
-		    behind, p->things[i].number, h->n == 1 ? "it" : "them");
+		if (h->reminded)
+			log_msg(LV_WARN, "Thing %d: %zu %s still held, for %lld days; the later Things "
+			    "of %s wait behind %s%s; `things release %d` sends %s, `things release %d "
+			    "--skip` skips %s (reminded once a week)", number, h->still,
+			    h->still == 1 ? "delivery" : "deliveries",
+			    (long long)((c->now - h->since) / (24 * HOUR)),
+			    h->still == 1 ? "its participant" : "those participants",
+			    it_them(h->still), behind, number, it_them(h->still), number,
+			    it_them(h->still));
+		if (h->n > 0)
+			log_msg(LV_WARN, "Thing %d: %zu %s held: due more than %d hours before this "
+			    "run; the later Things of %s wait behind %s%s; `things release %d` sends "
+			    "%s, then the later ones in order (`--skip`: never sends %s, the later ones "
+			    "follow)", number, h->n, h->n == 1 ? "delivery" : "deliveries",
+			    p->cfg.max_lateness_hours,
+			    h->n == 1 ? "its participant" : "those participants", it_them(h->n),
+			    behind, number, it_them(h->n), it_them(h->n));
 	}
 }
 
@@ -307,7 +396,7 @@ walk(struct schedule_ctx *c)
 	}
 	if (store_participant_each(c->m->st, PS_ACTIVE, schedule_participant, c, c->e) != 0)
 		goto out;
-	if (c->pending == NULL && tell_organisers(c) == -1)
+	if (c->pending == NULL && (tell_organisers(c) == -1 || remind_organisers(c) == -1))
 		goto out;
 	rc = 0;
 out:

@@ -24,13 +24,12 @@ store_delivery_count_key(struct store *st, const char *kind, const char *key, in
 	return store_step_int64(st, s, n, e, "count deliveries");
 }
 
-int
-store_delivery_release_held(struct store *st, const char *kind, const char *key, int64_t now,
+/* Runs sql (an UPDATE of held deliveries, ?1 kind, ?2 key, ?3 now) for
+ * an organiser's decision; *n: how many changed. */
+static int
+decide_held(struct store *st, const char *sql, const char *kind, const char *key, int64_t now,
     int64_t *n, struct err *e)
 {
-	static const char sql[] = "UPDATE deliveries SET state = 'queued', due_at = ?3,"
-	    " last_error = 'held: released by an organiser'"
-	    " WHERE state = 'held' AND (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR key = ?2)";
 	sqlite3_stmt *s = store_stmt(st, sql, e);
 
 	*n = 0;
@@ -39,10 +38,48 @@ store_delivery_release_held(struct store *st, const char *kind, const char *key,
 	store_bind_text(s, 1, kind);
 	store_bind_text(s, 2, key);
 	sqlite3_bind_int64(s, 3, now);
-	if (store_step_done(st, s, e, "release held deliveries") == -1)
+	if (store_step_done(st, s, e, "decide on held deliveries") == -1)
 		return -1;
 	*n = sqlite3_changes(st->db);
 	return 0;
+}
+
+int
+store_delivery_release_held(struct store *st, const char *kind, const char *key, int64_t now,
+    int64_t *n, struct err *e)
+{
+	static const char sql[] = "UPDATE deliveries SET state = 'queued', due_at = ?3,"
+	    " last_error = 'held: released by an organiser'"
+	    " WHERE state = 'held' AND (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR key = ?2)";
+
+	return decide_held(st, sql, kind, key, now, n, e);
+}
+
+int
+store_delivery_skip_held(struct store *st, const char *kind, const char *key, int64_t now,
+    int64_t *n, struct err *e)
+{
+	static const char sql[] = "UPDATE deliveries SET state = 'failed', due_at = ?3,"
+	    " last_error = '" STORE_SKIPPED "'"
+	    " WHERE state = 'held' AND (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR key = ?2)";
+
+	return decide_held(st, sql, kind, key, now, n, e);
+}
+
+int
+store_delivery_last_queued(struct store *st, const char *kind, const char *prefix, int64_t *at,
+    struct err *e)
+{
+	static const char sql[] = "SELECT coalesce(max(created_at), 0) FROM deliveries"
+	    " WHERE kind = ?1 AND substr(key, 1, length(?2)) = ?2";
+	sqlite3_stmt *s = store_stmt(st, sql, e);
+
+	*at = 0;
+	if (s == NULL)
+		return -1;
+	store_bind_text(s, 1, kind);
+	store_bind_text(s, 2, prefix);
+	return store_step_int64(st, s, at, e, "the last delivery of a kind");
 }
 
 /* Steps through a participant's Things: fn(arg, n, row) for each of
@@ -52,7 +89,7 @@ each_thing_row(struct store *st, int64_t participant_id, int nthings,
     void (*fn)(void *arg, int n, const struct thing_delivery *row), void *arg, struct err *e)
 {
 	static const char sql[] = "SELECT CAST(key AS INTEGER), created_at, state, due_at,"
-	    " sent_at FROM deliveries"
+	    " sent_at, state = 'failed' AND last_error = '" STORE_SKIPPED "' FROM deliveries"
 	    " WHERE participant_id = ? AND kind = 'thing' AND " THING_KEY;
 	sqlite3_stmt *s;
 	int rc;
@@ -69,6 +106,7 @@ each_thing_row(struct store *st, int64_t participant_id, int nthings,
 			.state = store_delivery_state(sqlite3_column_text(s, 2)),
 			.due_at = sqlite3_column_int64(s, 3),
 			.sent_at = sqlite3_column_int64(s, 4),
+			.skipped = sqlite3_column_int(s, 5),
 		};
 
 		if (n >= 1 && n <= nthings)
@@ -113,7 +151,8 @@ store_thing_outbox(struct store *st, int64_t now, int nthings, struct thing_outb
     struct err *e)
 {
 	static const char sql[] =
-	    "SELECT CAST(key AS INTEGER) AS n, state, due_at <= ?1 AS due, count(*)"
+	    "SELECT CAST(key AS INTEGER) AS n, state, due_at <= ?1 AS due, count(*),"
+	    " sum(last_error = '" STORE_SKIPPED "')"
 	    " FROM deliveries WHERE kind = 'thing' AND " THING_KEY " GROUP BY n, state, due";
 	sqlite3_stmt *s;
 	int rc;
@@ -148,6 +187,8 @@ store_thing_outbox(struct store *st, int64_t now, int nthings, struct thing_outb
 		else
 			slot = &t->failed;
 		*slot += count;
+		if (slot == &t->failed)
+			t->skipped += sqlite3_column_int64(s, 4);
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : store_db_err(st, e, "Thing outbox");

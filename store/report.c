@@ -7,7 +7,8 @@ int
 store_thing_stats(struct store *st, int nthings, struct thing_stats *stats, struct err *e)
 {
 	static const char deliveries[] =
-	    "SELECT CAST(key AS INTEGER) AS n, state, count(*) FROM deliveries"
+	    "SELECT CAST(key AS INTEGER) AS n, state, count(*),"
+	    " sum(last_error = '" STORE_SKIPPED "') FROM deliveries"
 	    " WHERE kind = 'thing' GROUP BY n, state";
 	static const char reflections[] =
 	    "SELECT thing, count(DISTINCT participant_id) FROM reflections GROUP BY thing";
@@ -29,6 +30,8 @@ store_thing_stats(struct store *st, int nthings, struct thing_stats *stats, stru
 		if (n < 1 || n > nthings || state == NULL)
 			continue; /* a Thing since removed from the programme */
 		t = &stats[n - 1];
+		if (strcmp(state, "failed") == 0)
+			t->skipped += sqlite3_column_int64(s, 3);
 		if (strcmp(state, "sent") == 0)
 			t->sent += count;
 		else if (strcmp(state, "failed") == 0)

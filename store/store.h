@@ -352,6 +352,23 @@ int store_delivery_count_key(struct store *st, const char *kind, const char *key
 int store_delivery_release_held(struct store *st, const char *kind, const char *key,
     int64_t now, int64_t *n, struct err *e);
 
+/* The last_error of a delivery an organiser skipped. */
+#define STORE_SKIPPED "skipped by an organiser"
+
+/* The other decision: the held deliveries of kind (NULL: every kind) with
+ * key (NULL: every key) are never sent: they become failed for good, due_at
+ * now (when they were skipped: what the schedule paces the next from),
+ * last_error STORE_SKIPPED.  *n: how many.  Only held ones change.  One
+ * statement (atomic). */
+int store_delivery_skip_held(struct store *st, const char *kind, const char *key,
+    int64_t now, int64_t *n, struct err *e);
+
+/* When the last delivery of kind whose key begins with prefix was queued:
+ * *at, 0 if there is none (the schedule: the last late-notice of a Thing,
+ * prefix "N-"). */
+int store_delivery_last_queued(struct store *st, const char *kind, const char *prefix,
+    int64_t *at, struct err *e);
+
 /* For the schedule: when each Thing was queued for a participant.
  * created[n - 1] (n = 1..nthings) gets the created time of the
  * participant's delivery of Thing n, or 0 when there is none; deliveries
@@ -365,6 +382,8 @@ struct thing_delivery {
 	enum delivery_state state;
 	int64_t due_at;            /* (a deferred one's: its next attempt) */
 	int64_t sent_at;           /* 0 unless sent */
+	int skipped;               /* failed because an organiser skipped it (due_at:
+	                              when) */
 };
 
 /* The same as store_thing_deliveries with each delivery's state and times:
@@ -471,6 +490,7 @@ struct thing_stats {
 	int64_t queued;    /* queued, sending or deferred */
 	int64_t sent;
 	int64_t failed;
+	int64_t skipped;   /* of failed: skipped by an organiser (STORE_SKIPPED) */
 	int64_t held;
 	int64_t reflections; /* participants who reflected on it */
 };
@@ -487,6 +507,7 @@ struct thing_outbox {
 	int64_t sent;
 	int64_t deferred;
 	int64_t failed;
+	int64_t skipped;   /* of failed: skipped by an organiser (STORE_SKIPPED) */
 	int64_t held;
 };
 

@@ -22,7 +22,7 @@ tick() { run_things -v -c "$C" run --now "$(at "$@")"; }
 has_subject() { imap_wait_search "$1" "HEADER Subject \"$2\"" >/dev/null; } # USER TEXT: waits
 with_subject() { local u; u=$(imap_search "$1" "HEADER Subject \"$2\"") || return 1; wc -w <<<"$u"; }
 status_row() { # N: Thing N's row of `things status` at the time given to it last
-	awk -v n="$1" '$1 == n && $2 ~ /^[0-9][0-9][0-9][0-9]-/ { print $4, $5, $6, $7, $8, $9, $10, $11 }' "$THINGS_OUT"
+	awk -v n="$1" '$1 == n && $2 ~ /^[0-9][0-9][0-9][0-9]-/ { print $4, $5, $6, $7, $8, $9, $10, $11, $12 }' "$THINGS_OUT"
 }
 
 must run_things -c "$C" subscribe alice@example.test "Alice Archivist"
@@ -52,7 +52,7 @@ assert_eq 0 "$(with_subject bob "Thing 2:")" "but not Thing 2 yet"
 assert_status 0 tick 17
 assert_file_contains "$THINGS_OUT" "0 queued, 0 sent" "day 17: nothing for bob yet"
 assert_status 0 run_things -c "$C" status --now "$(at 17)"
-assert_eq "1 0 0 0 1 0 0 0" "$(status_row 2)" "status, day 17: Thing 2 waiting for bob, sent to alice"
+assert_eq "1 0 0 0 1 0 0 0 0" "$(status_row 2)" "status, day 17: Thing 2 waiting for bob, sent to alice"
 assert_match "$(cat "$THINGS_OUT")" "next due: Thing 2 on $(date -u -d "$START + 18 days + 1 hour" '+%Y-%m-%d %H:%M')" \
 	"status says when bob's Thing 2 is due"
 
@@ -83,8 +83,8 @@ assert_eq 0 "$(with_subject alice "Thing 4:")" "alice has not got Thing 4"
 
 assert_status 0 run_things -c "$C" status --now "$(at 47 2)"
 status=$(cat "$THINGS_OUT")
-assert_eq "0 0 0 0 0 0 0 2" "$(status_row 4)" "status: Thing 4 held for 2"
-assert_eq "0 0 0 0 2 0 0 0" "$(status_row 3)" "status: Thing 3 sent to 2"
+assert_eq "0 0 0 0 0 0 0 0 2" "$(status_row 4)" "status: Thing 4 held for 2"
+assert_eq "0 0 0 0 2 0 0 0 0" "$(status_row 3)" "status: Thing 3 sent to 2"
 assert_contains "$status" "held: Thing 4: 2 deliveries" "status warns about the hold"
 assert_contains "$status" "next release: Thing 5 on" "status names the next release"
 
@@ -107,5 +107,5 @@ for who in alice bob; do
 done
 assert_eq 1 "$(imap_count organiser)" "the organiser still has the one notice"
 assert_status 0 run_things -c "$C" status --now "$(at 47 3)"
-assert_eq "0 0 0 0 2 0 0 0" "$(status_row 4)" "status: Thing 4 sent to 2, none held"
+assert_eq "0 0 0 0 2 0 0 0 0" "$(status_row 4)" "status: Thing 4 sent to 2, none held"
 assert_file_contains "$THINGS_OUT" "held: nothing" "status: nothing held"

@@ -97,3 +97,21 @@ assert_file_contains "$THINGS_OUT" "1 held" "day 62, no runs since 57: bob's Thi
 assert_ok imap_wait organiser 2
 assert_eq 2 "$(with_subject organiser "Thing 2 is held")" "the organiser is told of this hold too"
 assert_eq "1" "$(things_in_order bob)" "bob has Thing 1 only"
+
+# --- left held a week: reminded; then skipped, bob's Thing 3 follows (Thing 2 never sent) ------
+assert_status 0 tick 68 23
+assert_file_contains "$THINGS_OUT" "0 queued, 0 sent" "day 69 less an hour: no reminder yet"
+assert_status 0 tick 69
+assert_file_contains "$THINGS_ERR" "Thing 2: 1 delivery still held, for 7 days" "day 69: the run warns again"
+assert_ok imap_wait organiser 3
+assert_eq 1 "$(with_subject organiser "Thing 2 is still held")" "the organiser is reminded, once"
+assert_status 0 run_things -c "$C" release 2 --skip --now "$(at 69 1)"
+assert_file_contains "$THINGS_OUT" "Thing 2: skipped 1 held delivery: never sent (failed: skipped by an organiser); the 1 participant's later Things (3 deliveries) follow from the next run, in order, one a day" \
+	"release --skip says what follows"
+assert_status 0 tick 69 1
+assert_file_contains "$THINGS_OUT" "1 queued, 1 sent" "the next run sends bob Thing 3"
+assert_status 0 run_things -c "$C" status --now "$(at 69 2)"
+assert_match "$(grep -E '^ +2 ' "$THINGS_OUT")" " 1 +0 +0 +1 +0  [^ ]" "status: Thing 2 shows 0 failed, 1 skipped, 0 held"
+assert_ok imap_wait bob 2
+bed_wait_queue_empty
+assert_eq "1 3" "$(things_in_order bob)" "bob's INBOX: Thing 1, then 3 (2 skipped)"

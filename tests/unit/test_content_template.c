@@ -39,6 +39,8 @@ static const struct tvar recipient[] = {
 	{ "late_hours", "72", 0 },
 	{ "release_command", "things -c /srv/things.conf release 3", 0 },
 	{ "status_command", "things -c /srv/things.conf status", 0 },
+	{ "skip_command", "things -c /srv/things.conf release 3 --skip", 0 },
+	{ "held_days", "7 days", 0 },
 	{ "error", "HTTP status 403", 0 },
 	{ "failures", "3", 0 },
 	{ "ticket", "12", 0 },
@@ -95,6 +97,8 @@ test_every_default_renders(void **state)
 		{ "alt_requested", "yes", 0 },
 		{ "alt_confirmed", "", 0 },
 		{ "alt_cleared", "", 0 },
+		/* late-notice: its section */
+		{ "reminder", "yes", 0 },
 	};
 
 	(void)state;
