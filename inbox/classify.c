@@ -40,12 +40,18 @@
  *  5. Command words at the start of the subject (after "Re:", "AW:",
  *     "[tag]" ...; a forwarded subject, "Fwd:", commands nothing) or of
  *     the first line of fresh text (after a greeting
- *     line such as "Hi Things,"), case-insensitive, after a polite
- *     lead-in ("please", "I would like to", "could you"...):
- *     subscribe/join/register/sign me up, unsubscribe/stop/leave/
- *     remove me/take me off/opt out, confirm, help/question/?, "my blog is"/"blog:",
- *     "alternate [address] ADDRESS" (or "alternate none"; not a command
- *     without one of them: "Alternate ways to..." is content).
+ *     line such as "Hi Things,"), case-insensitive, after an optional
+ *     "please": subscribe/join/register/sign me up, unsubscribe/stop/
+ *     leave/remove me/take me off/opt out, confirm, help/question/?, "my
+ *     blog is"/"blog:", "alternate [address] ADDRESS" (or "alternate
+ *     none"; not a command without one of them: "Alternate ways to..." is
+ *     content).  A polite lead-in ("I would like to", "could you", "I
+ *     want to"...), or a "?" in the line, leaves only the commands with
+ *     no everyday sense (unsubscribe, remove me, take me off, opt out,
+ *     cancel my subscription, subscribe, sign me up, help, question):
+ *     "I want to leave a comment", "Can you stop sending me two copies?",
+ *     "I would like to join the meetup" command nothing, "Could you
+ *     unsubscribe me?" does.
  *     A subscribe carries the first link (a blog to register).  A blog
  *     command without a link takes the one host name written after its
  *     words on their line, or alone on the next line ("My blog is
@@ -94,52 +100,71 @@ struct command {
 	int weak;     /* an everyday word too ("Stop motion video for Thing 7"):
 	               * at the start of the text it yields to a Thing reply
 	               * with a link */
+	int polite;   /* may follow a polite lead-in ("could you", "I want
+	               * to") and stand in a question: no everyday sense to
+	               * mistake ("Can you stop sending me two copies?" and "I
+	               * want to leave a comment" are no unsubscribe; "Can you
+	               * confirm the date?" carries no token) */
 };
 
 static const struct command commands[] = {
-	{ "unsubscribe", II_UNSUBSCRIBE, 0, 0 },
-	{ "remove me", II_UNSUBSCRIBE, 0, 0 },
-	{ "take me off", II_UNSUBSCRIBE, 0, 0 },
-	{ "opt out", II_UNSUBSCRIBE, 0, 0 },
-	{ "opt-out", II_UNSUBSCRIBE, 0, 0 },
-	{ "stop", II_UNSUBSCRIBE, 0, 1 },
-	{ "leave", II_UNSUBSCRIBE, 0, 1 },
-	{ "cancel my subscription", II_UNSUBSCRIBE, 0, 0 },
-	{ "subscribe", II_SUBSCRIBE, 0, 0 },
-	{ "sign me up", II_SUBSCRIBE, 0, 0 },
-	{ "join", II_SUBSCRIBE, 0, 1 },
-	{ "register", II_SUBSCRIBE, 0, 1 },
-	{ "confirm", II_CONFIRM, 0, 0 },
-	{ "help", II_HELP, 0, 0 },      /* a lost cry for help costs more */
-	{ "question", II_HELP, 0, 0 },
-	{ "?", II_HELP, 1, 0 },
-	{ "my blog is", II_BLOG, 0, 1 },
-	{ "my blog:", II_BLOG, 0, 1 },
-	{ "my new blog", II_BLOG, 0, 1 },
-	{ "here is my blog", II_BLOG, 0, 1 },
-	{ "here's my blog", II_BLOG, 0, 1 },
-	{ "blog:", II_BLOG, 0, 1 },
-	{ "blog address", II_BLOG, 0, 1 },
-	{ "blog url", II_BLOG, 0, 1 },
-	{ "blog", II_BLOG, 1, 1 },
-	{ "alternate", II_ALTERNATE, 0, 0 },   /* only with an address or "none" */
-	{ "alternative", II_ALTERNATE, 0, 0 },
-	{ "backup address", II_ALTERNATE, 0, 0 },
+	{ "unsubscribe", II_UNSUBSCRIBE, 0, 0, 1 },
+	{ "remove me", II_UNSUBSCRIBE, 0, 0, 1 },
+	{ "take me off", II_UNSUBSCRIBE, 0, 0, 1 },
+	{ "opt out", II_UNSUBSCRIBE, 0, 0, 1 },
+	{ "opt-out", II_UNSUBSCRIBE, 0, 0, 1 },
+	{ "stop", II_UNSUBSCRIBE, 0, 1, 0 },
+	{ "leave", II_UNSUBSCRIBE, 0, 1, 0 },
+	{ "cancel my subscription", II_UNSUBSCRIBE, 0, 0, 1 },
+	{ "subscribe", II_SUBSCRIBE, 0, 0, 1 },
+	{ "sign me up", II_SUBSCRIBE, 0, 0, 1 },
+	{ "join", II_SUBSCRIBE, 0, 1, 0 },
+	{ "register", II_SUBSCRIBE, 0, 1, 0 },
+	{ "confirm", II_CONFIRM, 0, 0, 0 },
+	{ "help", II_HELP, 0, 0, 1 },      /* a lost cry for help costs more */
+	{ "question", II_HELP, 0, 0, 1 },
+	{ "?", II_HELP, 1, 0, 1 },
+	{ "my blog is", II_BLOG, 0, 1, 0 },
+	{ "my blog:", II_BLOG, 0, 1, 0 },
+	{ "my new blog", II_BLOG, 0, 1, 0 },
+	{ "here is my blog", II_BLOG, 0, 1, 0 },
+	{ "here's my blog", II_BLOG, 0, 1, 0 },
+	{ "blog:", II_BLOG, 0, 1, 0 },
+	{ "blog address", II_BLOG, 0, 1, 0 },
+	{ "blog url", II_BLOG, 0, 1, 0 },
+	{ "blog", II_BLOG, 1, 1, 0 },
+	{ "alternate", II_ALTERNATE, 0, 0, 0 },   /* only with an address or "none" */
+	{ "alternative", II_ALTERNATE, 0, 0, 0 },
+	{ "backup address", II_ALTERNATE, 0, 0, 0 },
 };
 
+static int
+has_question(const char *s)
+{
+	for (const char *p = strchr(s, '?'); p != NULL; p = strchr(p + 1, '?'))
+		if (!isalnum((unsigned char)p[1]) && p[1] != '=' && p[1] != '&' && p[1] != '/' &&
+		    p[1] != '%')
+			return 1;
+	return 0;
+}
+
 /* s after a polite lead-in: "please", "I would like to", "could you
- * (please)" ... ("I would like to unsubscribe", "Could you remove me"). */
+ * (please)" ... ("I would like to unsubscribe", "Could you remove me").
+ * *led: 1 if a lead-in other than a bare "please" was there ("please" is
+ * an imperative's: "Please stop" is a command). */
 static const char *
-command_start(const char *s)
+command_start(const char *s, int *led)
 {
 	static const char *const leads[] = {
 		"i would like to ", "i'd like to ", "i\u2019d like to ", "i want to ", "i wish to ",
 		"could you ", "can you ", "would you ",
 	};
 
+	*led = 0;
 	for (size_t i = 0; i < sizeof(leads) / sizeof(leads[0]); i++)
 		if (strncasecmp(s, leads[i], strlen(leads[i])) == 0) {
 			s += strlen(leads[i]);
+			*led = 1;
 			break;
 		}
 	if (strncasecmp(s, "please ", 7) == 0)
@@ -147,11 +172,14 @@ command_start(const char *s)
 	return s;
 }
 
-/* The command a line starts with, or NULL. */
+/* The command a line starts with, or NULL.  After a lead-in, or in a
+ * line that asks a question, only a polite command counts. */
 static const struct command *
-command_at(const char *s)
+command_at(const char *line)
 {
-	s = command_start(s);
+	int led;
+	const char *s = command_start(line, &led);
+
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct command *c = &commands[i];
 		size_t n = strlen(c->words);
@@ -159,6 +187,8 @@ command_at(const char *s)
 
 		if (strncasecmp(s, c->words, n) != 0)
 			continue;
+		if (!c->polite && (led || has_question(line)))
+			return NULL;
 		if (c->whole) {
 			rest += strspn(rest, " .!?:");
 			if (*rest == '\0')
@@ -174,7 +204,9 @@ command_at(const char *s)
 static const char *
 command_rest(const char *s, const struct command *c)
 {
-	return command_start(s) + strlen(c->words);
+	int led;
+
+	return command_start(s, &led) + strlen(c->words);
 }
 
 /* A 24-hex-digit word anywhere in s. */
@@ -243,16 +275,6 @@ thing_referenced(const struct inbox_message *m, const struct inbox_context *ctx)
 		p += n;
 		p += strspn(p, "\n");
 	}
-	return 0;
-}
-
-static int
-has_question(const char *s)
-{
-	for (const char *p = strchr(s, '?'); p != NULL; p = strchr(p + 1, '?'))
-		if (!isalnum((unsigned char)p[1]) && p[1] != '=' && p[1] != '&' && p[1] != '/' &&
-		    p[1] != '%')
-			return 1;
 	return 0;
 }
 
