@@ -53,12 +53,14 @@
  *     "I would like to join the meetup" command nothing, "Could you
  *     unsubscribe me?" does.
  *     A subscribe carries the first link (a blog to register).  A blog
- *     command without a link takes the one host name written after its
- *     words on their line, or alone on the next line ("My blog is
- *     annreads.wordpress.com", "blog:\nwww.annreads.net"; after words in
- *     the subject, on the first fresh line too), made https:// as
- *     classify_host.c says; with none, two, or a question in the text, it
- *     is II_HELP.  A host name anywhere else is no blog: "I use
+ *     command without a link takes the host name that is its operand: the
+ *     first word after its words (and "is", "at", "on", ":", "-"), with
+ *     nothing after it on the line but thanks, or alone on the next line
+ *     ("My blog is annreads.wordpress.com", "blog:\nwww.annreads.net";
+ *     after words alone in the subject, alone on the first fresh line),
+ *     made https:// as classify_host.c says; with none, two, or a question
+ *     in the text, it is II_HELP.  A host name anywhere else is no blog:
+ *     "My blog is down, errors from cloudflare.com" is II_HELP, "I use
  *     blogger.com for my blog" commands nothing.  Words people also use in
  *     passing (stop, leave, join, register, blog) at the start of
  *     the text yield to rule 6 when there is a Thing and a link: "Stop
@@ -350,10 +352,22 @@ plus_blog_host(const struct inbox_message *m, struct inbox_intent *out)
 	return take_host(m, &h, out);
 }
 
-/* Blog words without a link: a host name after them on their line (or
- * alone on the next); after words in the subject, on the first line too.
- * words is the subject's words or the copy of the first line that c
- * starts. */
+/* Blog words without a link: the host name that is their operand, the
+ * first word after them on their line with nothing after it but thanks
+ * (or alone on the next line): "My blog is down since Monday, errors from
+ * cloudflare.com" names no blog.  After words in the subject, the first
+ * line may name it alone, and must not name another.  words is the
+ * subject's words or the copy of the first line that c starts. */
+/* 1 if s holds a letter or a digit (any script), not only punctuation. */
+static int
+has_letters(const char *s)
+{
+	for (; *s; s++)
+		if (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80)
+			return 1;
+	return 0;
+}
+
 static int
 words_blog_host(const struct inbox_message *m, const struct command *c, const char *words,
     int in_subject, struct inbox_intent *out)
@@ -362,9 +376,12 @@ words_blog_host(const struct inbox_message *m, const struct command *c, const ch
 	size_t len, rest = (size_t)(command_rest(words, c) - words);
 	const char *line = classify_first_line_at(m->fresh_text, &len);
 
-	if (in_subject) {
-		classify_hosts_scan(&h, words + rest, strlen(words + rest));
-		classify_hosts_scan(&h, line, len);
+	if (in_subject && has_letters(words + rest)) {
+		classify_hosts_operand(&h, words + rest, strlen(words + rest));
+		if (h.n == 1)
+			classify_hosts_scan(&h, line, len);
+	} else if (in_subject) {
+		classify_hosts_operand(&h, line, len);
 	} else if (rest <= len) {
 		classify_hosts_operand(&h, line + rest, len - rest);
 	}

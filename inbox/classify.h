@@ -51,9 +51,14 @@ struct classify_hosts {
  * rule is at the top of classify_host.c). */
 void classify_hosts_scan(struct classify_hosts *h, const char *s, size_t n);
 
-/* The same for s[0..n), what follows a command's words to the end of its
- * line in a text: when that is only punctuation ("My blog is:"), the next
- * non-blank line of the text counts if it holds one host name alone. */
+/* The operand of a blog command: s[0..n) is what follows its words to the
+ * end of their line, s NUL-terminated at or after n.  Its first word
+ * (after punctuation and up to two of "is", "at", "on", "now") is added
+ * if it is a host name and nothing follows it but punctuation, thanks
+ * ("thanks", "cheers", "thank you", ...) or the same host again; else
+ * nothing is ("My blog is down, see cloudflare.com").  When s[0..n) is
+ * only punctuation ("My blog is:"), the next non-blank line of the text
+ * counts if it holds one host name alone. */
 void classify_hosts_operand(struct classify_hosts *h, const char *s, size_t n);
 
 #endif

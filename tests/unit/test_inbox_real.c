@@ -126,6 +126,11 @@ static const struct row rows[] = {
 	  "SELECT blog_url = 'https://annreads.example.net/' AND (SELECT detail LIKE "
 	  "'https://annreads.example.net/; %' FROM inbound) FROM participants WHERE address = '"
 	  ANN "'" },
+	/* a host name in a sentence after "my blog is" is no blog address:
+	 * the organisers read it, the blog on file stays */
+	{ "blog_down_host_in_sentence", "help", 4,
+	  "help-ack:" BOB " " ORGS("help-forward"), "Processed",
+	  "SELECT blog_url = '' FROM participants WHERE address = '" BOB "'" },
 	{ "blog_angle_wrapped_url", "blog", 0, "blog-ack:" BOB, "Processed",
 	  "SELECT blog_url = 'https://bobjones.blogspot.example/p/library-things-for-the-curious-"
 	  "and-the-weary.html' FROM participants WHERE address = '" BOB "'" },
