@@ -11,10 +11,12 @@
  *     envelope sender: that is II_AUTOREPLY, not a failed delivery.
  *     An abuse report (multipart/report; report-type=feedback-report: a
  *     mailbox provider's feedback loop relaying a recipient's "this is
- *     spam") is no failed delivery: to the VERP address it is
- *     II_UNSUBSCRIBE with that token (a complainer must get no more mail,
- *     as the big providers require of bulk senders), elsewhere
- *     II_AUTOREPLY (it names nobody we can trust).
+ *     spam") is no failed delivery: with our token, in the VERP address
+ *     it was sent to or in the report (Original-Mail-From, the enclosed
+ *     original's Return-Path, List-Unsubscribe, To), it is II_UNSUBSCRIBE
+ *     with that token (a complainer must get no more mail, as the big
+ *     providers require of bulk senders); without one, II_UNKNOWN, for
+ *     the organisers to read (classify_bounce.c).
  *  2. things+unsubscribe[-TOKEN]@ is II_UNSUBSCRIBE even from an automated
  *     sender: mail clients answer a List-Unsubscribe mailto with generated
  *     mail, and an unsubscribe must never be lost.
@@ -513,44 +515,6 @@ word_command(const struct inbox_message *m, const struct inbox_context *ctx,
 	return 1;
 }
 
-/* Rules 1 and 2: the bounce and unsubscribe addresses.  1 if decided. */
-static int
-address_rules(const struct inbox_message *m, const struct inbox_context *ctx,
-    struct inbox_intent *out)
-{
-	int vacation = m->x_autoreply || m->vacation_subject;
-	char tag[128];
-
-	if (m->is_feedback_report) {
-		if (classify_find_tag(m, ctx, "bounce-", tag, sizeof(tag)))
-			classify_tag_token(tag, "bounce", out->token);
-		if (out->token[0] != '\0')
-			decide(out, II_UNSUBSCRIBE, "abuse report (feedback loop) on mail to this "
-			    "participant: no more mail to them");
-		else
-			decide(out, II_AUTOREPLY, "abuse report (feedback loop) naming no participant");
-	} else if (m->is_dsn) {
-		if (classify_find_tag(m, ctx, "bounce-", tag, sizeof(tag)))
-			classify_tag_token(tag, "bounce", out->token);
-		decide(out, II_BOUNCE, "delivery status notification");
-	} else if (classify_find_tag(m, ctx, "bounce", tag, sizeof(tag)) && (tag[6] == '\0' || tag[6] == '-')) {
-		if (vacation) {
-			decide(out, II_AUTOREPLY, "vacation notice sent to the bounce address");
-		} else {
-			classify_tag_token(tag, "bounce", out->token);
-			decide(out, II_BOUNCE, out->token[0] ? "mail to the bounce address"
-							     : "mail to the bounce address, no valid token");
-		}
-	} else if (!vacation && classify_find_tag(m, ctx, "unsubscribe", tag, sizeof(tag)) &&
-	    (tag[11] == '\0' || tag[11] == '-')) {
-		classify_tag_token(tag, "unsubscribe", out->token);
-		decide(out, II_UNSUBSCRIBE, "unsubscribe address");
-	} else {
-		return 0;
-	}
-	return 1;
-}
-
 /* Rules 3a and 3b: organisers.  1 if one decided. */
 static int
 organiser_rules(const struct inbox_message *m, const struct inbox_context *ctx,
@@ -608,7 +572,7 @@ inbox_classify(const struct inbox_message *m, const struct inbox_context *ctx,
 	const char *why;
 
 	memset(out, 0, sizeof(*out));
-	if (address_rules(m, ctx, out))
+	if (classify_address_rules(m, ctx, out))
 		return;
 	if ((why = automatic(m)) != NULL) {
 		decide(out, II_AUTOREPLY, why);

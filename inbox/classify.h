@@ -16,6 +16,10 @@ int classify_plus_tag(const char *addr, size_t n, const struct inbox_context *ct
 int classify_find_tag(const struct inbox_message *m, const struct inbox_context *ctx,
     const char *prefix, char *tag, size_t tagn);
 
+/* The same among addrs (space separated addresses). */
+int classify_find_tag_in(const char *addrs, const struct inbox_context *ctx, const char *prefix,
+    char *tag, size_t tagn);
+
 /* "bounce-TOKEN" -> token into out ("" if not a valid token). */
 void classify_tag_token(const char *tag, const char *cmd, char *out);
 
@@ -35,6 +39,13 @@ const char *classify_subject_words(const char *s, int *forwarded);
 void classify_first_line(const char *text, char *out, size_t n);
 /* The same line where it is in text, its length in *len (no copy). */
 const char *classify_first_line_at(const char *text, size_t *len);
+
+/* --- classify_bounce.c: rules 1 and 2 ----------------------------------- */
+
+/* Delivery and abuse reports, mail to the bounce and unsubscribe
+ * addresses: 1 if one decided *out (kind, reason, token), else 0. */
+int classify_address_rules(const struct inbox_message *m, const struct inbox_context *ctx,
+    struct inbox_intent *out);
 
 /* --- classify_host.c: a blog written without a scheme ------------------ */
 

@@ -179,6 +179,20 @@ static const struct row rows[] = {
 	{ "arf_abuse_report", "unsubscribe", 0, "", "Processed",
 	  "SELECT status = 'unsubscribed' AND bounce_score = 0 FROM participants WHERE address = '"
 	  ANN "'" },
+	/* most feedback loops report to the address the mail came from: the
+	 * token is in the report (Original-Mail-From), or in the original's
+	 * List-Unsubscribe when the provider redacted the addresses */
+	{ "arf_main_address_original_mail_from", "unsubscribe", 0, "", "Processed",
+	  "SELECT status = 'unsubscribed' AND bounce_score = 0 FROM participants WHERE address = '"
+	  BOB "'" },
+	{ "arf_redacted_headers_list_unsubscribe", "unsubscribe", 0, "", "Processed",
+	  "SELECT status = 'unsubscribed' FROM participants WHERE address = '" DAVE "'" },
+	/* no token (an address in a report anyone can write is no proof): a
+	 * person reads it; the provider is never answered */
+	{ "arf_main_address_no_token", "unknown", 0, ORGS("unknown-forward"), "Processed",
+	  "SELECT count(*) = 0 FROM participants WHERE status = 'unsubscribed'" },
+	{ "arf_main_address_unknown_token", "unsubscribe", 0, ORGS("unknown-forward"),
+	  "Processed", "SELECT count(*) = 0 FROM participants WHERE status = 'unsubscribed'" },
 	{ "challenge_response_tmda", "autoreply", 3, "", "Processed",
 	  "SELECT count(*) = 0 FROM reflections" },
 	/* A known limit: a challenge with no sign of a machine, from the
