@@ -361,6 +361,9 @@ act_unsubscribe(struct act *a)
 			return rc;
 		return act_answer(a, p.id, p.address, DK_GOODBYE, a->idkey);
 	}
+	if (a->quiet && a->r->m->is_feedback_report)
+		return record_and_forward(a, sender_id(a), "abuse report (feedback loop) whose "
+		    "token names no participant: forwarded");
 	if (a->quiet)
 		return record(a, sender_id(a),
 		    "automatic unsubscribe without a valid token: not answered");
@@ -499,6 +502,10 @@ act_on_message(struct act_request *r, int64_t *id, struct err *e)
 		 * its mail automatic: the unsubscribe counts, nothing is sent. */
 		a.quiet = 1;
 		rc = act_unsubscribe(&a);
+	} else if (r->in->kind == II_UNKNOWN && r->m->is_feedback_report) {
+		/* automatic, but someone complained of our mail: a person must
+		 * stop it (never answered: it goes back to the provider) */
+		rc = record_and_forward(&a, sender_id(&a), r->in->reason);
 	} else if (act_is_automatic(r->m, r->p)) {
 		rc = record(&a, sender_id(&a), "automatic, bulk or own message: not answered");
 	} else {

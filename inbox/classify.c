@@ -11,10 +11,12 @@
  *     envelope sender: that is II_AUTOREPLY, not a failed delivery.
  *     An abuse report (multipart/report; report-type=feedback-report: a
  *     mailbox provider's feedback loop relaying a recipient's "this is
- *     spam") is no failed delivery: to the VERP address it is
- *     II_UNSUBSCRIBE with that token (a complainer must get no more mail,
- *     as the big providers require of bulk senders), elsewhere
- *     II_AUTOREPLY (it names nobody we can trust).
+ *     spam") is no failed delivery: with our token, in the VERP address
+ *     it was sent to or in the report (Original-Mail-From, the enclosed
+ *     original's Return-Path, List-Unsubscribe, To), it is II_UNSUBSCRIBE
+ *     with that token (a complainer must get no more mail, as the big
+ *     providers require of bulk senders); without one, II_UNKNOWN, for
+ *     the organisers to read (classify_bounce.c).
  *  2. things+unsubscribe[-TOKEN]@ is II_UNSUBSCRIBE even from an automated
  *     sender: mail clients answer a List-Unsubscribe mailto with generated
  *     mail, and an unsubscribe must never be lost.
@@ -40,19 +42,27 @@
  *  5. Command words at the start of the subject (after "Re:", "AW:",
  *     "[tag]" ...; a forwarded subject, "Fwd:", commands nothing) or of
  *     the first line of fresh text (after a greeting
- *     line such as "Hi Things,"), case-insensitive, after a polite
- *     lead-in ("please", "I would like to", "could you"...):
- *     subscribe/join/register/sign me up, unsubscribe/stop/leave/
- *     remove me/take me off/opt out, confirm, help/question/?, "my blog is"/"blog:",
- *     "alternate [address] ADDRESS" (or "alternate none"; not a command
- *     without one of them: "Alternate ways to..." is content).
+ *     line such as "Hi Things,"), case-insensitive, after an optional
+ *     "please": subscribe/join/register/sign me up, unsubscribe/stop/
+ *     leave/remove me/take me off/opt out, confirm, help/question/?, "my
+ *     blog is"/"blog:", "alternate [address] ADDRESS" (or "alternate
+ *     none"; not a command without one of them: "Alternate ways to..." is
+ *     content).  A polite lead-in ("I would like to", "could you", "I
+ *     want to"...), or a "?" in the line, leaves only the commands with
+ *     no everyday sense (unsubscribe, remove me, take me off, opt out,
+ *     cancel my subscription, subscribe, sign me up, help, question):
+ *     "I want to leave a comment", "Can you stop sending me two copies?",
+ *     "I would like to join the meetup" command nothing, "Could you
+ *     unsubscribe me?" does.
  *     A subscribe carries the first link (a blog to register).  A blog
- *     command without a link takes the one host name written after its
- *     words on their line, or alone on the next line ("My blog is
- *     annreads.wordpress.com", "blog:\nwww.annreads.net"; after words in
- *     the subject, on the first fresh line too), made https:// as
- *     classify_host.c says; with none, two, or a question in the text, it
- *     is II_HELP.  A host name anywhere else is no blog: "I use
+ *     command without a link takes the host name that is its operand: the
+ *     first word after its words (and "is", "at", "on", ":", "-"), with
+ *     nothing after it on the line but thanks, or alone on the next line
+ *     ("My blog is annreads.wordpress.com", "blog:\nwww.annreads.net";
+ *     after words alone in the subject, alone on the first fresh line),
+ *     made https:// as classify_host.c says; with none, two, or a question
+ *     in the text, it is II_HELP.  A host name anywhere else is no blog:
+ *     "My blog is down, errors from cloudflare.com" is II_HELP, "I use
  *     blogger.com for my blog" commands nothing.  Words people also use in
  *     passing (stop, leave, join, register, blog) at the start of
  *     the text yield to rule 6 when there is a Thing and a link: "Stop
@@ -94,52 +104,71 @@ struct command {
 	int weak;     /* an everyday word too ("Stop motion video for Thing 7"):
 	               * at the start of the text it yields to a Thing reply
 	               * with a link */
+	int polite;   /* may follow a polite lead-in ("could you", "I want
+	               * to") and stand in a question: no everyday sense to
+	               * mistake ("Can you stop sending me two copies?" and "I
+	               * want to leave a comment" are no unsubscribe; "Can you
+	               * confirm the date?" carries no token) */
 };
 
 static const struct command commands[] = {
-	{ "unsubscribe", II_UNSUBSCRIBE, 0, 0 },
-	{ "remove me", II_UNSUBSCRIBE, 0, 0 },
-	{ "take me off", II_UNSUBSCRIBE, 0, 0 },
-	{ "opt out", II_UNSUBSCRIBE, 0, 0 },
-	{ "opt-out", II_UNSUBSCRIBE, 0, 0 },
-	{ "stop", II_UNSUBSCRIBE, 0, 1 },
-	{ "leave", II_UNSUBSCRIBE, 0, 1 },
-	{ "cancel my subscription", II_UNSUBSCRIBE, 0, 0 },
-	{ "subscribe", II_SUBSCRIBE, 0, 0 },
-	{ "sign me up", II_SUBSCRIBE, 0, 0 },
-	{ "join", II_SUBSCRIBE, 0, 1 },
-	{ "register", II_SUBSCRIBE, 0, 1 },
-	{ "confirm", II_CONFIRM, 0, 0 },
-	{ "help", II_HELP, 0, 0 },      /* a lost cry for help costs more */
-	{ "question", II_HELP, 0, 0 },
-	{ "?", II_HELP, 1, 0 },
-	{ "my blog is", II_BLOG, 0, 1 },
-	{ "my blog:", II_BLOG, 0, 1 },
-	{ "my new blog", II_BLOG, 0, 1 },
-	{ "here is my blog", II_BLOG, 0, 1 },
-	{ "here's my blog", II_BLOG, 0, 1 },
-	{ "blog:", II_BLOG, 0, 1 },
-	{ "blog address", II_BLOG, 0, 1 },
-	{ "blog url", II_BLOG, 0, 1 },
-	{ "blog", II_BLOG, 1, 1 },
-	{ "alternate", II_ALTERNATE, 0, 0 },   /* only with an address or "none" */
-	{ "alternative", II_ALTERNATE, 0, 0 },
-	{ "backup address", II_ALTERNATE, 0, 0 },
+	{ "unsubscribe", II_UNSUBSCRIBE, 0, 0, 1 },
+	{ "remove me", II_UNSUBSCRIBE, 0, 0, 1 },
+	{ "take me off", II_UNSUBSCRIBE, 0, 0, 1 },
+	{ "opt out", II_UNSUBSCRIBE, 0, 0, 1 },
+	{ "opt-out", II_UNSUBSCRIBE, 0, 0, 1 },
+	{ "stop", II_UNSUBSCRIBE, 0, 1, 0 },
+	{ "leave", II_UNSUBSCRIBE, 0, 1, 0 },
+	{ "cancel my subscription", II_UNSUBSCRIBE, 0, 0, 1 },
+	{ "subscribe", II_SUBSCRIBE, 0, 0, 1 },
+	{ "sign me up", II_SUBSCRIBE, 0, 0, 1 },
+	{ "join", II_SUBSCRIBE, 0, 1, 0 },
+	{ "register", II_SUBSCRIBE, 0, 1, 0 },
+	{ "confirm", II_CONFIRM, 0, 0, 0 },
+	{ "help", II_HELP, 0, 0, 1 },      /* a lost cry for help costs more */
+	{ "question", II_HELP, 0, 0, 1 },
+	{ "?", II_HELP, 1, 0, 1 },
+	{ "my blog is", II_BLOG, 0, 1, 0 },
+	{ "my blog:", II_BLOG, 0, 1, 0 },
+	{ "my new blog", II_BLOG, 0, 1, 0 },
+	{ "here is my blog", II_BLOG, 0, 1, 0 },
+	{ "here's my blog", II_BLOG, 0, 1, 0 },
+	{ "blog:", II_BLOG, 0, 1, 0 },
+	{ "blog address", II_BLOG, 0, 1, 0 },
+	{ "blog url", II_BLOG, 0, 1, 0 },
+	{ "blog", II_BLOG, 1, 1, 0 },
+	{ "alternate", II_ALTERNATE, 0, 0, 0 },   /* only with an address or "none" */
+	{ "alternative", II_ALTERNATE, 0, 0, 0 },
+	{ "backup address", II_ALTERNATE, 0, 0, 0 },
 };
 
+static int
+has_question(const char *s)
+{
+	for (const char *p = strchr(s, '?'); p != NULL; p = strchr(p + 1, '?'))
+		if (!isalnum((unsigned char)p[1]) && p[1] != '=' && p[1] != '&' && p[1] != '/' &&
+		    p[1] != '%')
+			return 1;
+	return 0;
+}
+
 /* s after a polite lead-in: "please", "I would like to", "could you
- * (please)" ... ("I would like to unsubscribe", "Could you remove me"). */
+ * (please)" ... ("I would like to unsubscribe", "Could you remove me").
+ * *led: 1 if a lead-in other than a bare "please" was there ("please" is
+ * an imperative's: "Please stop" is a command). */
 static const char *
-command_start(const char *s)
+command_start(const char *s, int *led)
 {
 	static const char *const leads[] = {
 		"i would like to ", "i'd like to ", "i\u2019d like to ", "i want to ", "i wish to ",
 		"could you ", "can you ", "would you ",
 	};
 
+	*led = 0;
 	for (size_t i = 0; i < sizeof(leads) / sizeof(leads[0]); i++)
 		if (strncasecmp(s, leads[i], strlen(leads[i])) == 0) {
 			s += strlen(leads[i]);
+			*led = 1;
 			break;
 		}
 	if (strncasecmp(s, "please ", 7) == 0)
@@ -147,11 +176,14 @@ command_start(const char *s)
 	return s;
 }
 
-/* The command a line starts with, or NULL. */
+/* The command a line starts with, or NULL.  After a lead-in, or in a
+ * line that asks a question, only a polite command counts. */
 static const struct command *
-command_at(const char *s)
+command_at(const char *line)
 {
-	s = command_start(s);
+	int led;
+	const char *s = command_start(line, &led);
+
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct command *c = &commands[i];
 		size_t n = strlen(c->words);
@@ -159,6 +191,8 @@ command_at(const char *s)
 
 		if (strncasecmp(s, c->words, n) != 0)
 			continue;
+		if (!c->polite && (led || has_question(line)))
+			return NULL;
 		if (c->whole) {
 			rest += strspn(rest, " .!?:");
 			if (*rest == '\0')
@@ -174,7 +208,9 @@ command_at(const char *s)
 static const char *
 command_rest(const char *s, const struct command *c)
 {
-	return command_start(s) + strlen(c->words);
+	int led;
+
+	return command_start(s, &led) + strlen(c->words);
 }
 
 /* A 24-hex-digit word anywhere in s. */
@@ -243,16 +279,6 @@ thing_referenced(const struct inbox_message *m, const struct inbox_context *ctx)
 		p += n;
 		p += strspn(p, "\n");
 	}
-	return 0;
-}
-
-static int
-has_question(const char *s)
-{
-	for (const char *p = strchr(s, '?'); p != NULL; p = strchr(p + 1, '?'))
-		if (!isalnum((unsigned char)p[1]) && p[1] != '=' && p[1] != '&' && p[1] != '/' &&
-		    p[1] != '%')
-			return 1;
 	return 0;
 }
 
@@ -328,10 +354,22 @@ plus_blog_host(const struct inbox_message *m, struct inbox_intent *out)
 	return take_host(m, &h, out);
 }
 
-/* Blog words without a link: a host name after them on their line (or
- * alone on the next); after words in the subject, on the first line too.
- * words is the subject's words or the copy of the first line that c
- * starts. */
+/* Blog words without a link: the host name that is their operand, the
+ * first word after them on their line with nothing after it but thanks
+ * (or alone on the next line): "My blog is down since Monday, errors from
+ * cloudflare.com" names no blog.  After words in the subject, the first
+ * line may name it alone, and must not name another.  words is the
+ * subject's words or the copy of the first line that c starts. */
+/* 1 if s holds a letter or a digit (any script), not only punctuation. */
+static int
+has_letters(const char *s)
+{
+	for (; *s; s++)
+		if (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80)
+			return 1;
+	return 0;
+}
+
 static int
 words_blog_host(const struct inbox_message *m, const struct command *c, const char *words,
     int in_subject, struct inbox_intent *out)
@@ -340,9 +378,12 @@ words_blog_host(const struct inbox_message *m, const struct command *c, const ch
 	size_t len, rest = (size_t)(command_rest(words, c) - words);
 	const char *line = classify_first_line_at(m->fresh_text, &len);
 
-	if (in_subject) {
-		classify_hosts_scan(&h, words + rest, strlen(words + rest));
-		classify_hosts_scan(&h, line, len);
+	if (in_subject && has_letters(words + rest)) {
+		classify_hosts_operand(&h, words + rest, strlen(words + rest));
+		if (h.n == 1)
+			classify_hosts_scan(&h, line, len);
+	} else if (in_subject) {
+		classify_hosts_operand(&h, line, len);
 	} else if (rest <= len) {
 		classify_hosts_operand(&h, line + rest, len - rest);
 	}
@@ -474,44 +515,6 @@ word_command(const struct inbox_message *m, const struct inbox_context *ctx,
 	return 1;
 }
 
-/* Rules 1 and 2: the bounce and unsubscribe addresses.  1 if decided. */
-static int
-address_rules(const struct inbox_message *m, const struct inbox_context *ctx,
-    struct inbox_intent *out)
-{
-	int vacation = m->x_autoreply || m->vacation_subject;
-	char tag[128];
-
-	if (m->is_feedback_report) {
-		if (classify_find_tag(m, ctx, "bounce-", tag, sizeof(tag)))
-			classify_tag_token(tag, "bounce", out->token);
-		if (out->token[0] != '\0')
-			decide(out, II_UNSUBSCRIBE, "abuse report (feedback loop) on mail to this "
-			    "participant: no more mail to them");
-		else
-			decide(out, II_AUTOREPLY, "abuse report (feedback loop) naming no participant");
-	} else if (m->is_dsn) {
-		if (classify_find_tag(m, ctx, "bounce-", tag, sizeof(tag)))
-			classify_tag_token(tag, "bounce", out->token);
-		decide(out, II_BOUNCE, "delivery status notification");
-	} else if (classify_find_tag(m, ctx, "bounce", tag, sizeof(tag)) && (tag[6] == '\0' || tag[6] == '-')) {
-		if (vacation) {
-			decide(out, II_AUTOREPLY, "vacation notice sent to the bounce address");
-		} else {
-			classify_tag_token(tag, "bounce", out->token);
-			decide(out, II_BOUNCE, out->token[0] ? "mail to the bounce address"
-							     : "mail to the bounce address, no valid token");
-		}
-	} else if (!vacation && classify_find_tag(m, ctx, "unsubscribe", tag, sizeof(tag)) &&
-	    (tag[11] == '\0' || tag[11] == '-')) {
-		classify_tag_token(tag, "unsubscribe", out->token);
-		decide(out, II_UNSUBSCRIBE, "unsubscribe address");
-	} else {
-		return 0;
-	}
-	return 1;
-}
-
 /* Rules 3a and 3b: organisers.  1 if one decided. */
 static int
 organiser_rules(const struct inbox_message *m, const struct inbox_context *ctx,
@@ -569,7 +572,7 @@ inbox_classify(const struct inbox_message *m, const struct inbox_context *ctx,
 	const char *why;
 
 	memset(out, 0, sizeof(*out));
-	if (address_rules(m, ctx, out))
+	if (classify_address_rules(m, ctx, out))
 		return;
 	if ((why = automatic(m)) != NULL) {
 		decide(out, II_AUTOREPLY, why);

@@ -16,6 +16,10 @@ int classify_plus_tag(const char *addr, size_t n, const struct inbox_context *ct
 int classify_find_tag(const struct inbox_message *m, const struct inbox_context *ctx,
     const char *prefix, char *tag, size_t tagn);
 
+/* The same among addrs (space separated addresses). */
+int classify_find_tag_in(const char *addrs, const struct inbox_context *ctx, const char *prefix,
+    char *tag, size_t tagn);
+
 /* "bounce-TOKEN" -> token into out ("" if not a valid token). */
 void classify_tag_token(const char *tag, const char *cmd, char *out);
 
@@ -36,6 +40,13 @@ void classify_first_line(const char *text, char *out, size_t n);
 /* The same line where it is in text, its length in *len (no copy). */
 const char *classify_first_line_at(const char *text, size_t *len);
 
+/* --- classify_bounce.c: rules 1 and 2 ----------------------------------- */
+
+/* Delivery and abuse reports, mail to the bounce and unsubscribe
+ * addresses: 1 if one decided *out (kind, reason, token), else 0. */
+int classify_address_rules(const struct inbox_message *m, const struct inbox_context *ctx,
+    struct inbox_intent *out);
+
 /* --- classify_host.c: a blog written without a scheme ------------------ */
 
 /* The host names a blog command names without "http(s)://": one is the
@@ -51,9 +62,14 @@ struct classify_hosts {
  * rule is at the top of classify_host.c). */
 void classify_hosts_scan(struct classify_hosts *h, const char *s, size_t n);
 
-/* The same for s[0..n), what follows a command's words to the end of its
- * line in a text: when that is only punctuation ("My blog is:"), the next
- * non-blank line of the text counts if it holds one host name alone. */
+/* The operand of a blog command: s[0..n) is what follows its words to the
+ * end of their line, s NUL-terminated at or after n.  Its first word
+ * (after punctuation and up to two of "is", "at", "on", "now") is added
+ * if it is a host name and nothing follows it but punctuation, thanks
+ * ("thanks", "cheers", "thank you", ...) or the same host again; else
+ * nothing is ("My blog is down, see cloudflare.com").  When s[0..n) is
+ * only punctuation ("My blog is:"), the next non-blank line of the text
+ * counts if it holds one host name alone. */
 void classify_hosts_operand(struct classify_hosts *h, const char *s, size_t n);
 
 #endif

@@ -3,7 +3,9 @@
  * annreads.wordpress.com", "blog: www.annreads.net", "here's my blog -
  * annreads.blogspot.com/".  Classifier policy, not parsing: classify.c
  * asks only for the operand of a blog command in a message without an
- * http(s) link, and takes the blog only if exactly one host name is found.
+ * http(s) link (the first word after the command, followed by nothing but
+ * thanks: classify.h), and takes the blog only if exactly one host name
+ * is found.
  *
  * A word (text between white space), after opening punctuation ( [ < " '
  * and non-letters outside ASCII such as “ «, is a host name if
@@ -263,20 +265,62 @@ has_word(const char *s, size_t n)
 	return 0;
 }
 
+/* The next word of s[0..n) from *i: its start, its length in *w (0 at
+ * the end). */
+static const char *
+next_word(const char *s, size_t n, size_t *i, size_t *w)
+{
+	while (*i < n && isspace((unsigned char)s[*i]))
+		++*i;
+	for (*w = 0; *i + *w < n && !isspace((unsigned char)s[*i + *w]); ++*w)
+		;
+	s += *i;
+	*i += *w;
+	return s;
+}
+
+/* 1 if the word s[0..n), its punctuation aside, is one of words. */
+static int
+bare_word_of(const char *s, size_t n, const char *const *words, size_t count)
+{
+	while (n > 0 && strchr(".,;:!?()-", s[n - 1]) != NULL)
+		n--;
+	while (n > 0 && strchr("(-", s[0]) != NULL)
+		s++, n--;
+	return one_of(s, n, words, count);
+}
+
 void
 classify_hosts_operand(struct classify_hosts *h, const char *s, size_t n)
 {
+	/* "my blog is at HOST", "my new blog is HOST", "blog address: HOST" */
+	static const char *const joins[] = { "is", "at", "on", "now" };
+	/* what may follow the host: thanks, or the same host again */
+	static const char *const tails[] = {
+		"thanks", "thank", "you", "thx", "ta", "cheers", "please", "x",
+	};
 	struct classify_hosts next = { 0 };
-	const char *p = s + n;
-	size_t words, len;
+	char url[INBOX_MAX_URL + 1], again[INBOX_MAX_URL + 1];
+	const char *p = s + n, *word;
+	size_t words, len, i = 0, w, joined = 0;
 
-	if (has_word(s, n)) {
-		classify_hosts_scan(h, s, n);
+	if (!has_word(s, n)) {
+		p += strspn(p, " \t\r\n");
+		len = strcspn(p, "\n");
+		scan(&next, p, len, &words);
+		if (words == 1 && next.n == 1)
+			add_url(h, next.url);
 		return;
 	}
-	p += strspn(p, " \t\r\n");
-	len = strcspn(p, "\n");
-	scan(&next, p, len, &words);
-	if (words == 1 && next.n == 1)
-		add_url(h, next.url);
+	do
+		word = next_word(s, n, &i, &w);
+	while (w > 0 && (!has_word(word, w) ||
+	    (joined++ < 2 && one_of(word, w, joins, sizeof(joins) / sizeof(joins[0])))));
+	if (w == 0 || !word_url(word, w, url))
+		return;
+	for (word = next_word(s, n, &i, &w); w > 0; word = next_word(s, n, &i, &w))
+		if (has_word(word, w) && !bare_word_of(word, w, tails, sizeof(tails) / sizeof(tails[0])) &&
+		    !(word_url(word, w, again) && strcmp(again, url) == 0))
+			return;
+	add_url(h, url);
 }

@@ -37,12 +37,11 @@ classify_plus_tag(const char *addr, size_t n, const struct inbox_context *ctx, c
 	return 1;
 }
 
-/* Finds the first recipient whose tag starts with prefix; copies the tag. */
 int
-classify_find_tag(const struct inbox_message *m, const struct inbox_context *ctx, const char *prefix,
+classify_find_tag_in(const char *addrs, const struct inbox_context *ctx, const char *prefix,
     char *tag, size_t tagn)
 {
-	const char *p = m->to_addrs;
+	const char *p = addrs;
 
 	if (ctx->address == NULL || ctx->delimiter == '\0')
 		return 0;
@@ -55,6 +54,13 @@ classify_find_tag(const struct inbox_message *m, const struct inbox_context *ctx
 		p += *p == ' ';
 	}
 	return 0;
+}
+
+int
+classify_find_tag(const struct inbox_message *m, const struct inbox_context *ctx, const char *prefix,
+    char *tag, size_t tagn)
+{
+	return classify_find_tag_in(m->to_addrs, ctx, prefix, tag, tagn);
 }
 
 /* "bounce-TOKEN" -> token into out ("" if not a valid token). */

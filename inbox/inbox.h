@@ -75,6 +75,11 @@ struct inbox_message {
 	int is_feedback_report;  /* multipart/report; report-type=feedback-report
 	                          * (RFC 5965): a mailbox provider relaying a
 	                          * recipient's spam complaint */
+	char *report_addrs;      /* an abuse report's addresses that may carry our
+	                          * token: its Original-Mail-From, the enclosed
+	                          * original's Return-Path, List-Unsubscribe
+	                          * (mailto) and To; normalized, deduplicated,
+	                          * space separated, at most 8; "" otherwise */
 	char *dsn_recipient;     /* Final-Recipient of a DSN, normalized, "" if none */
 	char *dsn_original_recipient; /* Original-Recipient, normalized, "" if none */
 	char *dsn_action;        /* "failed", "delayed", ... lowercase, "" if none */

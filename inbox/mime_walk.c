@@ -11,6 +11,9 @@
  *   message/rfc822         not descended: a forwarded message says nothing
  *                          about what its forwarder wants
  *   message/delivery-status  parsed for the DSN fields
+ *   in an abuse report (multipart/report; report-type=feedback-report):
+ *   message/feedback-report, and the header of the original message
+ *   (message/rfc822, text/rfc822-headers), for addresses with our token
  *   a multipart whose boundary is only in RFC 2231 form (boundary*0=...),
  *                          which libetpan does not split: its body is
  *                          parsed again under a plain boundary parameter
@@ -366,6 +369,17 @@ walk_single(struct walk *w, struct mailmime *mm, int depth)
 		free(body);
 		return rc;
 	}
+	if (w->m->is_feedback_report && (strcmp(type, "message/feedback-report") == 0 ||
+	    strcmp(type, "text/rfc822-headers") == 0)) {
+		char *body;
+		size_t len;
+
+		if (mime_part_decode(mm, DSN_MAX_BODY, &body, &len) == -1)
+			return -1;
+		rc = mime_report_fields(body, len, type[0] == 'm', w->m);
+		free(body);
+		return rc;
+	}
 	if (strncmp(type, "multipart/", 10) == 0)
 		return walk_reparsed(w, mm, type, depth);
 	if (file_name(mm, &name) == -1)
@@ -470,7 +484,9 @@ walk_node(struct walk *w, struct mailmime *mm, int depth)
 	case MAILMIME_MULTIPLE:
 		return walk_multiple(w, mm, depth);
 	default:
-		return 0; /* message/rfc822: forwarded, not descended */
+		/* message/rfc822: forwarded, not descended; in an abuse report,
+		 * the original message, whose header names its recipient */
+		return w->m->is_feedback_report ? mime_report_original(mm, w->m) : 0;
 	}
 }
 

@@ -60,6 +60,7 @@ static const size_t string_fields[] = {
 	offsetof(struct inbox_message, dsn_original_recipient),
 	offsetof(struct inbox_message, dsn_action),
 	offsetof(struct inbox_message, dsn_status),
+	offsetof(struct inbox_message, report_addrs),
 };
 #define NSTRINGS (sizeof(string_fields) / sizeof(string_fields[0]))
 

@@ -143,6 +143,41 @@ add_raw_recipients(struct hdrs *h, const char *v)
 	scan_addresses(v, add_recipient, h);
 }
 
+/* The addresses of v (raw: list, an address list if it parses; else
+ * any) or of al into out (parse_internal.h). */
+static size_t
+addresses_of(const char *v, int list, const struct mailimf_address_list *al,
+    char (*out)[ADDR_MAX + 1], size_t max)
+{
+	struct hdrs *h = calloc(1, sizeof(*h));
+	size_t n;
+
+	if (h == NULL)
+		return (size_t)-1;
+	if (v == NULL)
+		add_address_list(h, al);
+	else if (list)
+		add_raw_recipients(h, v);
+	else
+		scan_addresses(v, add_recipient, h);
+	for (n = 0; n < h->nrcpt && n < max; n++)
+		memcpy(out[n], h->rcpt[n], ADDR_MAX + 1);
+	free(h);
+	return n;
+}
+
+size_t
+parse_header_addresses(const char *v, int list, char (*out)[ADDR_MAX + 1], size_t max)
+{
+	return addresses_of(v, list, NULL, out, max);
+}
+
+size_t
+parse_list_addresses(const struct mailimf_address_list *al, char (*out)[ADDR_MAX + 1], size_t max)
+{
+	return addresses_of(NULL, 1, al, out, max);
+}
+
 static int
 set_str(char **field, char *value)
 {

@@ -107,6 +107,16 @@ int mime_walk_body(struct mailmime *root, struct inbox_message *m);
  * the first with a Final-Recipient.  -1 only when out of memory. */
 int mime_dsn_parse(const char *body, size_t len, struct inbox_message *m);
 
+/* --- mime_report.c: abuse reports (RFC 5965) ---------------------------- */
+
+/* Adds to m->report_addrs the addresses that may carry our token: with
+ * in_report, the Original-Mail-From of a message/feedback-report body;
+ * else the Return-Path, List-Unsubscribe and To of the original message's
+ * header (a text/rfc822-headers body).  -1 only when out of memory. */
+int mime_report_fields(const char *body, size_t len, int in_report, struct inbox_message *m);
+/* The same from a message/rfc822 part libetpan parsed. */
+int mime_report_original(const struct mailmime *msg, struct inbox_message *m);
+
 /* The decoded content of a single part (transfer encoding undone), at
  * most max encoded bytes read.  Malloc'd in *out (NUL-terminated) with its
  * length; 0, or -1 when out of memory. */
@@ -117,6 +127,15 @@ int mime_part_decode(const struct mailmime *part, size_t max, char **out, size_t
 /* Fills the header fields of m from the top-level header fields.
  * -1 only when out of memory. */
 int parse_headers(const struct mailimf_fields *fields, struct inbox_message *m);
+
+/* The addresses of a header value (with list, an address list if it
+ * parses as one; else every address-looking run around an "@", as in
+ * "<mailto:a@b.example?subject=x>"), normalized, deduplicated, at most max
+ * into out.  Their number, or (size_t)-1 when out of memory. */
+size_t parse_header_addresses(const char *v, int list, char (*out)[ADDR_MAX + 1], size_t max);
+/* The same for an address list libetpan parsed (NULL: none). */
+size_t parse_list_addresses(const struct mailimf_address_list *al, char (*out)[ADDR_MAX + 1],
+    size_t max);
 
 /* 1 if the subject starts like a vacation notice ("Out of office", ...). */
 int parse_vacation_subject(const char *subject);

@@ -55,7 +55,7 @@ check_record(const struct inbox_message *m, size_t size)
 	const char *const one_line[] = {
 		m->message_id, m->from_addr, m->from_name, m->reply_to, m->to_addrs, m->subject,
 		m->in_reply_to, m->dsn_recipient, m->dsn_original_recipient, m->dsn_action,
-		m->dsn_status,
+		m->dsn_status, m->report_addrs,
 	};
 
 	for (size_t i = 0; i < sizeof(one_line) / sizeof(one_line[0]); i++)

@@ -66,7 +66,7 @@ message(const char *from)
 	memset(&m, 0, sizeof(m));
 	m.message_id = m.from_name = m.reply_to = m.to_addrs = m.subject = "";
 	m.in_reply_to = m.text = m.fresh_text = m.dsn_recipient = m.dsn_status = "";
-	m.attachments = m.dsn_original_recipient = m.dsn_action = "";
+	m.attachments = m.dsn_original_recipient = m.dsn_action = m.report_addrs = "";
 	m.from_addr = (char *)from;
 	m.subject = "hello";
 	m.text = m.fresh_text = "Some text.";

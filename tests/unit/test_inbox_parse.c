@@ -11,7 +11,7 @@
  * the fresh text must be empty.  Keys:
  *   message_id from_addr from_name reply_to to_addrs subject in_reply_to
  *   attachments dsn_recipient dsn_original_recipient dsn_action dsn_status
- *       exact strings
+ *   report_addrs                     exact strings
  *   references links                 space-separated, in order
  *   auto_submitted x_autoreply vacation_subject bulk has_list_id
  *   has_list_unsubscribe null_sender is_dsn is_feedback_report
@@ -290,11 +290,12 @@ check_record(struct expect *x, const char *name, const struct inbox_message *m)
 	static const char *const strs[] = {
 		"message_id", "from_addr", "from_name", "reply_to", "to_addrs", "in_reply_to",
 		"attachments", "dsn_recipient", "dsn_original_recipient", "dsn_action", "dsn_status",
+		"report_addrs",
 	};
 	const char *const got[] = {
 		m->message_id, m->from_addr, m->from_name, m->reply_to, m->to_addrs, m->in_reply_to,
 		m->attachments, m->dsn_recipient, m->dsn_original_recipient, m->dsn_action,
-		m->dsn_status,
+		m->dsn_status, m->report_addrs,
 	};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)

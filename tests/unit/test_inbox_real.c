@@ -126,6 +126,11 @@ static const struct row rows[] = {
 	  "SELECT blog_url = 'https://annreads.example.net/' AND (SELECT detail LIKE "
 	  "'https://annreads.example.net/; %' FROM inbound) FROM participants WHERE address = '"
 	  ANN "'" },
+	/* a host name in a sentence after "my blog is" is no blog address:
+	 * the organisers read it, the blog on file stays */
+	{ "blog_down_host_in_sentence", "help", 4,
+	  "help-ack:" BOB " " ORGS("help-forward"), "Processed",
+	  "SELECT blog_url = '' FROM participants WHERE address = '" BOB "'" },
 	{ "blog_angle_wrapped_url", "blog", 0, "blog-ack:" BOB, "Processed",
 	  "SELECT blog_url = 'https://bobjones.blogspot.example/p/library-things-for-the-curious-"
 	  "and-the-weary.html' FROM participants WHERE address = '" BOB "'" },
@@ -174,6 +179,20 @@ static const struct row rows[] = {
 	{ "arf_abuse_report", "unsubscribe", 0, "", "Processed",
 	  "SELECT status = 'unsubscribed' AND bounce_score = 0 FROM participants WHERE address = '"
 	  ANN "'" },
+	/* most feedback loops report to the address the mail came from: the
+	 * token is in the report (Original-Mail-From), or in the original's
+	 * List-Unsubscribe when the provider redacted the addresses */
+	{ "arf_main_address_original_mail_from", "unsubscribe", 0, "", "Processed",
+	  "SELECT status = 'unsubscribed' AND bounce_score = 0 FROM participants WHERE address = '"
+	  BOB "'" },
+	{ "arf_redacted_headers_list_unsubscribe", "unsubscribe", 0, "", "Processed",
+	  "SELECT status = 'unsubscribed' FROM participants WHERE address = '" DAVE "'" },
+	/* no token (an address in a report anyone can write is no proof): a
+	 * person reads it; the provider is never answered */
+	{ "arf_main_address_no_token", "unknown", 0, ORGS("unknown-forward"), "Processed",
+	  "SELECT count(*) = 0 FROM participants WHERE status = 'unsubscribed'" },
+	{ "arf_main_address_unknown_token", "unsubscribe", 0, ORGS("unknown-forward"),
+	  "Processed", "SELECT count(*) = 0 FROM participants WHERE status = 'unsubscribed'" },
 	{ "challenge_response_tmda", "autoreply", 3, "", "Processed",
 	  "SELECT count(*) = 0 FROM reflections" },
 	/* A known limit: a challenge with no sign of a machine, from the
