@@ -259,6 +259,56 @@ check_feed(const struct fetch_job *job, const char *url, struct err *e)
 	return 0;
 }
 
+/* Where blog platforms keep their feeds (WordPress, Blogger, Jekyll and
+ * Hugo, others), tried when a blog's home page announces none: a theme
+ * without the <link>, or a page in front of the blog (Blogger's content
+ * warning).  Only for a home page at the root of its host: below it, the
+ * root's feed may be another blog's, and a post's "feed/" is its comments. */
+static const char *const usual_feeds[] = { "/feed/", "/feeds/posts/default", "/atom.xml",
+	"/rss.xml", "/index.xml", "/feed.xml" };
+#define NUSUAL (sizeof(usual_feeds) / sizeof(usual_feeds[0]))
+
+/* Fetches the usual places at once; the first of them, in the order above,
+ * that answers with a feed is the one.  0 found, 1 none. */
+static int
+guess_feed(const struct feeds_options *o, const char *page_url, char *feed_url, size_t n)
+{
+	struct fetch_job jobs[NUSUAL];
+	size_t njobs = 0;
+	const char *path = strstr(page_url, "://");
+	struct err e;
+	int rc = 1;
+
+	if (path == NULL || (path = strchr(path + 3, '/')) == NULL)
+		path = "/";
+	if (path[1] != '\0' && path[1] != '?' && path[1] != '#')
+		return 1;
+	memset(jobs, 0, sizeof(jobs));
+	for (size_t i = 0; i < NUSUAL; i++) {
+		char *url = feeds_resolve_url(page_url, usual_feeds[i]);
+		int seen = url == NULL;
+
+		for (size_t j = 0; !seen && j < njobs; j++)
+			seen = strcmp(jobs[j].url, url) == 0;
+		if (seen)
+			free(url);
+		else
+			jobs[njobs++].url = url;
+	}
+	if (fetch_run(o, jobs, njobs, discover_done, NULL, &e) == 0) {
+		for (size_t i = 0; i < njobs && rc == 1; i++) {
+			if (jobs[i].ok && jobs[i].status >= 200 && jobs[i].status <= 299 &&
+			    !feeds_looks_like_html(jobs[i].content_type, buf_str(&jobs[i].body),
+			    jobs[i].body.len) && check_feed(&jobs[i], jobs[i].url, &e) == 0 &&
+			    keep_url(&jobs[i], jobs[i].url, feed_url, n, &e) == 0)
+				rc = 0;
+		}
+	}
+	for (size_t i = 0; i < njobs; i++)
+		fetch_job_free(&jobs[i]);
+	return rc;
+}
+
 int
 feeds_discover(const struct feeds_options *o, const char *url, char *feed_url, size_t n,
     struct err *e)
@@ -285,7 +335,10 @@ feeds_discover(const struct feeds_options *o, const char *url, char *feed_url, s
 	}
 	rc = feeds_find_alternate(buf_str(&page.body), page.body.len,
 	    page.effective_url ? page.effective_url : url, &candidate, e);
-	if (rc != 0)
+	if (rc == 1 && guess_feed(o, page.effective_url ? page.effective_url : url, feed_url,
+	    n) == 0)
+		rc = 0; /* found where such blogs keep it */
+	if (rc != 0 || feed_url[0] != '\0')
 		goto out;
 	rc = -1;
 	if (fetch_one(o, candidate, &feed, e) == -1 || check_feed(&feed, candidate, e) == -1) {

@@ -691,6 +691,15 @@ test_discover(void **state)
 	snprintf(want, sizeof(want), "http://xn--jrg-sna.localhost:%d/wordpress.xml", h->port);
 	assert_string_equal(got, want);
 
+	/* A home page that announces no feed: the usual places are tried, the
+	 * first that is a feed wins (WordPress's /feed/ here, before Blogger's
+	 * /feeds/posts/default); a page below the root is not guessed for. */
+	httpd_put_fixture(h, "index.html", "plain-page.html");
+	url_of(h, "/", url, sizeof(url));
+	assert_int_equal(feeds_discover(&o, url, got, sizeof(got), &e), 0);
+	url_of(h, "/feed/", want, sizeof(want));
+	assert_string_equal(got, want);
+
 	url_of(h, "/plain.html", url, sizeof(url));
 	assert_int_equal(feeds_discover(&o, url, got, sizeof(got), &e), 1);
 	assert_non_null(strstr(e.msg, "does not announce a feed"));
