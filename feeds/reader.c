@@ -135,7 +135,12 @@ reader_start(struct reader **out, struct store *st, const struct feeds_thing *th
 	}
 	if (thread && pthread_cond_init(&rd->work, NULL) == 0) {
 		if (pthread_cond_init(&rd->done, NULL) == 0) {
+			/* A death on the round's thread (libcurl, SQLite) must not
+			 * count against the feed the reader has in hand. */
+			store_crumb_guard(st);
 			rd->threaded = pthread_create(&rd->thread, NULL, reader_main, rd) == 0;
+			if (!rd->threaded)
+				store_crumb_unguard();
 			if (!rd->threaded)
 				pthread_cond_destroy(&rd->done);
 		}
@@ -210,6 +215,7 @@ reader_stop(struct reader *rd)
 		pthread_cond_signal(&rd->work);
 		pthread_mutex_unlock(&rd->lock);
 		pthread_join(rd->thread, NULL);
+		store_crumb_unguard();
 		pthread_cond_destroy(&rd->work);
 		pthread_cond_destroy(&rd->done);
 	}

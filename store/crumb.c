@@ -105,6 +105,7 @@ store_crumb_enter(struct store *st, const char *key, int limit, struct err *e)
 	if (same && st->crumb_deaths >= limit)
 		return store_crumb_leave(st, e) == -1 ? -1 : 1;
 	snprintf(text, sizeof(text), "%d %s\n", same ? st->crumb_deaths + 1 : 1, key);
+	crumb_guard_entered();
 	return crumb_write(st, text, e);
 }
 

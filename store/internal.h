@@ -61,4 +61,7 @@ int store_migrate(struct store *st, struct err *e);
 /* A delivery's state from its name in the table (unknown: DS_FAILED). */
 enum delivery_state store_delivery_state(const unsigned char *name);
 
+/* crumb_guard.c: the crumb was just entered on this thread. */
+void crumb_guard_entered(void);
+
 #endif

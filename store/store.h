@@ -79,6 +79,14 @@ void store_run_unlock(int fd);
 int store_crumb_enter(struct store *st, const char *key, int limit, struct err *e);
 int store_crumb_leave(struct store *st, struct err *e);
 int store_crumb_prepare(struct store *st, struct err *e);
+/* store_crumb_guard (after store_crumb_prepare), for a crumb that one
+ * thread holds while others run: until store_crumb_unguard, a fatal signal
+ * (SEGV, BUS, FPE, ILL, ABRT) on a thread other than the one that last
+ * entered the crumb clears it before the process dies as it would have,
+ * so that a death elsewhere is not counted against the input in hand.  One
+ * guard at a time in a process; nothing for a store without a file. */
+void store_crumb_guard(struct store *st);
+void store_crumb_unguard(void);
 
 /* --- participants ------------------------------------------------------ */
 

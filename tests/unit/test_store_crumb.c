@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include "../../store/store.h"
@@ -192,6 +195,115 @@ test_short_crumb_over_long_one(void **state)
 	assert_int_equal(enter(f, "feed 7"), 1);
 }
 
+/* --- the guard: a crumb held by one thread while another dies --------- */
+
+struct holder {
+	struct store *st;
+	const char *key;   /* NULL: enters nothing */
+	int dies;
+	int fd[2];
+};
+
+static void *
+hold(void *arg)
+{
+	struct holder *h = arg;
+	struct err e;
+	char c = 'x';
+
+	if (h->key != NULL && store_crumb_enter(h->st, h->key, 2, &e) != 0)
+		_exit(2);
+	if (h->dies)
+		abort();
+	if (write(h->fd[1], &c, 1) != 1)
+		_exit(2);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* In a child process: the store's crumb guarded, a thread that enters
+ * thread_key and then (if thread_dies) aborts, else waits while the main
+ * thread enters main_key (if any) and aborts.  The parent sees the child
+ * die of SIGABRT and reads the crumb's first line into line. */
+static void
+die_while_held(struct fixture *f, const char *thread_key, int thread_dies,
+    const char *main_key, char *line, size_t n)
+{
+	char path[160];
+	int status;
+	FILE *fp;
+	pid_t pid;
+
+	store_close(f->st);
+	f->st = NULL;
+	if ((pid = fork()) == 0) {
+		struct holder h = { .key = thread_key, .dies = thread_dies };
+		struct err e;
+		pthread_t t;
+		char c;
+
+		if (store_open(f->path, &h.st, &e) != 0 || store_crumb_prepare(h.st, &e) != 0 ||
+		    pipe(h.fd) != 0)
+			_exit(2);
+		store_crumb_guard(h.st);
+		if (pthread_create(&t, NULL, hold, &h) != 0)
+			_exit(2);
+		if (!thread_dies) {
+			if (read(h.fd[0], &c, 1) != 1)
+				_exit(2);
+			if (main_key != NULL && store_crumb_enter(h.st, main_key, 2, &e) != 0)
+				_exit(2);
+			abort();
+		}
+		pthread_join(t, NULL);
+		_exit(3);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGABRT);
+	snprintf(path, sizeof(path), "%s.crumb", f->path);
+	assert_non_null(fp = fopen(path, "r"));
+	line[0] = '\0';
+	assert_non_null(fgets(line, (int)n, fp));
+	fclose(fp);
+}
+
+static void
+test_guard_death_elsewhere_clears(void **state)
+{
+	struct fixture *f = *state;
+	char line[64];
+
+	run(f);
+	die_while_held(f, "feed 7", 0, NULL, line, sizeof(line));
+	assert_string_equal(line, "\n");          /* not counted against feed 7 */
+}
+
+static void
+test_guard_holder_death_counts(void **state)
+{
+	struct fixture *f = *state;
+	char line[64];
+
+	run(f);
+	die_while_held(f, "feed 7", 1, NULL, line, sizeof(line));
+	assert_string_equal(line, "1 feed 7\n");
+}
+
+static void
+test_guard_main_thread_own_crumb_counts(void **state)
+{
+	struct fixture *f = *state;
+	char line[64];
+
+	/* the other thread holds nothing; the main thread enters a page and dies */
+	run(f);
+	die_while_held(f, NULL, 0, "page 3", line, sizeof(line));
+	assert_string_equal(line, "1 page 3\n");
+}
+
 static void
 test_bad_keys_refused(void **state)
 {
@@ -238,6 +350,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_torn_or_foreign_file_is_no_crumb, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_crumb_over_long_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guard_death_elsewhere_clears, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guard_holder_death_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guard_main_thread_own_crumb_counts, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_keys_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_memory_store_keeps_crumb_in_memory, setup,
 		    teardown),
