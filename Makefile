@@ -110,7 +110,7 @@ e2e: $(BUILD)/things
 FUZZ_TIME ?= 60
 FUZZ_SRC := tests/fuzz/fuzz_parse.c $(wildcard inbox/parse*.c inbox/mime_*.c) inbox/charset.c \
 	inbox/html_text.c $(wildcard inbox/classify*.c) inbox/alternate.c util/buf.c util/err.c \
-	util/strutil.c util/timeutil.c util/token.c
+	util/strutil.c util/timeutil.c util/token.c util/utf8.c
 fuzz:
 	@mkdir -p build/fuzz-corpus
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 \
@@ -122,7 +122,7 @@ fuzz:
 # The same for blog feeds (parse, HTML to text, discovery, URLs), the
 # message composer (names, subjects, ids into headers) and the SMTP client's
 # reading of what a server sends.
-FUZZ_UTIL := util/buf.c util/err.c util/strutil.c util/timeutil.c
+FUZZ_UTIL := util/buf.c util/err.c util/strutil.c util/timeutil.c util/utf8.c
 fuzz-feeds:
 	@mkdir -p build/fuzz-feeds-corpus
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 \

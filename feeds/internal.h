@@ -36,9 +36,11 @@ char *feeds_attr(xmlNodePtr node, const char *name);
 /* Parses len bytes of buf (at most FEEDS_PARSE_MAX, checked by the caller)
  * as XML with the safe options (no network, DTD, entity substitution or
  * HUGE), forgiving white space before the XML declaration, HTML's named
- * entities, and a document in windows-1252 or Latin-1 that names no
- * encoding.  The caller frees the document with xmlFreeDoc.  NULL with a
- * reason in e (one that names a JSON Feed as such). */
+ * entities, and bytes that are not UTF-8 in a document that is UTF-8 by
+ * declaration or default (read as windows-1252: a few stray ones, or a
+ * Latin-1 or windows-1252 document that names no encoding).  The caller
+ * frees the document with xmlFreeDoc.  NULL with a reason in e (one that
+ * names a JSON Feed as such). */
 xmlDocPtr feeds_read_xml(const char *buf, size_t len, const char *base_url, struct err *e);
 
 /* --- parse_text.c: the text of a feed's elements ---------------------- */

@@ -1,15 +1,23 @@
 /* parse_xml.c - a feed's bytes to an XML document, forgiving what feed
  * readers forgive: white space before the XML declaration, HTML's named
- * entities, a Latin-1 or windows-1252 document that does not say so; and
- * saying what a JSON Feed is when one comes instead (for parse.c). */
+ * entities, a UTF-8 document with windows-1252 bytes in it or a Latin-1 or
+ * windows-1252 one that does not say so; and saying what a JSON Feed is
+ * when one comes instead (for parse.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 
 #include "internal.h"
+
+/* Why libxml2 refused a document (its last error). */
+struct xml_failure {
+	int code, line;
+	char msg[160];
+};
 
 /* The libxml2 options of libraries.md: no network, no entity substitution,
  * no DTD loading, no HUGE (whose absence keeps the depth, text-size and
@@ -90,38 +98,55 @@ skip_lead(const char *buf, size_t *len)
 	return buf + i;
 }
 
-/* 1 if buf holds at least one valid multi-byte UTF-8 sequence. */
+/* 1 if the document is UTF-8 by its byte order mark, its XML declaration
+ * or XML's default (no declaration, or one naming no encoding); 0 if it
+ * names or starts like another encoding, which libxml2 converts itself.
+ * We read the declaration ourselves because libxml2 2.9.14 has no interface
+ * for the encoding a refused document declared (it keeps UTF-8 and UTF-16
+ * in ctxt->encoding, the others in ctxt->input->encoding; later versions
+ * change both). */
 static int
-has_utf8_multibyte(const char *buf, size_t len)
+declared_utf8(const char *buf, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)buf;
+	const char *end, *p;
+	size_t n;
 
-	for (size_t i = 0; i + 1 < len; i++) {
-		size_t n = p[i] >= 0xf0 ? 4 : p[i] >= 0xe0 ? 3 : p[i] >= 0xc2 ? 2 : 0;
-
-		if (n > 0 && i + n <= len && str_valid_utf8(buf + i, n))
-			return 1;
-	}
-	return 0;
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		buf += 3, len -= 3;
+	else if (len >= 2 && (memcmp(buf, "\xfe\xff", 2) == 0 || memcmp(buf, "\xff\xfe", 2) == 0))
+		return 0; /* UTF-16 or UTF-32 */
+	if (memchr(buf, '\0', len < 4 ? len : 4) != NULL)
+		return 0; /* UTF-16 or UTF-32 without a byte order mark */
+	if (len < 5 || memcmp(buf, "<?xml", 5) != 0)
+		return 1;
+	end = memmem(buf, len < 512 ? len : 512, "?>", 2);
+	if (end == NULL)
+		end = buf + (len < 512 ? len : 512);
+	if ((p = memmem(buf, (size_t)(end - buf), "encoding", 8)) == NULL)
+		return 1;
+	for (p += 8; p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' ||
+	    *p == '='); p++)
+		;
+	if (p == end || (*p != '"' && *p != '\''))
+		return 0; /* not a name we can read: not ours to repair */
+	for (n = 1; p + n < end && p[n] != *p; n++)
+		;
+	return (n - 1 == 5 && strncasecmp(p + 1, "UTF-8", 5) == 0) ||
+	    (n - 1 == 4 && strncasecmp(p + 1, "UTF8", 4) == 0);
 }
 
-/* The encoding to read the document in when it was not well-formed: a
- * document that declares no encoding (or UTF-8) but is not UTF-8 at all
- * is a Latin-1 or windows-1252 one that forgot to say so (feed readers and
- * browsers read it as windows-1252, a superset of Latin-1's printable
- * characters); NULL when that is not the failure. */
-static const char *
-retry_encoding(xmlParserCtxtPtr ctxt, const xmlError *x, const char *buf, size_t len)
+/* 1 if libxml2 refused a UTF-8 document for bytes that are not UTF-8: a
+ * document in windows-1252 or Latin-1 that does not say so, or (after a
+ * database migration, a paste from a word processor) a UTF-8 one with a few
+ * windows-1252 bytes.  libxml2 2.9.14 says XML_ERR_INVALID_CHAR ("Input is
+ * not proper UTF-8"), and says it once: it reads the rest as Latin-1, so a
+ * later error (an HTML entity) can be the last one; the caller's retries
+ * in turn get to this one. */
+static int
+refused_for_utf8(const struct xml_failure *f, const char *buf, size_t len)
 {
-	const char *declared = (const char *)ctxt->encoding;
-
-	if (x == NULL || (x->code != XML_ERR_INVALID_CHAR && x->code != XML_ERR_INVALID_ENCODING))
-		return NULL;
-	if (declared != NULL && !feeds_ieq(declared, "UTF-8") && !feeds_ieq(declared, "UTF8"))
-		return NULL;
-	if (str_valid_utf8(buf, len) || has_utf8_multibyte(buf, len))
-		return NULL; /* UTF-8 with a few stray bytes: no one encoding reads it */
-	return "windows-1252";
+	return (f->code == XML_ERR_INVALID_CHAR || f->code == XML_ERR_INVALID_ENCODING) &&
+	    !str_valid_utf8(buf, len) && declared_utf8(buf, len);
 }
 
 /* A JSON Feed (jsonfeed.org) where RSS or Atom was expected. */
@@ -136,62 +161,90 @@ looks_like_json_feed(const char *buf, size_t len)
 	    12) != NULL;
 }
 
-/* Parses len bytes of buf (at most FEEDS_PARSE_MAX); a document that fails
- * for want of an entity is read again with HTML's entities made character
- * references, one in no encoding it names with windows-1252's.  NULL with
- * a reason in e. */
-xmlDocPtr
-feeds_read_xml(const char *buf, size_t len, const char *base_url, struct err *e)
+/* One parse of buf with its failure, if any, in *f (code 0: none). */
+static xmlDocPtr
+read_once(const char *buf, size_t len, const char *base_url, struct xml_failure *f)
 {
 	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
 	xmlDocPtr doc = NULL;
 	xmlErrorPtr x;
-	struct buf fixed;
-	const char *retry;
-	char msg[160];
 
-	if (ctxt == NULL)
-		goto oom;
-	buf = skip_lead(buf, &len);
+	memset(f, 0, sizeof(*f));
+	if (ctxt == NULL) {
+		f->code = XML_ERR_NO_MEMORY;
+		snprintf(f->msg, sizeof(f->msg), "out of memory");
+		return NULL;
+	}
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, base_url, NULL, XML_OPTIONS);
-	x = xmlCtxtGetLastError(ctxt);
-	if (doc == NULL && (retry = retry_encoding(ctxt, x, buf, len)) != NULL) {
-		xmlFreeParserCtxt(ctxt);
-		if ((ctxt = xmlNewParserCtxt()) == NULL)
-			goto oom;
-		doc = xmlCtxtReadMemory(ctxt, buf, (int)len, base_url, retry, XML_OPTIONS);
+	if (doc == NULL) {
 		x = xmlCtxtGetLastError(ctxt);
-	}
-	if (doc == NULL && x != NULL && (x->code == XML_ERR_UNDECLARED_ENTITY ||
-	    x->code == XML_WAR_UNDECLARED_ENTITY)) {
-		buf_init(&fixed, len / 4 * 7 + 8);
-		if (numeric_entities(buf, len, &fixed) == -1) {
-			buf_free(&fixed);
-			goto oom;
-		}
-		xmlFreeParserCtxt(ctxt);
-		if ((ctxt = xmlNewParserCtxt()) == NULL) {
-			buf_free(&fixed);
-			goto oom;
-		}
-		doc = xmlCtxtReadMemory(ctxt, buf_str(&fixed), (int)fixed.len, base_url, NULL,
-		    XML_OPTIONS);
-		x = xmlCtxtGetLastError(ctxt);
-		buf_free(&fixed);
-	}
-	if (doc == NULL && looks_like_json_feed(buf, len)) {
-		err_set(e, "not a feed Things reads: a JSON Feed (Things reads RSS and Atom; "
-		    "the blog's page usually names an RSS feed as well)");
-	} else if (doc == NULL) {
-		snprintf(msg, sizeof(msg), "%s", x && x->message ? x->message : "empty document");
-		str_squash_space(msg);
-		err_set(e, "not well-formed XML (line %d: %s)", x ? x->line : 0, msg);
+		f->code = x ? x->code : XML_ERR_DOCUMENT_EMPTY;
+		f->line = x ? x->line : 0;
+		snprintf(f->msg, sizeof(f->msg), "%s", x && x->message ? x->message :
+		    "empty document");
+		str_squash_space(f->msg);
 	}
 	xmlFreeParserCtxt(ctxt);
 	return doc;
+}
+
+/* Parses len bytes of buf (at most FEEDS_PARSE_MAX); a document refused for
+ * what feed readers forgive is read again, each repair at most once and in
+ * the order its error comes: a UTF-8 document (declared or not) with bytes
+ * that are not UTF-8 has them read as windows-1252 (util's
+ * utf8_repair_append: at most 3 bytes each, the copy at most
+ * FEEDS_PARSE_MAX) and one that fails for want of an entity has HTML's
+ * entities made character references.  NULL with a reason in e. */
+xmlDocPtr
+feeds_read_xml(const char *buf, size_t len, const char *base_url, struct err *e)
+{
+	struct buf repaired, entities;
+	struct xml_failure f;
+	int did_repair = 0, did_entities = 0;
+	const char *cur;
+	size_t n;
+	xmlDocPtr doc;
+
+	buf = skip_lead(buf, &len);
+	cur = buf, n = len;
+	buf_init(&repaired, 1);
+	buf_init(&entities, 1);
+	while ((doc = read_once(cur, n, base_url, &f)) == NULL) {
+		if (!did_repair && refused_for_utf8(&f, cur, n)) {
+			did_repair = 1;
+			buf_init(&repaired, n * 3); /* cannot fill: each byte gives 3 at most */
+			if (utf8_repair_append(&repaired, cur, n) == -1)
+				goto oom;
+			if (repaired.len > FEEDS_PARSE_MAX) {
+				err_set(e, "feed too large once its bytes that are not UTF-8 are read "
+				    "as windows-1252 (%zu bytes, at most %zu)", repaired.len,
+				    FEEDS_PARSE_MAX);
+				goto out;
+			}
+			cur = buf_str(&repaired), n = repaired.len;
+		} else if (!did_entities && (f.code == XML_ERR_UNDECLARED_ENTITY ||
+		    f.code == XML_WAR_UNDECLARED_ENTITY)) {
+			did_entities = 1;
+			buf_init(&entities, n / 4 * 7 + 8);
+			if (numeric_entities(cur, n, &entities) == -1)
+				goto oom;
+			cur = buf_str(&entities), n = entities.len;
+		} else {
+			break;
+		}
+	}
+	if (doc == NULL && f.code == XML_ERR_NO_MEMORY)
+		goto oom;
+	if (doc == NULL && looks_like_json_feed(buf, len))
+		err_set(e, "not a feed Things reads: a JSON Feed (Things reads RSS and Atom; "
+		    "the blog's page usually names an RSS feed as well)");
+	else if (doc == NULL)
+		err_set(e, "not well-formed XML (line %d: %s)", f.line, f.msg);
+	goto out;
 oom:
-	if (ctxt)
-		xmlFreeParserCtxt(ctxt);
 	err_set(e, "out of memory");
-	return NULL;
+out:
+	buf_free(&repaired);
+	buf_free(&entities);
+	return doc;
 }

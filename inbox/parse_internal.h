@@ -43,10 +43,6 @@
  * NULL when out of memory. */
 char *charset_to_utf8(const char *charset, const char *in, size_t len, size_t *outlen);
 
-/* Appends in to b as UTF-8: valid UTF-8 sequences as they are, every other
- * byte decoded as windows-1252.  0, or -1 when b is full or out of memory. */
-int utf8_repair_append(struct buf *b, const char *in, size_t len);
-
 /* The largest m <= n such that s[0..m) does not end inside a UTF-8
  * sequence (s is valid UTF-8 or repaired). */
 size_t utf8_clip(const char *s, size_t n);

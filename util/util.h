@@ -123,6 +123,16 @@ int str_hex_digit(int c);
 /* 1 if s is valid UTF-8 (no overlongs, no surrogates), else 0. */
 int str_valid_utf8(const char *s, size_t n);
 
+/* --- UTF-8 repair (utf8.c) --------------------------------------------- */
+
+/* Appends in[0..len) to b as UTF-8: valid UTF-8 sequences as they are,
+ * every other byte read as its windows-1252 character (U+FFFD for the five
+ * bytes windows-1252 leaves undefined), so a truncated sequence becomes one
+ * character per byte.  The output is valid UTF-8 and at most 3 * len bytes;
+ * valid UTF-8 input is copied unchanged.  0, or -1 when b is full (nothing
+ * is said about how much was appended) or out of memory. */
+int utf8_repair_append(struct buf *b, const char *in, size_t len);
+
 /* --- addresses --------------------------------------------------------- */
 
 #define ADDR_MAX 254

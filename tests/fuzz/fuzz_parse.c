@@ -3,17 +3,9 @@
  * inbox_classify, the way inbox_poll uses them.  A crash, a sanitizer
  * report, a leak or a timeout is a defect.
  *
- * Build (from the top of the tree; libetpan itself is not instrumented):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
- *     -std=c11 -D_GNU_SOURCE $(pkg-config --cflags libxml-2.0) \
- *     -o build/fuzz_parse tests/fuzz/fuzz_parse.c inbox/parse*.c inbox/mime_*.c \
- *     inbox/charset.c inbox/html_text.c inbox/classify.c util/buf.c util/err.c \
- *     util/strutil.c util/timeutil.c -letpan -lxml2
- * (libetpan's pkg-config flags carry a gcc-only -specs file: plain -letpan
- * is enough for clang.)  Run, with the mail fixtures as seeds:
- *   mkdir -p build/fuzz-corpus
- *   build/fuzz_parse -dict=tests/fuzz/mail.dict -max_len=65536 -timeout=10 \
- *     -rss_limit_mb=2048 build/fuzz-corpus tests/fixtures/mail
+ * Build and run: `make fuzz` (FUZZ_TIME seconds, default 60; the Makefile
+ * lists the sources; the corpus grows in build/fuzz-corpus, seeded from the
+ * mail fixtures).  libetpan itself is not instrumented.
  */
 #include <stddef.h>
 #include <stdint.h>

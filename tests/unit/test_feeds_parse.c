@@ -548,6 +548,107 @@ test_html_entities(void **state)
 	assert_non_null(strstr(e.msg, "nosuchentity"));
 }
 
+/* UTF-8 feeds with a few windows-1252 bytes (a WordPress database after a
+ * migration): the stray bytes are read as their windows-1252 characters,
+ * valid UTF-8 around them as it is, whether the document declares UTF-8 or
+ * nothing.  A document declaring another encoding is read in that encoding
+ * and never "repaired". */
+static void
+test_stray_windows_1252(void **state)
+{
+	static const struct {
+		const char *name, *decl, *title, *description;
+		const char *want_title, *want_excerpt; /* NULL: refused, with want_error */
+		const char *want_error;
+	} stray[] = {
+		{ "smart quote, en dash, e-acute in UTF-8", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+		  "It\x92s caf\xe9 time \x96 d\xc3\xa9j\xc3\xa0", "Na\xefve \x93quotes\x94 \xf0\x9f\x98\x80 ok",
+		  "It\xe2\x80\x99s caf\xc3\xa9 time \xe2\x80\x93 d\xc3\xa9j\xc3\xa0",
+		  "Na\xc3\xafve \xe2\x80\x9cquotes\xe2\x80\x9d \xf0\x9f\x98\x80 ok", NULL },
+		{ "undeclared, lower-case utf-8 and single quotes", "<?xml version='1.0' encoding='utf-8'?>",
+		  "\x92quoted\x92", "\x80 5", "\xe2\x80\x99quoted\xe2\x80\x99", "\xe2\x82\xac 5", NULL },
+		{ "no XML declaration", "", "Chlo\xc3\xa9\x92s week", "\x96",
+		  "Chlo\xc3\xa9\xe2\x80\x99s week", "\xe2\x80\x93", NULL },
+		{ "valid UTF-8 untouched", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+		  "It\xe2\x80\x99s \xc3\xa0 \xe2\x80\x93 \xf0\x9f\x98\x80", "\xc3\x83\xc2\xa9 stays",
+		  "It\xe2\x80\x99s \xc3\xa0 \xe2\x80\x93 \xf0\x9f\x98\x80", "\xc3\x83\xc2\xa9 stays", NULL },
+		{ "truncated sequences at the ends", "<?xml version=\"1.0\"?>", "Caf\xc3",
+		  "Ends in \xe2\x80", "Caf\xc3\x83", "Ends in \xc3\xa2\xe2\x82\xac", NULL },
+		{ "stray byte, then an HTML entity", "", "It\x92s&nbsp;fine", "a&mdash;b\xe9",
+		  "It\xe2\x80\x99s fine", "a\xe2\x80\x94" "b\xc3\xa9", NULL },
+		{ "HTML entity, then a stray byte", "", "A&nbsp;title", "caf\xe9",
+		  "A title", "caf\xc3\xa9", NULL },
+		/* libxml2 converts ISO-8859-1 itself: UTF-8-looking bytes are
+		 * Latin-1 there (a repair would have made them one character) */
+		{ "ISO-8859-1 declared", "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>",
+		  "caf\xc3\xa9 t\xe9", "\xe0 la", "caf\xc3\x83\xc2\xa9 t\xc3\xa9", "\xc3\xa0 la", NULL },
+		/* declared otherwise, read by libxml2 as UTF-8 and refused: not
+		 * ours to repair (it would read) */
+		{ "UTF-16 declared, 8-bit bytes", "<?xml version=\"1.0\" encoding=\"UTF-16\"?>",
+		  "It\x92s", "x", NULL, NULL, "not proper UTF-8" },
+		{ "US-ASCII declared", "<?xml version=\"1.0\" encoding=\"US-ASCII\"?>",
+		  "It\x92s", "x", NULL, NULL, "not well-formed" },
+		/* a control character is not a stray byte: still refused */
+		{ "stray byte and a control character", "", "It\x92s\x01", "x", NULL, NULL,
+		  "invalid Char value 1" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(stray) / sizeof(stray[0]); i++) {
+		char doc[1024];
+		struct got g;
+		struct err e;
+		int rc;
+
+		snprintf(doc, sizeof(doc), "%s<rss version=\"2.0\"><channel><title>Blog</title><item>"
+		    "<guid>g1</guid><title>%s</title><description>%s</description></item></channel>"
+		    "</rss>", stray[i].decl, stray[i].title, stray[i].description);
+		memset(&g, 0, sizeof(g));
+		memset(&e, 0, sizeof(e));
+		rc = feeds_parse(doc, strlen(doc), "https://x.example/feed", collect, &g, NULL, &e);
+		if (stray[i].want_title == NULL) {
+			if (rc != -1 || strstr(e.msg, stray[i].want_error) == NULL)
+				fail_msg("%s: rc %d '%s', want -1 '%s'", stray[i].name, rc, e.msg,
+				    stray[i].want_error);
+			assert_int_equal(g.n, 0);
+			continue;
+		}
+		if (rc != 0)
+			fail_msg("%s: %s", stray[i].name, e.msg);
+		assert_int_equal(g.n, 1);
+		if (strcmp(g.e[0].title, stray[i].want_title) != 0 ||
+		    strcmp(g.e[0].excerpt, stray[i].want_excerpt) != 0)
+			fail_msg("%s: '%s' / '%s', want '%s' / '%s'", stray[i].name, g.e[0].title,
+			    g.e[0].excerpt, stray[i].want_title, stray[i].want_excerpt);
+	}
+}
+
+/* The repaired copy counts against FEEDS_PARSE_MAX: a document just under
+ * it whose windows-1252 letters double in UTF-8 is refused as too large. */
+static void
+test_repair_bounded(void **state)
+{
+	char run[1001];
+	struct buf b;
+	struct got g = { .n = 0 };
+	struct err e;
+
+	(void)state;
+	memset(run, '\xe9', sizeof(run) - 1);
+	run[sizeof(run) - 1] = '\0';
+	buf_init(&b, FEEDS_PARSE_MAX);
+	assert_int_equal(buf_puts(&b, "<rss version=\"2.0\"><channel><title>Big</title>"), 0);
+	while (b.len + 2100 < FEEDS_PARSE_MAX)
+		assert_int_equal(buf_printf(&b, "<item><title>%s</title></item>", run), 0);
+	assert_int_equal(buf_puts(&b, "</channel></rss>"), 0);
+	assert_int_equal(feeds_parse(buf_str(&b), b.len, "https://x.example/", collect, &g, NULL,
+	    &e), -1);
+	if (strstr(e.msg, "too large") == NULL)
+		fail_msg("%s", e.msg);
+	assert_int_equal(g.n, 0);
+	buf_free(&b);
+}
+
 /* A podcast episode with neither a link nor a permalink guid is reached
  * through its enclosure (relative to the feed); a link or a permalink guid
  * still comes first. */
@@ -595,6 +696,8 @@ main(void)
 		cmocka_unit_test(test_html_entities),
 		cmocka_unit_test(test_feed_links),
 		cmocka_unit_test(test_podcast_enclosure_link),
+		cmocka_unit_test(test_stray_windows_1252),
+		cmocka_unit_test(test_repair_bounded),
 	};
 
 	feeds_test_init();

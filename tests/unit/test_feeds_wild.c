@@ -140,8 +140,11 @@ static const struct wild_case cases[] = {
 	{ "ISO-8859-1 undeclared", { { "latin1-undeclared.xml", "/feed.xml" } }, "/feed.xml",
 	    "/feed.xml", NULL, FP_NONE, 1, "Kartor och tv\u00e5 \u00e5rs v\u00e4rde av m\u00f6ten",
 	    "https://bjorn.example.se/kartor", "Vi ritade kartan \u00f6ver alla filialer" },
-	{ "UTF-8 with a windows-1252 title", { { "mixed.xml", "/feed.xml" } }, "/feed.xml", NULL,
-	    "not well-formed", FP_NOT_A_FEED, 0, NULL, NULL, NULL },
+	/* a WordPress database migrated with one title's smart quote left a
+	 * windows-1252 byte (0x92) in a UTF-8 feed: read as that character */
+	{ "UTF-8 with a windows-1252 title", { { "mixed.xml", "/feed.xml" } }, "/feed.xml",
+	    "/feed.xml", NULL, FP_NONE, 1, "Chloe\u2019s video week", "https://chloe.example.be/videos",
+	    "Une semaine de vid\u00e9os \u2013 d\u00e9j\u00e0 !" },
 	{ "double-escaped RSS", { { "escaped.xml", "/feed.xml" } }, "/feed.xml", "/feed.xml", NULL,
 	    FP_NONE, 3, "Tom & Jerry & the 3D printer", "https://xavi.example.cat/tom-jerry",
 	    "Escaped twice by a plugin \u2014 still readable." },

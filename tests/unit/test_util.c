@@ -1,4 +1,5 @@
-/* Unit tests for util/: buffers, time parsing, tokens, strings, addresses. */
+/* Unit tests for util/: buffers, time parsing, tokens, strings, UTF-8 repair,
+ * addresses. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -174,6 +175,69 @@ test_strings(void **state)
 	assert_false(str_valid_utf8("\xed\xa0\x80", 3));   /* surrogate */
 }
 
+/* Valid UTF-8 stays as it is; every other byte becomes its windows-1252
+ * character (U+FFFD where windows-1252 has none). */
+static void
+test_utf8_repair(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len;     /* 0: strlen(in) */
+		const char *out;
+		size_t outlen;  /* 0: strlen(out) */
+	} cases[] = {
+		{ "", 0, "", 0 },
+		{ "plain ASCII", 0, "plain ASCII", 0 },
+		{ "caf\xc3\xa9 \xe2\x80\x99 \xf0\x9f\x98\x80", 0,
+		  "caf\xc3\xa9 \xe2\x80\x99 \xf0\x9f\x98\x80", 0 },
+		{ "It\x92s", 0, "It\xe2\x80\x99s", 0 },                  /* smart quote */
+		{ "a \x96 b", 0, "a \xe2\x80\x93 b", 0 },                /* en dash */
+		{ "caf\xe9", 0, "caf\xc3\xa9", 0 },                      /* Latin-1 letter */
+		{ "\x80\x9f\xa0\xff", 0, "\xe2\x82\xac\xc5\xb8\xc2\xa0\xc3\xbf", 0 },
+		{ "a\x81" "b\x8d\x8f\x90\x9d", 0,                  /* undefined in windows-1252 */
+		  "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", 0 },
+		{ "Chlo\xc3\xa9\x92s", 0, "Chlo\xc3\xa9\xe2\x80\x99s", 0 }, /* both in one */
+		{ "end \xe2\x82", 0, "end \xc3\xa2\xe2\x80\x9a", 0 },    /* truncated at the end */
+		{ "\xc3", 0, "\xc3\x83", 0 },
+		{ "\xf0\x9f\x98", 0, "\xc3\xb0\xc5\xb8\xcb\x9c", 0 },
+		{ "\xe2\x82x", 0, "\xc3\xa2\xe2\x80\x9ax", 0 },          /* cut short inside */
+		{ "\xc0\xaf", 0, "\xc3\x80\xc2\xaf", 0 },                /* overlong */
+		{ "\xed\xa0\x80", 0, "\xc3\xad\xc2\xa0\xe2\x82\xac", 0 }, /* surrogate */
+		{ "a\0b\x92", 4, "a\0b\xe2\x80\x99", 6 },              /* NUL is text */
+	};
+	char all[256];
+	struct buf b;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].in);
+		size_t want = cases[i].outlen ? cases[i].outlen : strlen(cases[i].out);
+
+		buf_init(&b, 0);
+		assert_int_equal(buf_puts(&b, ">"), 0);
+		assert_int_equal(utf8_repair_append(&b, cases[i].in, len), 0);
+		if (b.len != want + 1 || memcmp(b.data, ">", 1) != 0 ||
+		    memcmp(b.data + 1, cases[i].out, want) != 0)
+			fail_msg("case %zu: got '%s', want '%s'", i, b.data, cases[i].out);
+		assert_true(str_valid_utf8(b.data, b.len));
+		buf_free(&b);
+	}
+	/* every byte at once: valid UTF-8 out, at most 3 bytes per byte in */
+	for (size_t i = 0; i < sizeof(all); i++)
+		all[i] = (char)i;
+	buf_init(&b, 3 * sizeof(all));
+	assert_int_equal(utf8_repair_append(&b, all, sizeof(all)), 0);
+	assert_true(str_valid_utf8(b.data, b.len));
+	/* ASCII 1 byte; 0x80-0x9f: 17 three-byte characters, 10 two-byte letters
+	 * (Š Œ Ž ƒ ˆ ˜ š œ ž Ÿ), 5 U+FFFD; 0xa0-0xff two bytes */
+	assert_int_equal(b.len, 128 + 17 * 3 + 10 * 2 + 5 * 3 + 96 * 2);
+	buf_free(&b);
+	/* a full buffer is an error, not a silent cut */
+	buf_init(&b, 4);
+	assert_int_equal(utf8_repair_append(&b, "abc\x92", 4), -1);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -186,6 +250,7 @@ main(void)
 		cmocka_unit_test(test_tokens_are_fresh_and_valid),
 		cmocka_unit_test(test_addr_normalize),
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_utf8_repair),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
