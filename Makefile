@@ -128,7 +128,7 @@ fuzz-feeds:
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11 \
 	    -D_GNU_SOURCE $$(pkg-config --cflags libxml-2.0) -o build/fuzz_feeds \
 	    tests/fuzz/fuzz_feeds.c feeds/parse.c feeds/parse_xml.c feeds/date.c feeds/parse_text.c \
-	    feeds/text.c feeds/url.c \
+	    feeds/text.c feeds/text_footer.c feeds/url.c \
 	    feeds/discover.c feeds/fetch.c feeds/addr.c $(FUZZ_UTIL) -lcurl -lxml2 -lgnutls -lidn2
 	build/fuzz_feeds -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
 	    -max_total_time=$(FUZZ_TIME) build/fuzz-feeds-corpus tests/fixtures/feeds

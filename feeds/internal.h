@@ -8,8 +8,16 @@
 
 /* Writes s (UTF-8, squashed) into out (n >= 4 bytes) cut to at most
  * max_chars characters and n - 1 bytes, ending it with "…" when cut; at a
- * word boundary when word is set and one is near. */
+ * word boundary when word is set and one is near.  A platform's footer
+ * that ends s (feeds_without_footer) is left out first. */
 void feeds_clip(const char *s, size_t max_chars, int word, char *out, size_t n);
+
+/* text_footer.c: the length of the n bytes of text s without a platform's
+ * footer (Yoast's "The post X appeared first on Y.", Medium's "X was
+ * originally published in Y on Medium, ...") that is their whole last
+ * sentence: the last paragraph, which starts at para (0 for text without
+ * markup), or a sentence of it.  n when there is none. */
+size_t feeds_without_footer(const char *s, size_t n, size_t para);
 
 /* Appends the text under node to b, following internal entity references
  * and skipping script and style elements; stops quietly when b is full or

@@ -8,6 +8,10 @@
 
 #include "internal.h"
 
+/* Read beyond an excerpt's characters, for a footer (its title and blog
+ * or publication included) to be seen whole, and cut, before clipping. */
+#define FOOTER_CHARS_MAX 500
+
 /* Feed HTML beyond this is not read for an excerpt: 300 characters come
  * from the start, and a post is rarely this long before its first words. */
 #define HTML_INPUT_MAX ((size_t)256 << 10)
@@ -34,7 +38,8 @@ clip(const char *s, size_t len, size_t chars, size_t max_chars, int word, int cu
 	size_t cut = 0, i, max_bytes = n - 1;
 
 	if (!cut_before && chars <= max_chars && len <= max_bytes) {
-		memcpy(out, s, len + 1);
+		memcpy(out, s, len);   /* s[len] may be text cut off (a footer) */
+		out[len] = '\0';
 		return;
 	}
 	/* The last character boundary that leaves room for the ellipsis. */
@@ -60,14 +65,23 @@ clip(const char *s, size_t len, size_t chars, size_t max_chars, int word, int cu
 	memcpy(out + cut, ellipsis, sizeof(ellipsis));
 }
 
-void
-feeds_clip(const char *s, size_t max_chars, int word, char *out, size_t n)
+static size_t
+count_chars(const char *s, size_t len)
 {
-	size_t len = strlen(s), chars = 0;
+	size_t chars = 0;
 
 	for (size_t i = 0; i < len; i++)
 		chars += !is_cont((unsigned char)s[i]);
-	clip(s, len, chars, max_chars, word, 0, out, n);
+	return chars;
+}
+
+void
+feeds_clip(const char *s, size_t max_chars, int word, char *out, size_t n)
+{
+	size_t len = strlen(s);
+
+	len = feeds_without_footer(s, len, 0);
+	clip(s, len, count_chars(s, len), max_chars, word, 0, out, n);
 }
 
 /* Text accumulated with runs of white space collapsed as it comes, in
@@ -80,8 +94,9 @@ struct text_acc {
 	size_t max_chars;   /* stop after max_chars + 1: enough to know it was cut */
 	int space;          /* a space is due before the next visible character */
 	int full;
+	size_t blocks[2];   /* where the last two blocks (paragraphs) ended */
 	char *heap;
-	char small[2048];
+	char small[4096];
 };
 
 static void
@@ -94,7 +109,27 @@ acc_init(struct text_acc *t, size_t max_chars)
 	t->max = max_chars * 4 + 16;
 	t->max_chars = max_chars;
 	t->space = t->full = 0;
+	t->blocks[0] = t->blocks[1] = 0;
 	t->heap = NULL;
+}
+
+/* A block element starts or ends: what follows is a new paragraph. */
+static void
+acc_block(struct text_acc *t)
+{
+	t->space = t->len > 0;
+	if (t->len != t->blocks[1]) {
+		t->blocks[0] = t->blocks[1];
+		t->blocks[1] = t->len;
+	}
+}
+
+/* Where the last paragraph of the text starts (0 for text without
+ * markup): after the last block that ended before its end. */
+static size_t
+acc_last_paragraph(const struct text_acc *t)
+{
+	return t->len == t->blocks[1] ? t->blocks[0] : t->blocks[1];
 }
 
 /* Room for want bytes and the NUL. */
@@ -332,7 +367,7 @@ html_walk(htmlDocPtr doc, const char *base, struct text_acc *t, char **links, si
 			if (kind != HK_SKIPPED && !html_hidden(node)) {
 				descend = 1;
 				if (kind == HK_BLOCK)
-					t->space = t->len > 0;
+					acc_block(t);
 				if (kind == HK_LINK && add_link(node, base, links, nmax, nlinks) == -1)
 					return -1;
 			}
@@ -350,7 +385,7 @@ html_walk(htmlDocPtr doc, const char *base, struct text_acc *t, char **links, si
 			node = node->parent;
 			if (node != NULL && node->type == XML_ELEMENT_NODE &&
 			    html_kind(node->name) == HK_BLOCK)
-				t->space = t->len > 0;
+				acc_block(t);
 		}
 		node = node == top ? NULL : node->next;
 	}
@@ -418,6 +453,7 @@ feeds_html_text_in(xmlParserCtxtPtr ctxt, const char *html, size_t len, const ch
 	    HTML_PARSE_NOWARNING | HTML_PARSE_NODEFDTD | HTML_PARSE_IGNORE_ENC;
 	struct text_acc t;
 	htmlDocPtr doc;
+	size_t kept;
 	int rc = 0;
 
 	if (nlinks)
@@ -427,7 +463,7 @@ feeds_html_text_in(xmlParserCtxtPtr ctxt, const char *html, size_t len, const ch
 		len = HTML_INPUT_MAX;
 	if (len == 0)
 		return 0;
-	acc_init(&t, max_chars);
+	acc_init(&t, max_chars + FOOTER_CHARS_MAX);
 	if (plain_text(html, len)) {
 		/* the parser's document would be this text in an implied <p>:
 		 * no link, and the same characters */
@@ -439,6 +475,14 @@ feeds_html_text_in(xmlParserCtxtPtr ctxt, const char *html, size_t len, const ch
 			goto out; /* nothing the parser could make sense of: no text */
 		rc = html_walk(doc, base, &t, links, nlinks_max, nlinks);
 		xmlFreeDoc(doc);
+	}
+	/* a footer is cut only where it is seen whole: at the end of all the
+	 * text, not of what was read of it */
+	if (rc == 0 && !t.full && (kept = feeds_without_footer(t.data, t.len,
+	    acc_last_paragraph(&t))) < t.len) {
+		t.len = kept;
+		t.data[kept] = '\0';
+		t.chars = count_chars(t.data, kept);
 	}
 	if (rc == 0 && t.len > 0)
 		clip(t.data, t.len, t.chars, max_chars, 1, t.full, out, n);

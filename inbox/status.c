@@ -91,9 +91,15 @@ status_things(struct status *s, struct store *st, struct err *e)
 	act_say(s->out, "\nThings:\n");
 	for (size_t i = 0; i < p->nthings; i++) {
 		time_format_local(p->things[i].release_at, when, sizeof(when));
-		act_say(s->out, "  %d (%s): %lld sent, %lld queued, %lld failed, %lld held, "
-		    "%lld reflections\n", p->things[i].number, when, (long long)stats[i].sent,
-		    (long long)stats[i].queued, (long long)stats[i].failed, (long long)stats[i].held,
+		/* skipped ones are failed ones an organiser chose: shown apart,
+		 * and only when there are some (the answer is read in a mail
+		 * client: short lines) */
+		act_say(s->out, "  %d (%s): %lld sent, %lld queued, %lld failed, ",
+		    p->things[i].number, when, (long long)stats[i].sent, (long long)stats[i].queued,
+		    (long long)(stats[i].failed - stats[i].skipped));
+		if (stats[i].skipped > 0)
+			act_say(s->out, "%lld skipped, ", (long long)stats[i].skipped);
+		act_say(s->out, "%lld held, %lld reflections\n", (long long)stats[i].held,
 		    (long long)stats[i].reflections);
 	}
 	free(stats);

@@ -379,10 +379,10 @@ first_words(const char *s, size_t max_chars, char *out, size_t n)
 }
 
 /* One post as a list item: linked title, byline, excerpt.  Everything
- * that came from a feed goes through content's escaping.  A post without
- * a title (a Mastodon or micro.blog post, a Tumblr photo) is named by its
- * first words, as feed readers do, and its text follows only if there is
- * more of it. */
+ * that came from a feed goes through content's escaping, isolated if it
+ * is right-to-left (digest_bidi.c).  A post without a title (a Mastodon or
+ * micro.blog post, a Tumblr photo) is named by its first words, as feed
+ * readers do, and its text follows only if there is more of it. */
 static int
 write_item(struct buf *out, const struct item *it)
 {
@@ -390,14 +390,19 @@ write_item(struct buf *out, const struct item *it)
 	const struct post *p = &it->post;
 	const char *title = p->title, *excerpt = p->excerpt;
 	char words[UNTITLED_CHARS * 4 + 8];
+	/* each with room for the isolates */
+	char title_s[sizeof(p->title) + sizeof(words) + 8], name_s[sizeof(b->name) + 8];
+	char blog_s[sizeof(b->blog) + 8], excerpt_s[sizeof(p->excerpt) + 8];
 	int rc;
 
 	if (title[0] == '\0' && excerpt[0] != '\0') {
 		if (!first_words(excerpt, UNTITLED_CHARS, words, sizeof(words)))
 			excerpt = "";
-		title = words;
+		title = digest_isolated(words, title_s, sizeof(title_s));
 	} else if (title[0] == '\0') {
 		title = "(untitled)";
+	} else {
+		title = digest_isolated(title, title_s, sizeof(title_s));
 	}
 
 	rc = buf_puts(out, "- **");
@@ -406,17 +411,20 @@ write_item(struct buf *out, const struct item *it)
 	else
 		rc |= content_markdown_escape(out, title);
 	rc |= buf_puts(out, "**\\\n  by ");
-	rc |= content_markdown_escape(out, b->name[0] ? b->name : "a participant");
+	rc |= content_markdown_escape(out, b->name[0] ?
+	    digest_isolated(b->name, name_s, sizeof(name_s)) : "a participant");
 	if (b->blog[0] != '\0') {
+		digest_isolated(b->blog, blog_s, sizeof(blog_s));
 		rc |= buf_puts(out, ", on ");
 		if (is_web_url(b->blog_url))
-			rc |= content_markdown_link(out, b->blog, b->blog_url);
+			rc |= content_markdown_link(out, blog_s, b->blog_url);
 		else
-			rc |= content_markdown_escape(out, b->blog);
+			rc |= content_markdown_escape(out, blog_s);
 	}
 	if (excerpt[0] != '\0') {
 		rc |= buf_puts(out, "\\\n  ");
-		rc |= content_markdown_escape(out, excerpt);
+		rc |= content_markdown_escape(out, digest_isolated(excerpt, excerpt_s,
+		    sizeof(excerpt_s)));
 	}
 	rc |= buf_puts(out, "\n");
 	return rc ? -1 : 0;

@@ -89,6 +89,16 @@ int digest_edition_of(struct mailer *m, const struct delivery *d, struct digest_
  * NULL) gets how many posts there were.  0 or -1. */
 int digest_compose_body(struct mailer *m, const struct digest_edition *ed, int64_t exclude,
     int *nposts, struct err *e);
+/* digest_bidi.c: s (a string from a feed, one line) as the digest shows
+ * it, into out (n bytes, at least strlen(s) + 7 for all of it): blanks
+ * around it and bidirectional isolate controls of its own dropped, and
+ * between U+2068 FIRST STRONG ISOLATE and U+2069 POP DIRECTIONAL ISOLATE
+ * when it holds a right-to-left character, so that it neither reorders
+ * the English around it nor is reordered by it.  Returns out. */
+const char *digest_isolated(const char *s, char *out, size_t n);
+/* The HTML part of a digest: each FSI ... PDI pair within one run of text
+ * becomes <bdi> ... </bdi>.  0, or -1 if html would be too large. */
+int digest_html_isolates(struct buf *html);
 /* feed_notice.c: the feed a feed-broken delivery is about (from its key)
  * and its problem (enum feeds_problem).  0 or -1. */
 int notice_feed_of(struct mailer *m, const struct delivery *d, struct feed *f, int *problem,

@@ -204,6 +204,9 @@ build(struct mailer *m, const struct delivery *d, const struct participant *p,
 		return -1;
 	if (render(m, d, k, ki, &v, e) == -1)
 		return err_prefix(e, "delivery %lld (%s)", (long long)d->id, d->kind);
+	if (strcmp(d->kind, DK_DIGEST) == 0 && digest_html_isolates(&m->personal.html) == -1)
+		return err_set(e, "delivery %lld (%s): the HTML part is too large", (long long)d->id,
+		    d->kind);
 
 	s.from_name = c->name;
 	s.from_addr = c->address;

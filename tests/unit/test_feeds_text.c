@@ -73,6 +73,94 @@ test_html_text(void **state)
 	}
 }
 
+#define TEN "abcdefghi "
+#define HUNDRED TEN TEN TEN TEN TEN TEN TEN TEN TEN TEN
+#define YOAST(title, blog) "<p>The post <a href=\"https://b.example/p\">" title "</a> appeared" \
+	" first on <a href=\"https://b.example/\">" blog "</a>.</p>"
+#define MEDIUM_TAIL " on Medium, where people are continuing the conversation by highlighting" \
+	" and responding to this story."
+
+/* The footers blog platforms append to each post (Yoast/WordPress,
+ * Medium) are cut from excerpts when they are the whole last sentence,
+ * and only then. */
+static void
+test_excerpt_footers(void **state)
+{
+	static const struct { const char *html, *want; } cases[] = {
+		{ "<p>My first week with feeds. [&#8230;]</p>\n" YOAST("Week one", "Ann Reads"),
+		  "My first week with feeds. [\xe2\x80\xa6]" },
+		{ "<p>Short thoughts.</p><hr><p><a href=\"https://medium.com/p/1\">Short</a> was "
+		  "originally published in <a href=\"https://medium.com/pub\">The Pub</a>"
+		  MEDIUM_TAIL "</p>", "Short thoughts." },
+		/* its own paragraph: no sentence end needed before it */
+		{ "<h2>Read more</h2>" YOAST("Week one", "Ann Reads"), "Read more" },
+		/* in plain text, a sentence of its own */
+		{ "Short note. The post Short note appeared first on Ann's blog.", "Short note." },
+		{ "Short \xe2\x80\x9cnote.\xe2\x80\x9d The post N appeared first on B.",
+		  "Short \xe2\x80\x9cnote.\xe2\x80\x9d" },
+		{ YOAST("Only a footer", "B"), "" },
+		/* a title with a sentence in it; a body sentence starting alike */
+		{ "<p>Hi.</p>" YOAST("Hello. The post office", "B"), "Hi." },
+		{ "It went well. The post went viral. The post Viral appeared first on B.",
+		  "It went well. The post went viral." },
+		/* a post that mentions it, in its last sentence or elsewhere */
+		{ "<p>My essay appeared first on a napkin. Then it grew.</p>",
+		  "My essay appeared first on a napkin. Then it grew." },
+		{ "<p>Thanks! My post appeared first on Hacker News.</p>",
+		  "Thanks! My post appeared first on Hacker News." },
+		{ "<p>The post I wrote appeared first on Reddit. Then it spread.</p>",
+		  "The post I wrote appeared first on Reddit. Then it spread." },
+		{ "<p>The post I wrote appeared first on Reddit.</p><p>Then it spread.</p>",
+		  "The post I wrote appeared first on Reddit. Then it spread." },
+		/* not a sentence of its own; not all of it */
+		{ "Read more The post X appeared first on Y.",
+		  "Read more The post X appeared first on Y." },
+		{ "<p>The post X appeared first on .</p>", "The post X appeared first on ." },
+		{ "<p>Mine was originally published in The Pub" MEDIUM_TAIL " Here it is.</p>",
+		  "Mine was originally published in The Pub" MEDIUM_TAIL " Here it is." },
+		/* 280 characters and a footer: the footer was past the clip, yet
+		 * the post fits once it is cut */
+		{ "<p>" HUNDRED HUNDRED TEN TEN TEN TEN TEN TEN TEN TEN "</p>"
+		  YOAST("A title of some length, as titles go", "A blog with a long name too"),
+		  HUNDRED HUNDRED TEN TEN TEN TEN TEN TEN TEN "abcdefghi" },
+		/* a long post is clipped as ever, footer or not */
+		{ "<p>" HUNDRED HUNDRED HUNDRED HUNDRED "</p>" YOAST("T", "B"),
+		  HUNDRED HUNDRED TEN TEN TEN TEN TEN TEN TEN TEN "abcdefghi\xe2\x80\xa6" },
+	};
+	char out[1300], want[1300];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(feeds_html_text(cases[i].html, strlen(cases[i].html), NULL,
+		    FEEDS_EXCERPT_CHARS, out, sizeof(out), NULL, 0, NULL), 0);
+		snprintf(want, sizeof(want), "%s", cases[i].want);
+		if (strcmp(out, want) != 0)
+			fail_msg("case %zu '%s':\n got '%s'\nwant '%s'", i, cases[i].html, out, want);
+	}
+}
+
+static int
+excerpt_is(void *arg, const struct feeds_entry *en)
+{
+	assert_string_equal(en->excerpt, (const char *)arg);
+	return 0;
+}
+
+/* A summary in plain text (no HTML reading) loses its footer too. */
+static void
+test_excerpt_footer_plain_summary(void **state)
+{
+	static const char feed[] = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>x</id>"
+	    "<summary type=\"text\">Short note. The post Short note appeared first on Ann's "
+	    "blog.</summary></entry></feed>";
+	struct err e;
+
+	(void)state;
+	if (feeds_parse(feed, strlen(feed), "https://b.example/", excerpt_is, "Short note.", NULL,
+	    &e) != 0)
+		fail_msg("feeds_parse: %s", e.msg);
+}
+
 /* The ellipsis is written where the text was cut, in the buffer that held
  * the text: 301 characters of 511 bytes, in a 512-byte buffer, had it
  * written one byte past the end (ASan: heap-buffer-overflow).  Every
@@ -534,6 +622,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_html_text),
+		cmocka_unit_test(test_excerpt_footers),
+		cmocka_unit_test(test_excerpt_footer_plain_summary),
 		cmocka_unit_test(test_clip_stays_in_buffer),
 		cmocka_unit_test(test_html_text_full_buffer),
 		cmocka_unit_test(test_html_links),

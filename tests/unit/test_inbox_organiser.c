@@ -329,6 +329,68 @@ test_answers_per_hour(void **state)
 	assert_int_equal(q(f, "SELECT count(*) FROM deliveries WHERE kind = 'help-ack'"), 4);
 }
 
+/* A Thing delivery to addr, queued (or held); its id. */
+static int64_t
+thing_to(struct th_fixture *f, const char *addr, const char *key, enum delivery_state state)
+{
+	struct delivery_request r = { 0 };
+	struct err e;
+	int64_t id;
+
+	r.participant_id = active(f, addr);
+	r.recipient = addr;
+	r.kind = DK_THING;
+	r.key = key;
+	r.due_at = NOW;
+	r.msgid_domain = "example.org";
+	r.state = state;
+	assert_int_equal(store_delivery_enqueue(f->st, &r, NOW, &id, &e), 0);
+	return id;
+}
+
+/* The Things' lines of the by-mail status: deliveries an organiser
+ * skipped (things release N --skip) are not counted as failed, and are
+ * named only where there are some. */
+static void
+test_status_shows_skipped_apart(void **state)
+{
+	struct th_fixture *f = *state;
+	struct thing things[2] = { { .number = 1, .title = "Blogs", .release_at = NOW - 86400 },
+		{ .number = 2, .title = "Feeds", .release_at = NOW } };
+	struct delivery claimed[10];
+	struct inbox_stats s;
+	struct err e;
+	size_t nclaimed;
+	int64_t n;
+	char *d;
+
+	f->prog.cfg.organiser_secret = SECRET;
+	f->prog.things = things;
+	f->prog.nthings = 2;
+	thing_to(f, "alice@example.net", "1", DS_HELD);
+	thing_to(f, "bob@example.net", "1", DS_HELD);
+	thing_to(f, "carol@example.net", "1", DS_QUEUED);
+	thing_to(f, "dan@example.net", "2", DS_QUEUED);
+	/* the two queued ones are tried and refused for good */
+	assert_int_equal(store_delivery_claim(f->st, NOW, 10, claimed, &nclaimed, &e), 0);
+	assert_int_equal(nclaimed, 2);
+	for (size_t i = 0; i < nclaimed; i++)
+		assert_int_equal(store_delivery_mark_failed(f->st, claimed[i].id, "550 no such user",
+		    &e), 0);
+	assert_int_equal(store_delivery_skip_held(f->st, DK_THING, "1", NOW, &n, &e), 0);
+	assert_int_equal(n, 2);
+	deliver(f, "From: org1@example.org\r\nTo: things@example.org\r\n"
+	    "Message-ID: <st@example.org>\r\nSubject: commands " SECRET "\r\n\r\nstatus\r\n");
+	poll_at(f, NOW + HOUR, &s);
+	d = detail_of(f, "st@example.org");
+	if (strstr(d, "  1 (") == NULL || strstr(d, "0 sent, 0 queued, 1 failed, 2 skipped, 0 held,"
+	    " 0 reflections\n  2 (") == NULL ||
+	    strstr(d, "0 sent, 0 queued, 1 failed, 0 held, 0 reflections\n\nParticipants") == NULL)
+		fail_msg("status:\n%s", d);
+	free(d);
+	f->prog.things = NULL;
+}
+
 int
 main(void)
 {
@@ -339,6 +401,7 @@ main(void)
 		T(test_commands_with_the_secret),
 		T(test_commands_refused_without_organiser_and_secret),
 		T(test_answers_per_hour),
+		T(test_status_shows_skipped_apart),
 	};
 	return cmocka_run_group_tests_name("inbox_organiser", tests, NULL, NULL);
 }

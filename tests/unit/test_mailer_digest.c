@@ -415,6 +415,79 @@ test_feed_strings_cannot_inject(void **state)
 	free(h);
 }
 
+#define FSI "\xe2\x81\xa8"  /* U+2068 FIRST STRONG ISOLATE */
+#define PDI "\xe2\x81\xa9"  /* U+2069 POP DIRECTIONAL ISOLATE */
+
+static size_t
+occurrences(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = s; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* A Hebrew or Arabic title, name or blog among the English byline is
+ * isolated (FSI ... PDI as text, <bdi> as HTML), escaped as strictly as
+ * ever; English strings are left bare; a feed's own isolate controls are
+ * dropped, so that they cannot end ours early. */
+static void
+test_right_to_left_isolated(void **state)
+{
+	struct fixture *f = *state;
+	struct world w = world(f);
+	int64_t dana = add_active(f, "dana@example.net", "דנה", T0 - DAY);
+	int64_t feed_dana = add_feed(f, dana, "https://dana.example.net/feed", "مدونتي");
+	char *t, *h;
+
+	post(f, dana, feed_dana, "<b>שלום</b> עולם", "https://dana.example.net/1",
+	    "זה הפוסט הראשון שלי.", 1, MON3 - 2 * DAY);
+	post(f, dana, feed_dana, "Early " PDI "עברית", "https://dana.example.net/2", "", 2,
+	    MON3 - 2 * DAY);
+	{
+		struct post_record r = { dana, feed_dana, "untitled-3", "",
+			"https://dana.example.net/3", "مرحبا بالعالم", MON3 - 3 * DAY, 3, 1 };
+		struct err e;
+
+		assert_int_equal(store_post_add(f->st, &r, MON3 - 2 * DAY, NULL, &e), 0);
+	}
+	post(f, w.ann, w.feed_ann, "Ann on blogs", "https://ann.example.net/blogs",
+	    "An English excerpt.", 1, MON3 - DAY);
+	assert_int_equal(digest_at(f, MON3 + 300), 4);
+	compose_parts(f, w.cat, "cat@example.net", DK_DIGEST, "2027-W03", &t, &h);
+
+	assert_has(t, FSI "<b>שלום</b> עולם" PDI);
+	assert_has(t, "by " FSI "דנה" PDI ", on " FSI "مدونتي" PDI);
+	assert_has(t, FSI "זה הפוסט הראשון שלי." PDI);
+	assert_has(t, FSI "Early עברית" PDI);          /* its own PDI dropped */
+	assert_has(t, FSI "مرحبا بالعالم" PDI);         /* untitled: its words */
+	assert_has(t, "by Ann Author, on Ann's Library Blog\n");
+	assert_has(t, "\n  An English excerpt.\n");
+	assert_lacks(t, FSI "Ann");
+	assert_lacks(t, FSI "An English");
+
+	assert_has(h, "<a href=\"https://dana.example.net/1\"><bdi>&lt;b&gt;שלום&lt;/b&gt; עולם"
+	    "</bdi></a>");
+	assert_has(h, "by <bdi>דנה</bdi>, on <a href=\"https://dana.example.net/feed\"><bdi>"
+	    "مدونتي</bdi></a>");
+	assert_has(h, "<bdi>זה הפוסט הראשון שלי.</bdi>");
+	assert_has(h, "<bdi>Early עברית</bdi>");
+	assert_has(h, "<a href=\"https://ann.example.net/blogs\">Ann on blogs</a>");
+	assert_has(h, "by Ann Author, on <a href=\"https://ann.example.net/feed\">Ann's Library "
+	    "Blog</a>");
+	assert_lacks(h, "<b>");
+	assert_lacks(h, FSI);
+	assert_lacks(h, PDI);
+	assert_int_equal(occurrences(h, "<bdi>"), occurrences(h, "</bdi>"));
+	/* Dana's title, name and blog in each of her three posts, one excerpt */
+	assert_int_equal(occurrences(h, "<bdi>"), 10);
+	assert_int_equal(occurrences(t, FSI), 10);
+	assert_int_equal(occurrences(t, PDI), 10);
+	free(t);
+	free(h);
+}
+
 static void
 test_long_digest_capped(void **state)
 {
@@ -623,6 +696,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_feed_strings_cannot_inject, digest_setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_right_to_left_isolated, digest_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_digest_capped, digest_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_preview_changes_nothing, digest_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broken_feed_told_once_per_breakage,
