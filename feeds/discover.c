@@ -268,20 +268,32 @@ static const char *const usual_feeds[] = { "/feed/", "/feeds/posts/default", "/a
 	"/rss.xml", "/index.xml", "/feed.xml" };
 #define NUSUAL (sizeof(usual_feeds) / sizeof(usual_feeds[0]))
 
-/* Fetches the usual places at once; the first of them, in the order above,
- * that answers with a feed is the one.  0 found, 1 none. */
+/* 1 if url is a host's root page. */
 static int
-guess_feed(const struct feeds_options *o, const char *page_url, char *feed_url, size_t n)
+at_root(const char *url)
+{
+	const char *path = strstr(url, "://");
+
+	if (path == NULL || (path = strchr(path + 3, '/')) == NULL)
+		return 1;
+	return path[1] == '\0' || path[1] == '?' || path[1] == '#';
+}
+
+/* Fetches the usual places at once; the first of them, in the order above,
+ * that answers with a feed is the one.  Only when both the address given
+ * and the page it led to are a host's root: a removed ~user page that
+ * redirects to its university's home must not take the university's feed.
+ * 0 found, 1 none. */
+static int
+guess_feed(const struct feeds_options *o, const char *asked, const char *page_url,
+    char *feed_url, size_t n)
 {
 	struct fetch_job jobs[NUSUAL];
 	size_t njobs = 0;
-	const char *path = strstr(page_url, "://");
 	struct err e;
 	int rc = 1;
 
-	if (path == NULL || (path = strchr(path + 3, '/')) == NULL)
-		path = "/";
-	if (path[1] != '\0' && path[1] != '?' && path[1] != '#')
+	if (!at_root(asked) || !at_root(page_url))
 		return 1;
 	memset(jobs, 0, sizeof(jobs));
 	for (size_t i = 0; i < NUSUAL; i++) {
@@ -335,8 +347,8 @@ feeds_discover(const struct feeds_options *o, const char *url, char *feed_url, s
 	}
 	rc = feeds_find_alternate(buf_str(&page.body), page.body.len,
 	    page.effective_url ? page.effective_url : url, &candidate, e);
-	if (rc == 1 && guess_feed(o, page.effective_url ? page.effective_url : url, feed_url,
-	    n) == 0)
+	if (rc == 1 && guess_feed(o, url, page.effective_url ? page.effective_url : url,
+	    feed_url, n) == 0)
 		rc = 0; /* found where such blogs keep it */
 	if (rc != 0 || feed_url[0] != '\0')
 		goto out;

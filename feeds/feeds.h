@@ -125,7 +125,7 @@ int feeds_parse(const char *buf, size_t len, const char *base_url, feeds_entry_f
 /* Converts an HTML fragment to one line of text: tags dropped (script and
  * style with their content), entities decoded, white space squashed,
  * and a blog platform's footer left out when it is the text's whole last
- * sentence (Yoast's "The post X appeared first on Y.", Medium's "X was
+ * sentence (Medium's "X was
  * originally published in Y on Medium, ...").  Reads at most 256 KiB of
  * html.  Writes at most max_chars characters to
  * out, cut at a word boundary with "…" when cut; out is always

@@ -205,9 +205,10 @@ store_entry(struct storing *s, const struct feed_read *r, const struct read_entr
 		rec.thing = re->thing;
 	/* A feed that gives its posts new guids at every fetch would add
 	 * them again each time: a post of the same link and title is known.
-	 * (Not by link alone: some feeds link every item to their home page.)
+	 * (Not by link alone: some feeds link every item to their home page;
+	 * and not for untitled posts, which status feeds link alike.)
 	 * A first fetch has nothing to compare with. */
-	if (!s->first && rec.link[0] != '\0' &&
+	if (!s->first && rec.link[0] != '\0' && rec.title[0] != '\0' &&
 	    (rc = store_post_seen(s->st, rec.feed_id, rec.link, rec.title, s->e)) != 0)
 		return rc == 1 ? 0 : -1;
 	if ((rc = store_post_add(s->st, &rec, s->now, NULL, s->e)) == -1)

@@ -13,7 +13,7 @@
 void feeds_clip(const char *s, size_t max_chars, int word, char *out, size_t n);
 
 /* text_footer.c: the length of the n bytes of text s without a platform's
- * footer (Yoast's "The post X appeared first on Y.", Medium's "X was
+ * footer (Medium's "X was
  * originally published in Y on Medium, ...") that is their whole last
  * sentence: the last paragraph, which starts at para (0 for text without
  * markup), or a sentence of it.  n when there is none. */

@@ -282,7 +282,7 @@ byline_of(struct gather *g, const struct post *p, const struct byline **out)
 }
 
 /* 1 if the digest lists this post already: the same author's post at the
- * same address, or with the same title and text.  A feed that gives one
+ * same address with the same title (without an address, the same text).  A feed that gives one
  * post a new guid (a template that makes them up at each build, a post
  * listed twice under two guids) stores it again; its readers should see
  * it once. */
@@ -294,8 +294,10 @@ listed(const struct gather *g, const struct post *p)
 
 		if (q->participant_id != p->participant_id)
 			continue;
-		if (p->link[0] != '\0' ? strcmp(q->link, p->link) == 0 :
-		    strcmp(q->title, p->title) == 0 && strcmp(q->excerpt, p->excerpt) == 0)
+		/* the link alone says nothing: some feeds link every item to
+		 * their home page */
+		if (strcmp(q->link, p->link) == 0 && strcmp(q->title, p->title) == 0 &&
+		    (p->link[0] != '\0' || strcmp(q->excerpt, p->excerpt) == 0))
 			return 1;
 	}
 	return 0;

@@ -651,7 +651,8 @@ test_discover(void **state)
 	char url[128], want[128], got[FEEDS_URL_MAX + 1];
 	struct err e;
 	static const char map[] = "/feed/ 302 /wordpress.xml\n"
-	    "/moved.xml 301 /wordpress.xml\n";
+	    "/moved.xml 301 /wordpress.xml\n"
+	    "/~bob/ 302 /\n";
 
 	httpd_put_fixture(h, "wordpress.xml", "wordpress.xml");
 	httpd_put_fixture(h, "wp.html", "wordpress-page.html");
@@ -699,6 +700,12 @@ test_discover(void **state)
 	assert_int_equal(feeds_discover(&o, url, got, sizeof(got), &e), 0);
 	url_of(h, "/feed/", want, sizeof(want));
 	assert_string_equal(got, want);
+
+	/* nor for an address below the root that leads to it (a removed
+	 * ~user page sent to the institution's home) */
+	url_of(h, "/~bob/", url, sizeof(url));
+	assert_int_equal(feeds_discover(&o, url, got, sizeof(got), &e), 1);
+	assert_string_equal(got, "");
 
 	url_of(h, "/plain.html", url, sizeof(url));
 	assert_int_equal(feeds_discover(&o, url, got, sizeof(got), &e), 1);

@@ -665,6 +665,8 @@ test_new_guid_same_post(void **state)
 		{ "build-2-a", "Looking back", "https://ada.example.org/back", NOW - DAY },
 		{ "build-2-b", "News one", "https://ada.example.org/", NOW - DAY },
 		{ "build-2-c", "News two", "https://ada.example.org/", NOW },
+		{ "toot-1", "", "https://ada.example.org/", NOW },   /* untitled, alike */
+		{ "toot-2", "", "https://ada.example.org/", NOW },
 	};
 	struct feeds_stats stats;
 	struct feed a;
@@ -672,10 +674,10 @@ test_new_guid_same_post(void **state)
 	int64_t n;
 
 	primed_feed(f->st, f->ada, first, 2, &a);
-	assert_int_equal(ingest(f->st, &a, later, 3, NOW + DAY, &stats), 0);
-	assert_int_equal(stats.new_posts, 1);
+	assert_int_equal(ingest(f->st, &a, later, 5, NOW + DAY, &stats), 0);
+	assert_int_equal(stats.new_posts, 3);
 	assert_int_equal(store_post_count(f->st, a.id, -1, &n, &e), 0);
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 5);
 }
 
 int

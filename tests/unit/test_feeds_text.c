@@ -75,10 +75,12 @@ test_html_text(void **state)
 
 #define TEN "abcdefghi "
 #define HUNDRED TEN TEN TEN TEN TEN TEN TEN TEN TEN TEN
-#define YOAST(title, blog) "<p>The post <a href=\"https://b.example/p\">" title "</a> appeared" \
-	" first on <a href=\"https://b.example/\">" blog "</a>.</p>"
 #define MEDIUM_TAIL " on Medium, where people are continuing the conversation by highlighting" \
 	" and responding to this story."
+#define MEDIUM(title, pub) "<p><a href=\"https://medium.com/p/1\">" title "</a> was originally" \
+	" published in <a href=\"https://medium.com/pub\">" pub "</a>" MEDIUM_TAIL "</p>"
+#define YOAST(title, blog) "<p>The post <a href=\"https://b.example/p\">" title "</a> appeared" \
+	" first on <a href=\"https://b.example/\">" blog "</a>.</p>"
 
 /* The footers blog platforms append to each post (Yoast/WordPress,
  * Medium) are cut from excerpts when they are the whole last sentence,
@@ -87,44 +89,37 @@ static void
 test_excerpt_footers(void **state)
 {
 	static const struct { const char *html, *want; } cases[] = {
-		{ "<p>My first week with feeds. [&#8230;]</p>\n" YOAST("Week one", "Ann Reads"),
+		{ "<p>My first week with feeds. [&#8230;]</p>\n" MEDIUM("Week one", "Ann Reads"),
 		  "My first week with feeds. [\xe2\x80\xa6]" },
-		{ "<p>Short thoughts.</p><hr><p><a href=\"https://medium.com/p/1\">Short</a> was "
-		  "originally published in <a href=\"https://medium.com/pub\">The Pub</a>"
-		  MEDIUM_TAIL "</p>", "Short thoughts." },
+		{ "<p>Short thoughts.</p><hr>" MEDIUM("Short", "The Pub"), "Short thoughts." },
 		/* its own paragraph: no sentence end needed before it */
-		{ "<h2>Read more</h2>" YOAST("Week one", "Ann Reads"), "Read more" },
+		{ "<h2>Read more</h2>" MEDIUM("Week one", "Ann Reads"), "Read more" },
 		/* in plain text, a sentence of its own */
-		{ "Short note. The post Short note appeared first on Ann's blog.", "Short note." },
-		{ "Short \xe2\x80\x9cnote.\xe2\x80\x9d The post N appeared first on B.",
-		  "Short \xe2\x80\x9cnote.\xe2\x80\x9d" },
-		{ YOAST("Only a footer", "B"), "" },
-		/* a title with a sentence in it; a body sentence starting alike */
-		{ "<p>Hi.</p>" YOAST("Hello. The post office", "B"), "Hi." },
-		{ "It went well. The post went viral. The post Viral appeared first on B.",
-		  "It went well. The post went viral." },
-		/* a post that mentions it, in its last sentence or elsewhere */
-		{ "<p>My essay appeared first on a napkin. Then it grew.</p>",
-		  "My essay appeared first on a napkin. Then it grew." },
-		{ "<p>Thanks! My post appeared first on Hacker News.</p>",
-		  "Thanks! My post appeared first on Hacker News." },
-		{ "<p>The post I wrote appeared first on Reddit. Then it spread.</p>",
-		  "The post I wrote appeared first on Reddit. Then it spread." },
-		{ "<p>The post I wrote appeared first on Reddit.</p><p>Then it spread.</p>",
-		  "The post I wrote appeared first on Reddit. Then it spread." },
-		/* not a sentence of its own; not all of it */
-		{ "Read more The post X appeared first on Y.",
-		  "Read more The post X appeared first on Y." },
-		{ "<p>The post X appeared first on .</p>", "The post X appeared first on ." },
+		{ "Short note. Short note was originally published in Ann's pub" MEDIUM_TAIL,
+		  "Short note." },
+		{ MEDIUM("Only a footer", "B"), "" },
+		/* Yoast's "The post X appeared first on Y." is left: without the
+		 * entry's title to compare X with, it cannot be told from a post's
+		 * own last sentence */
+		{ "<p>Short.</p>" YOAST("Week one", "Ann Reads"),
+		  "Short. The post Week one appeared first on Ann Reads." },
+		{ "<p>The post I wrote yesterday appeared first on Mastodon.</p>",
+		  "The post I wrote yesterday appeared first on Mastodon." },
+		{ "<p>Intro.</p><p>The post office was closed when the strike appeared first on the "
+		  "news.</p>", "Intro. The post office was closed when the strike appeared first on "
+		  "the news." },
+		/* a post that mentions Medium's words, not at its end */
 		{ "<p>Mine was originally published in The Pub" MEDIUM_TAIL " Here it is.</p>",
 		  "Mine was originally published in The Pub" MEDIUM_TAIL " Here it is." },
+		{ "<p>A sentence. It was originally published in X. Then" MEDIUM_TAIL "</p>",
+		  "A sentence. It was originally published in X. Then" MEDIUM_TAIL },
 		/* 280 characters and a footer: the footer was past the clip, yet
 		 * the post fits once it is cut */
 		{ "<p>" HUNDRED HUNDRED TEN TEN TEN TEN TEN TEN TEN TEN "</p>"
-		  YOAST("A title of some length, as titles go", "A blog with a long name too"),
+		  MEDIUM("A title of some length, as titles go", "A blog with a long name too"),
 		  HUNDRED HUNDRED TEN TEN TEN TEN TEN TEN TEN "abcdefghi" },
 		/* a long post is clipped as ever, footer or not */
-		{ "<p>" HUNDRED HUNDRED HUNDRED HUNDRED "</p>" YOAST("T", "B"),
+		{ "<p>" HUNDRED HUNDRED HUNDRED HUNDRED "</p>" MEDIUM("T", "B"),
 		  HUNDRED HUNDRED TEN TEN TEN TEN TEN TEN TEN TEN "abcdefghi\xe2\x80\xa6" },
 	};
 	char out[1300], want[1300];
@@ -151,8 +146,8 @@ static void
 test_excerpt_footer_plain_summary(void **state)
 {
 	static const char feed[] = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>x</id>"
-	    "<summary type=\"text\">Short note. The post Short note appeared first on Ann's "
-	    "blog.</summary></entry></feed>";
+	    "<summary type=\"text\">Short note. Short note was originally published in Ann's "
+	    "pub" MEDIUM_TAIL "</summary></entry></feed>";
 	struct err e;
 
 	(void)state;

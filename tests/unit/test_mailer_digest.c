@@ -375,6 +375,38 @@ test_grouped_by_thing_with_bylines(void **state)
 	free(h);
 }
 
+static size_t occurrences(const char *s, const char *needle);
+
+/* A post stored twice (a feed that made up a new guid) is listed once;
+ * posts that only share a link (a feed linking every item to its home
+ * page) are all listed. */
+static void
+test_same_post_listed_once(void **state)
+{
+	struct fixture *f = *state;
+	struct world w = world(f);
+	char *t;
+
+	post(f, w.ann, w.feed_ann, "News one", "https://ann.example.net/", "", 0, MON3 - 3 * DAY);
+	post(f, w.ann, w.feed_ann, "News two", "https://ann.example.net/", "", 0, MON3 - 2 * DAY);
+	post(f, w.ben, w.feed_ben, "Ben again", "https://ben.example.net/a", "", 0, MON3 - 2 * DAY);
+	{
+		/* the same post under another key */
+		struct post_record r = { w.ben, w.feed_ben, "guid-2", "Ben again",
+			"https://ben.example.net/a", "", MON3 - 3 * DAY, 0, 1 };
+		struct err e;
+
+		if (store_post_add(f->st, &r, MON3 - DAY, NULL, &e) != 0)
+			fail_msg("%s", e.msg);
+	}
+	assert_int_equal(digest_at(f, MON3 + 300), 3);
+	t = digest_text(f, w.cat, "cat@example.net", "2027-W03");
+	assert_has(t, "News one");
+	assert_has(t, "News two");
+	assert_int_equal(occurrences(t, "Ben again"), 1);
+	free(t);
+}
+
 static void
 test_feed_strings_cannot_inject(void **state)
 {
@@ -694,6 +726,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_grouped_by_thing_with_bylines, digest_setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_same_post_listed_once, digest_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_strings_cannot_inject, digest_setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_right_to_left_isolated, digest_setup, teardown),
